@@ -1,0 +1,7 @@
+// The CLI's subcommands: one line each. A command module default-exports a Command.
+import type { Command } from '../command.js';
+
+export const commands: Record<string, () => Promise<{ default: Command }>> = {
+  run: () => import('./run.js'),
+  'check-config': () => import('./check-config.js'),
+};

@@ -1,0 +1,53 @@
+import type { Command } from '../command.js';
+import { parseArgs, stringOption } from '../args.js';
+import { DEFAULT_CONFIG } from '../package-root.js';
+import { readConfigFile } from '../../core/config/load.js';
+import { Runtime } from '../../core/runtime/runtime.js';
+import { builtinPlugins } from '../../plugins/index.js';
+
+const command: Command = {
+  summary: 'run carbonado (the default command)',
+  usage: `Usage: carbonado [run] [--config FILE]
+
+Starts every configured plugin instance and runs until SIGTERM or SIGINT, then drains
+(inputs stop, aggregators flush, stores write out) and exits 0. SIGHUP asks plugins to reload
+their own files (e.g. storage schemas). Without --config, CARBONADO_CONFIG or the embedded
+default config is used.`,
+  async run(argv) {
+    const args = parseArgs(argv);
+    const file = stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG();
+    let runtime: Runtime;
+    try {
+      runtime = await Runtime.create(await readConfigFile(file), { plugins: builtinPlugins, file });
+      await runtime.start();
+    } catch (err) {
+      process.stderr.write(`carbonado: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          runtime.services.log.warn(`${signal} again: exiting without waiting for the drain`);
+          process.exit(1);
+        }
+        stopping = true;
+        runtime.services.log.info(`${signal}: draining`);
+        runtime.stop().then(
+          () => resolve(0),
+          (err: Error) => {
+            process.stderr.write(`carbonado: stop failed: ${err.message}\n`);
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        runtime.services.log.info('SIGHUP: reload');
+        runtime.services.bus.emit('reload');
+      });
+    });
+  },
+};
+export default command;

@@ -1,0 +1,19 @@
+import type Router from '@koa/router';
+import type { BaseContext, Lifecycle } from './plugin.js';
+import type { EventStore, QueryStore } from './store.js';
+
+export interface HttpMount {
+  /** Mounts a router on the one HTTP server; routes must not collide with other outputs'. */
+  mount(router: Router): void;
+}
+
+export interface OutputContext extends BaseContext {
+  /** the store queries read (config `query.store`, else the first store) */
+  readonly store: QueryStore;
+  /** every configured store, by instance id, for outputs that need more than the query store */
+  readonly stores: ReadonlyMap<string, QueryStore>;
+  /** the annotations store (config `query.eventStore`, else the first store that has events) */
+  readonly events?: EventStore;
+}
+
+export interface OutputInstance extends Lifecycle {}

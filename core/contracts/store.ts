@@ -1,0 +1,89 @@
+import type { BaseContext, Lifecycle } from './plugin.js';
+import type { PointBatch } from '../model/point-batch.js';
+import type { FindNode, SeriesData } from '../model/series.js';
+
+export interface StoreContext extends BaseContext {
+  /**
+   * Report write-back pressure: `true` when the store's queue is over its high-water mark,
+   * `false` when it is back under. The core turns this into the bus `pressure` event.
+   */
+  setPressure(active: boolean): void;
+}
+
+/**
+ * A seriesByTag term: `tag=value`, `tag!=value`, `tag=~regex`, `tag!=~regex`.
+ * Regexes are anchored at the start only (graphite-web semantics); see tag-expression.ts.
+ */
+export interface TagTerm {
+  readonly tag: string;
+  readonly op: '=' | '!=' | '=~' | '!=~';
+  readonly value: string;
+}
+
+/** Optional capability: the tag index graphite's /tags API and seriesByTag read. */
+export interface TagQuery {
+  /** all tag names, sorted; `name` included once any tagged series exists */
+  tagNames(): Promise<string[]>;
+  /** the distinct values of one tag, sorted */
+  tagValues(tag: string): Promise<string[]>;
+  /** canonical names of tagged series matching every term (at least one term must be positive) */
+  findTagged(terms: readonly TagTerm[]): Promise<string[]>;
+}
+
+/** An annotation (Graphite event). `when` is Unix seconds. */
+export interface EventRecord {
+  readonly id: number;
+  readonly when: number;
+  readonly what: string;
+  readonly tags: readonly string[];
+  readonly data: string;
+}
+
+export interface EventQuery {
+  readonly from: number;
+  readonly until: number;
+  /** when given, only events carrying these tags (see `tagMatch`) */
+  readonly tags?: readonly string[];
+  /** 'any': one of the tags suffices; 'all': every tag must be present (graphite-web's default) */
+  readonly tagMatch?: 'any' | 'all';
+  readonly limit?: number;
+}
+
+/** Optional capability: durable annotations. */
+export interface EventStore {
+  addEvent(e: Omit<EventRecord, 'id'>): Promise<EventRecord>;
+  getEvent(id: number): Promise<EventRecord | undefined>;
+  queryEvents(q: EventQuery): Promise<EventRecord[]>;
+  deleteEvent(id: number): Promise<boolean>;
+}
+
+export interface FetchOptions {
+  /** "now" for archive selection (graphite-web's `now` parameter); defaults to the clock */
+  readonly now?: number;
+}
+
+/** The read side every store answers, and what outputs use (never a file format). */
+export interface QueryStore {
+  /**
+   * Graphite glob over the dotted name tree (`*`, `?`, `[a-z0-9]`, `{a,b}` within one node).
+   * Answers direct children matching the pattern's depth; a node may be both leaf and branch.
+   */
+  find(pattern: string): Promise<FindNode[]>;
+  /**
+   * Series for exact names over (from, until]. Names the store does not hold are omitted;
+   * a corrupt series is skipped and counted, never fails the whole call. Points accepted but not
+   * yet persisted are included.
+   */
+  fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]>;
+  readonly tags?: TagQuery;
+  readonly events?: EventStore;
+}
+
+/**
+ * Stores persist points. The core calls `write` for every `points` batch, synchronously, with
+ * listener isolation: the store copies what it keeps (the batch is reused after the call), must
+ * not block, and must not throw for bad data (count it instead).
+ */
+export interface StoreInstance extends Lifecycle, QueryStore {
+  write(batch: PointBatch): void;
+}

@@ -1,0 +1,23 @@
+// The public surface of carbonado's core, for plugin authors (built-in and third-party).
+export * from './contracts/plugin.js';
+export * from './contracts/input.js';
+export * from './contracts/aggregator.js';
+export * from './contracts/store.js';
+export * from './contracts/output.js';
+export * from './model/point-batch.js';
+export * from './model/sample-batch.js';
+export * from './model/series.js';
+export * from './model/metric-name.js';
+export * from './model/tag-expression.js';
+export * from './model/name-cache.js';
+export type { Bus, BusEventName } from './bus/bus.js';
+export type { BusEvents, PressureSignal, FlushSignal } from './bus/events.js';
+export { Batcher, type BatchLimits } from './runtime/batcher.js';
+export { SampleBatcher } from './runtime/sample-batcher.js';
+export { InstanceStats, type InstanceSnapshot } from './runtime/self-stats.js';
+export { Logger, type LogLevel } from './log.js';
+export { CarbonadoError, ErrorCode } from './errors.js';
+export { parseListen, type ListenAddress } from './net/listen.js';
+export { formatAddress } from './net/listen.js';
+export { StreamServer, bindError, type StreamHandler, type StreamServerOptions } from './net/stream-server.js';
+export { DatagramServer, type DatagramServerOptions } from './net/datagram-server.js';

@@ -1,0 +1,164 @@
+/**
+ * Series names: validation (nothing may escape a data directory or break a store) and the
+ * canonical form of Graphite tagged names (carbon/graphite-web TaggedSeries rules: tags sorted by
+ * key in code-point order, last duplicate wins, `name` tag taken from the metric part).
+ */
+
+/** Why a name was refused; also the suffix of the `dropped.<reason>` self-metric. */
+export type BadNameReason =
+  | 'name_empty'
+  | 'name_too_long'
+  | 'node_empty'
+  | 'node_too_long'
+  | 'name_bad_char'
+  | 'tag_invalid';
+
+export interface BadName {
+  readonly bad: BadNameReason;
+  readonly detail: string;
+}
+
+/** Longest accepted name, in UTF-16 code units (about 5x a typical name; PATH_MAX is 4096). */
+export const MAX_NAME_LENGTH = 1024;
+/** Longest accepted path node in UTF-8 bytes: one node becomes one file or directory name. */
+export const MAX_NODE_BYTES = 255;
+
+export function isBadName(x: string | BadName): x is BadName {
+  return typeof x !== 'string';
+}
+
+const DOT = 46, SEMI = 59, SLASH = 47, BACKSLASH = 92, DEL = 127, SPACE = 32;
+
+/**
+ * Checks the dotted metric part of a name (no tags). Returns undefined when it is fine.
+ * Refused: empty nodes (leading/trailing/double dots, so no `..` node can exist), `/` and `\`
+ * (a node would become two path components), control characters incl. NUL, whitespace, and
+ * nodes longer than a file name may be.
+ */
+export function checkMetricPath(path: string): BadName | undefined {
+  const n = path.length;
+  if (n === 0) return { bad: 'name_empty', detail: 'empty name' };
+  if (n > MAX_NAME_LENGTH) return { bad: 'name_too_long', detail: `name longer than ${MAX_NAME_LENGTH} characters` };
+  let nodeStart = 0;
+  let ascii = true;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      const len = i - nodeStart;
+      if (len === 0) return { bad: 'node_empty', detail: 'empty path node (leading, trailing or double dot)' };
+      if (len > MAX_NODE_BYTES / 3 && (ascii ? len : Buffer.byteLength(path.slice(nodeStart, i))) > MAX_NODE_BYTES) {
+        return { bad: 'node_too_long', detail: `path node longer than ${MAX_NODE_BYTES} bytes` };
+      }
+      nodeStart = i + 1;
+      ascii = true;
+    } else if (c <= SPACE || c === DEL || c === SLASH || c === BACKSLASH) {
+      return { bad: 'name_bad_char', detail: `character 0x${c.toString(16).padStart(2, '0')} not allowed in a name` };
+    } else if (c > 127) {
+      ascii = false;
+      // U+0085, U+00A0 and the U+2000 block are whitespace or separators in Python's split()
+      if (c === 0x85 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x3000) {
+        return { bad: 'name_bad_char', detail: `whitespace character U+${c.toString(16).toUpperCase()} not allowed in a name` };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Validates a raw series name and returns its canonical form, or why it is refused.
+ * Untagged names come back unchanged (the common case allocates nothing).
+ */
+export function normalizeSeriesName(raw: string): string | BadName {
+  const semi = raw.indexOf(';');
+  if (semi < 0) {
+    if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}')) return parseOpenMetricsStyle(raw);
+    return checkMetricPath(raw) ?? raw;
+  }
+  return normalizeTagged(raw.slice(0, semi), raw.slice(semi + 1).split(';'));
+}
+
+function normalizeTagged(metric: string, segments: string[]): string | BadName {
+  const bad = checkMetricPath(metric.startsWith('~') ? metric.slice(1) || metric : metric);
+  if (bad) return bad;
+  const tags = new Map<string, string>();
+  for (const seg of segments) {
+    const eq = seg.indexOf('=');
+    if (eq <= 0) return { bad: 'tag_invalid', detail: `tag segment "${clip(seg)}" must be key=value` };
+    const key = seg.slice(0, eq);
+    const value = seg.slice(eq + 1);
+    const r = checkTag(key, value);
+    if (r) return r;
+    tags.set(key, value);
+  }
+  return formatTagged(metric, tags);
+}
+
+function checkTag(key: string, value: string): BadName | undefined {
+  if (key.length === 0 || /[;!^=\s\x00-\x1f\x7f]/.test(key)) {
+    return { bad: 'tag_invalid', detail: `tag "${clip(key)}" is empty or contains one of ; ! ^ = or a control character` };
+  }
+  if (value.length === 0 || value.startsWith('~') || /[;\s\x00-\x1f\x7f]/.test(value)) {
+    return { bad: 'tag_invalid', detail: `value of tag "${clip(key)}" is empty, starts with ~ or contains ; or whitespace` };
+  }
+  return undefined;
+}
+
+/** name + tags sorted by key (code-point order); the `name` tag always comes from the metric part. */
+export function formatTagged(metric: string, tags: Map<string, string>): string {
+  const name = metric.startsWith('~') ? metric.slice(1) : metric;
+  tags.delete('name');
+  if (tags.size === 0) return name;
+  const keys = [...tags.keys()].sort(codePointCompare);
+  let out = name;
+  for (const k of keys) out += `;${k}=${tags.get(k)}`;
+  return out;
+}
+
+/** `metric{tag="value",other="x"}` as graphite accepts it; values may escape `"` and `\`. */
+function parseOpenMetricsStyle(raw: string): string | BadName {
+  const brace = raw.indexOf('{');
+  if (brace <= 0) return { bad: 'tag_invalid', detail: 'malformed {tag="value"} list' };
+  const metric = raw.slice(0, brace);
+  const bad = checkMetricPath(metric);
+  if (bad) return bad;
+  const body = raw.slice(brace + 1, -1);
+  const tags = new Map<string, string>();
+  const re = /\s*([^=,\s]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  let pos = 0;
+  while (pos < body.length) {
+    re.lastIndex = pos;
+    const m = re.exec(body);
+    if (!m) return { bad: 'tag_invalid', detail: 'malformed {tag="value"} list' };
+    const key = m[1]!;
+    const value = m[2]!.replace(/\\(["\\])/g, '$1');
+    const r = checkTag(key, value);
+    if (r) return r;
+    tags.set(key, value);
+    pos = re.lastIndex;
+  }
+  return formatTagged(metric, tags);
+}
+
+/** Splits a canonical tagged name into its metric part and tags (empty map for plain names). */
+export function parseTags(name: string): { metric: string; tags: Map<string, string> } {
+  const parts = name.split(';');
+  const tags = new Map<string, string>();
+  for (let i = 1; i < parts.length; i++) {
+    const seg = parts[i]!;
+    const eq = seg.indexOf('=');
+    if (eq > 0) tags.set(seg.slice(0, eq), seg.slice(eq + 1));
+  }
+  return { metric: parts[0]!, tags };
+}
+
+export function isTagged(name: string): boolean {
+  return name.indexOf(';') >= 0;
+}
+
+function codePointCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}

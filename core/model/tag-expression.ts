@@ -1,0 +1,64 @@
+import type { TagTerm } from '../contracts/store.js';
+
+/**
+ * graphite-web's seriesByTag terms: `tag<op>spec`, ops `=`, `!=`, `=~`, `!=~`. Regexes are anchored
+ * at the start only (`^(spec)`) and searched as Python's re.search would. A term whose spec matches
+ * the empty string also matches series that lack the tag.
+ */
+const TERM = /^([^;!=]+)(!?=~?)([^;]*)$/;
+
+export class TagExpressionError extends Error {}
+
+export function parseTagTerm(expr: string): TagTerm {
+  const m = TERM.exec(expr);
+  if (!m) throw new TagExpressionError(`invalid tag expression: ${JSON.stringify(expr.slice(0, 200))}`);
+  return { tag: m[1]!.trim(), op: m[2] as TagTerm['op'], value: m[3]! };
+}
+
+export interface CompiledTerm extends TagTerm {
+  /** does a series with this tag value (undefined: the tag is absent) match? */
+  matches(value: string | undefined): boolean;
+  /** true when the term also matches series lacking the tag */
+  readonly matchesEmpty: boolean;
+}
+
+export function compileTagTerm(term: TagTerm): CompiledTerm {
+  let test: (v: string) => boolean;
+  switch (term.op) {
+    case '=':
+      test = (v) => v === term.value;
+      break;
+    case '!=':
+      test = (v) => v !== term.value;
+      break;
+    case '=~':
+    case '!=~': {
+      const source = term.value.startsWith('^') ? term.value : `^(?:${term.value})`;
+      let re: RegExp;
+      try {
+        re = new RegExp(source);
+      } catch (err) {
+        throw new TagExpressionError(`invalid regex in tag expression ${term.tag}${term.op}${term.value}: ${(err as Error).message}`);
+      }
+      test = term.op === '=~' ? (v) => re.test(v) : (v) => !re.test(v);
+      break;
+    }
+  }
+  const matchesEmpty = test('');
+  return {
+    ...term,
+    matchesEmpty,
+    matches: (v) => (v === undefined ? matchesEmpty : test(v)),
+  };
+}
+
+/**
+ * Compiles a list of terms and checks graphite-web's rule that at least one must not match the
+ * empty string (otherwise every series would match).
+ */
+export function compileTagQuery(terms: readonly TagTerm[]): CompiledTerm[] {
+  const compiled = terms.map(compileTagTerm);
+  if (compiled.length === 0) throw new TagExpressionError('no tag expressions given');
+  if (compiled.every((t) => t.matchesEmpty)) throw new TagExpressionError('At least one tagspec must not match the empty string');
+  return compiled;
+}

@@ -1,0 +1,336 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { isolated } from '../bus/bus.js';
+import { CarbonadoError, ErrorCode, withTimeout } from '../errors.js';
+import { createCoreContainer, resolveCore, type Clock, type CoreServices } from '../container.js';
+import type { LogSink } from '../log.js';
+import type { BaseContext, Lifecycle, PluginKind, PluginManifest } from '../contracts/plugin.js';
+import type { EventStore, QueryStore, StoreInstance } from '../contracts/store.js';
+import type { AggregatorInstance } from '../contracts/aggregator.js';
+import type { InputInstance } from '../contracts/input.js';
+import type { CarbonadoConfig } from '../config/root-schema.js';
+import { ConfigValidator, KIND_OF_SECTION, SECTIONS, type Section } from '../config/validate.js';
+import { PluginRegistry } from './registry.js';
+import { Batcher } from './batcher.js';
+import { SampleBatcher } from './sample-batcher.js';
+import { InstanceStats, flattenSnapshot, type InstanceSnapshot } from './self-stats.js';
+
+export interface RuntimeOptions {
+  /** built-in plugin manifests (plugins/index.ts) */
+  readonly plugins: readonly PluginManifest[];
+  /** label used in config error messages */
+  readonly file?: string;
+  readonly clock?: Clock;
+  readonly logSink?: LogSink;
+  readonly hostname?: string;
+}
+
+interface Running {
+  readonly id: string;
+  readonly section: Section;
+  readonly kind: PluginKind;
+  readonly manifest: PluginManifest;
+  readonly instance: Lifecycle;
+  readonly stats: InstanceStats;
+  readonly points: Batcher;
+  readonly samples: SampleBatcher;
+  started: boolean;
+}
+
+/** Start order; stop runs it backwards. */
+const START_ORDER: readonly Section[] = ['stores', 'aggregators', 'outputs', 'inputs'];
+
+/** Validates a raw config (loading third-party plugins it names) and returns it frozen. */
+export async function validateConfig(raw: unknown, opts: Pick<RuntimeOptions, 'plugins' | 'file'>): Promise<{ config: Readonly<CarbonadoConfig>; registry: PluginRegistry }> {
+  const file = opts.file ?? 'config';
+  const registry = new PluginRegistry(opts.plugins);
+  const validator = new ConfigValidator(registry);
+  const core = validator.validateCore(raw, file);
+  for (const spec of core.plugins) await registry.load(spec);
+  return { config: validator.validateInstances(core, file), registry };
+}
+
+/**
+ * One carbonado: the core services, the plugin instances and their harness (batchers, stats,
+ * bus subscriptions with isolation, pressure tracking, self-metrics).
+ */
+export class Runtime {
+  readonly services: CoreServices;
+  private readonly running: Running[] = [];
+  private readonly pressured = new Set<string>();
+  private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  private selfTimer: NodeJS.Timeout | undefined;
+  private readonly coreStats = new InstanceStats('core');
+  private readonly corePoints: Batcher;
+  private readonly loopDelay: IntervalHistogram;
+  private lastCpu = process.cpuUsage();
+  private lastCpuAt = process.hrtime.bigint();
+  private readonly unsubscribers: Array<() => void> = [];
+
+  private constructor(config: Readonly<CarbonadoConfig>, registry: PluginRegistry, opts: RuntimeOptions) {
+    const container = createCoreContainer(config, registry, {
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.logSink ? { logSink: opts.logSink } : {}),
+      ...(opts.hostname ? { hostname: opts.hostname } : {}),
+      health: () => this.health(),
+      stats: () => this.statsSnapshot(),
+    });
+    this.services = resolveCore(container);
+    const { bus, config: cfg } = this.services;
+    this.corePoints = new Batcher((b) => bus.emit('points', b, 'core'), cfg.batch);
+    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    this.createInstances();
+  }
+
+  /** Validates `raw` and builds every instance (no I/O yet). */
+  static async create(raw: unknown, opts: RuntimeOptions): Promise<Runtime> {
+    const { config, registry } = await validateConfig(raw, opts);
+    return new Runtime(config, registry, opts);
+  }
+
+  get config(): Readonly<CarbonadoConfig> {
+    return this.services.config;
+  }
+
+  private createInstances(): void {
+    const { config, registry, bus, log, clock, http } = this.services;
+    const storesById = new Map<string, QueryStore>();
+    let queryStore: QueryStore | undefined;
+    let eventStore: EventStore | undefined;
+    const storeProxy: QueryStore = {
+      find: (p) => this.requireQueryStore(queryStore).find(p),
+      fetch: (n, f, u, o) => this.requireQueryStore(queryStore).fetch(n, f, u, o),
+      get tags() {
+        return queryStore?.tags;
+      },
+      get events() {
+        return queryStore?.events;
+      },
+    };
+    for (const section of START_ORDER) {
+      const kind = KIND_OF_SECTION[section];
+      for (const [name, inst] of Object.entries(config[section])) {
+        const id = `${section}.${name}`;
+        const manifest = registry.get(kind, inst.type)!;
+        const stats = new InstanceStats(id);
+        const points = new Batcher((b) => {
+          stats.addEmitted(b.length);
+          bus.emit('points', b, id);
+        }, config.batch);
+        const samples = new SampleBatcher((b) => {
+          stats.addEmitted(b.length);
+          bus.emit('samples', b, id);
+        }, config.batch, clock);
+        const base: BaseContext = { id, bus, log: log.child(id), stats, http, now: clock };
+        const ctx = {
+          ...base,
+          points,
+          samples,
+          underPressure: () => this.pressured.size > 0,
+          setPressure: (active: boolean) => this.setPressure(id, active),
+          store: storeProxy,
+          stores: storesById,
+          get events() {
+            return eventStore;
+          },
+        };
+        const { type: _type, ...options } = inst;
+        let instance: Lifecycle;
+        try {
+          instance = manifest.create(ctx as never, options) as Lifecycle;
+        } catch (err) {
+          throw new CarbonadoError(ErrorCode.PLUGIN_START, `${id} (${inst.type}): ${(err as Error).message}`, { cause: err, plugin: id });
+        }
+        this.running.push({ id, section, kind, manifest, instance, stats, points, samples, started: false });
+        if (kind === 'store') {
+          const store = instance as StoreInstance;
+          storesById.set(id, store);
+          if ((config.query.store ?? Object.keys(config.stores)[0]) === name) queryStore = store;
+          if (config.query.eventStore === name || (config.query.eventStore === undefined && !eventStore && store.events)) eventStore = store.events;
+        }
+      }
+    }
+  }
+
+  private requireQueryStore(s: QueryStore | undefined): QueryStore {
+    if (!s) throw Object.assign(new Error('no store is configured'), { status: 503, expose: true });
+    return s;
+  }
+
+  private subscribe(): void {
+    const { bus, log } = this.services;
+    for (const r of this.running) {
+      const onError = (err: unknown) => {
+        r.stats.addError('listener_threw');
+        log.child(r.id).limited('listener_threw', 'listener threw', { error: err as Error });
+      };
+      if (r.kind === 'store') {
+        const store = r.instance as StoreInstance;
+        const fn = isolated((batch: Parameters<StoreInstance['write']>[0]) => {
+          r.stats.addReceived(batch.length);
+          store.write(batch);
+        }, onError);
+        bus.on('points', fn);
+        this.unsubscribers.push(() => bus.off('points', fn));
+      } else if (r.kind === 'aggregator') {
+        const agg = r.instance as AggregatorInstance;
+        const fn = isolated((batch: Parameters<AggregatorInstance['add']>[0]) => {
+          r.stats.addReceived(batch.length);
+          agg.add(batch);
+        }, onError);
+        bus.on('samples', fn);
+        this.unsubscribers.push(() => bus.off('samples', fn));
+      }
+    }
+  }
+
+  private setPressure(id: string, active: boolean): void {
+    const had = this.pressured.has(id);
+    if (active === had) return;
+    if (active) this.pressured.add(id);
+    else this.pressured.delete(id);
+    this.services.log.info(active ? 'store under pressure: stream inputs pause' : 'store pressure cleared', { store: id });
+    this.services.bus.emit('pressure', { source: id, active });
+  }
+
+  /** Starts the HTTP server, then stores → aggregators → outputs → inputs, each under a timeout. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`runtime cannot start from state ${this.state}`);
+    this.state = 'starting';
+    const { http, log, config, bus } = this.services;
+    this.subscribe();
+    try {
+      const url = await http.listen();
+      log.info(`started http ${url}`);
+      for (const r of this.running) {
+        await withTimeout(r.instance.start(), config.lifecycle.startTimeoutMs, `${r.id} start`, r.id).catch((err: Error) => {
+          if (err instanceof CarbonadoError) throw err;
+          throw new CarbonadoError(ErrorCode.PLUGIN_START, `${r.id} (${r.manifest.name}): cannot start: ${err.message}`, { cause: err, plugin: r.id });
+        });
+        r.started = true;
+        const where = (r.instance as InputInstance).listening?.() ?? [];
+        log.info(`started ${r.id} (${r.manifest.name})${where.length ? ` ${where.join(' ')}` : ''}`);
+        bus.emit('plugin.started', r.id);
+      }
+    } catch (err) {
+      this.state = 'stopping';
+      await this.stopStarted();
+      this.state = 'stopped';
+      throw err;
+    }
+    this.loopDelay.enable();
+    if (config.selfMetrics.intervalSecs > 0) {
+      this.selfTimer = setInterval(() => this.publishSelfMetrics(), config.selfMetrics.intervalSecs * 1000);
+      this.selfTimer.unref();
+    }
+    this.state = 'running';
+  }
+
+  /** Drains and stops: inputs → outputs → aggregators (final flush) → stores (write out). */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    if (this.selfTimer) clearInterval(this.selfTimer);
+    this.selfTimer = undefined;
+    await this.stopStarted();
+    this.state = 'stopped';
+  }
+
+  private async stopStarted(): Promise<void> {
+    const { log, config, http, bus } = this.services;
+    const order = [...this.running].reverse();
+    let httpClosed = false;
+    for (const r of order) {
+      if (r.kind === 'aggregator' && !httpClosed) {
+        // inputs and outputs are down: no more requests or data can arrive
+        await http.close();
+        httpClosed = true;
+      }
+      if (!r.started) continue;
+      try {
+        await withTimeout(r.instance.stop(), config.lifecycle.stopTimeoutMs, `${r.id} stop`, r.id);
+      } catch (err) {
+        log.error(`${r.id}: stop failed: ${(err as Error).message}`);
+      }
+      // whatever the instance produced while draining goes out before the next stage stops
+      r.points.close();
+      r.samples.close();
+      r.started = false;
+      bus.emit('plugin.stopped', r.id);
+      log.info(`stopped ${r.id}`);
+    }
+    if (!httpClosed) await http.close();
+    http.unmountAll();
+    this.loopDelay.disable();
+    for (const u of this.unsubscribers.splice(0)) u();
+  }
+
+  listening(id: string): string[] {
+    const r = this.running.find((x) => x.id === id);
+    return (r?.instance as InputInstance | undefined)?.listening?.() ?? [];
+  }
+
+  httpUrl(): string {
+    return this.services.http.address();
+  }
+
+  instance<T = Lifecycle>(id: string): T | undefined {
+    return this.running.find((x) => x.id === id)?.instance as T | undefined;
+  }
+
+  private health(): { status: 'ok' | 'starting' | 'stopping'; [k: string]: unknown } {
+    const status = this.state === 'running' ? 'ok' : this.state === 'starting' || this.state === 'created' ? 'starting' : 'stopping';
+    return { status, pressure: [...this.pressured] };
+  }
+
+  /** GET /stats: every instance's counters and the process's own figures. */
+  statsSnapshot(): { instances: Record<string, InstanceSnapshot & { type: string }>; process: Record<string, number> } {
+    const instances: Record<string, InstanceSnapshot & { type: string }> = {};
+    for (const r of this.running) {
+      let extra: Record<string, number> | undefined;
+      try {
+        extra = r.instance.stats?.();
+      } catch {
+        extra = undefined;
+      }
+      instances[r.id] = { type: r.manifest.name, ...r.stats.snapshot(extra) };
+    }
+    return { instances, process: this.processFigures() };
+  }
+
+  private processFigures(): Record<string, number> {
+    const mem = process.memoryUsage();
+    const nowNs = process.hrtime.bigint();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedUs = Number(nowNs - this.lastCpuAt) / 1000;
+    this.lastCpu = process.cpuUsage();
+    this.lastCpuAt = nowNs;
+    const lagMs = this.loopDelay.count > 0 ? this.loopDelay.mean / 1e6 : 0;
+    const lagMaxMs = this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0;
+    return {
+      rss_bytes: mem.rss,
+      heap_used_bytes: mem.heapUsed,
+      cpu_user_percent: elapsedUs > 0 ? (100 * cpu.user) / elapsedUs : 0,
+      cpu_system_percent: elapsedUs > 0 ? (100 * cpu.system) / elapsedUs : 0,
+      event_loop_lag_ms: lagMs,
+      event_loop_lag_max_ms: lagMaxMs,
+      uptime_secs: process.uptime(),
+    };
+  }
+
+  /** Publishes the counters as points (like carbon.agents.<host>.*) so they land in the stores. */
+  publishSelfMetrics(): void {
+    const { config, clock, hostname } = this.services;
+    const prefix = config.selfMetrics.prefix.replace('{hostname}', hostname.replace(/\./g, '_'));
+    const ts = Math.floor(clock());
+    const snap = this.statsSnapshot();
+    for (const [id, s] of Object.entries(snap.instances)) {
+      for (const [k, v] of flattenSnapshot(s)) this.corePoints.add(`${prefix}${id}.${k}`, v, ts);
+    }
+    for (const [k, v] of Object.entries(snap.process)) this.corePoints.add(`${prefix}process.${k}`, v, ts);
+    this.loopDelay.reset();
+    this.corePoints.flush();
+    this.coreStats.addEmitted(1);
+  }
+}
+
+export { SECTIONS };
