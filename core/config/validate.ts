@@ -24,7 +24,7 @@ export class ConfigValidator {
   validateCore(raw: unknown, file: string): CarbonadoConfig {
     const cfg = structuredClone(raw ?? {});
     if (typeof cfg !== 'object' || Array.isArray(cfg)) throw invalid(file, ['the config must be a mapping of sections (http, inputs, stores, …)']);
-    if (!this.core(cfg)) throw invalid(file, (this.core.errors ?? []).map((e) => formatError(e, '')));
+    if (!this.core(cfg)) throw invalid(file, (this.core.errors ?? []).filter((e) => !(e.keyword === 'pattern' && e.propertyName !== undefined)).map(formatCoreError));
     return cfg as unknown as CarbonadoConfig;
   }
 
@@ -44,7 +44,7 @@ export class ConfigValidator {
           const known = this.registry.names(kind).join(', ') || 'none';
           problems.push(
             other
-              ? `${where}: "${inst.type}" is a ${KIND_OF_SECTION[other]} plugin; list it under ${other}`
+              ? `${where}: "${inst.type}" is ${KIND_OF_SECTION[other] === 'input' || KIND_OF_SECTION[other] === 'aggregator' ? 'an' : 'a'} ${KIND_OF_SECTION[other]} plugin; list it under ${other}`
               : `${where}: unknown ${kind} plugin type "${inst.type}" (known: ${known})`,
           );
           continue;
@@ -145,17 +145,33 @@ function formatError(e: ErrorObject, prefix: string): string {
     case 'additionalProperties':
       return `${prefix}${join(e.instancePath, String(e.params.additionalProperty))}: unknown key`;
     case 'required':
-      return `${prefix}${join(e.instancePath, String(e.params.missingProperty))}: is required`;
+      return `${prefix}${join(e.instancePath, String(e.params.missingProperty))} is required`;
     case 'enum':
       return `${prefix}${path} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'propertyNames':
-      return `${prefix}${path}: instance name "${String(e.params.propertyName)}" must be letters, digits, _ or -`;
+      return `${prefix}${e.instancePath ? `${e.instancePath}: ` : ''}instance name "${String(e.params.propertyName)}" must start with a letter or digit and hold only letters, digits, _ or -`;
     case 'pattern':
       if (e.propertyName !== undefined) return `${prefix}${join(e.instancePath, e.propertyName)}: invalid name`;
       return `${prefix}${path} ${e.message}`;
     default:
       return `${prefix}${path} ${e.message}`;
   }
+}
+
+/** Core errors name the section (and instance) first, like instance errors: `http: /port must be <= 65535`. */
+function formatCoreError(e: ErrorObject): string {
+  const parts = e.instancePath.split('/').slice(1);
+  if (parts.length === 0) {
+    if (e.keyword === 'additionalProperties') {
+      return `${String(e.params.additionalProperty)}: unknown section (known: ${Object.keys(coreSchema.properties).filter((k) => k !== '$schema').join(', ')})`;
+    }
+    return formatError(e, '');
+  }
+  const section = parts[0]!;
+  const isInstances = section in KIND_OF_SECTION && parts.length >= 2;
+  const owner = isInstances ? `${section}.${parts[1]}` : section;
+  const rest = `/${parts.slice(isInstances ? 2 : 1).join('/')}`;
+  return formatError({ ...e, instancePath: rest === '/' ? '' : rest }, `${owner}: `);
 }
 
 function join(base: string, key: string): string {

@@ -45,7 +45,14 @@ export async function validateConfig(raw: unknown, opts: Pick<RuntimeOptions, 'p
   const registry = new PluginRegistry(opts.plugins);
   const validator = new ConfigValidator(registry);
   const core = validator.validateCore(raw, file);
-  for (const spec of core.plugins) await registry.load(spec);
+  for (const spec of core.plugins) {
+    try {
+      await registry.load(spec);
+    } catch (err) {
+      (err as Error).message = `${file}: ${(err as Error).message}`;
+      throw err;
+    }
+  }
   return { config: validator.validateInstances(core, file), registry };
 }
 
@@ -256,7 +263,7 @@ export class Runtime {
       r.samples.close();
       r.started = false;
       bus.emit('plugin.stopped', r.id);
-      log.info(`stopped ${r.id}`);
+      log.info(`stopped ${r.id}`, { received: r.stats.received, emitted: r.stats.emitted, dropped: r.stats.droppedTotal() });
     }
     if (!httpClosed) await http.close();
     http.unmountAll();

@@ -103,7 +103,7 @@ export class CarbonLineParser {
       this.sink.reject('nan_value', text.slice(start, end));
       return;
     }
-    const name = this.names.resolve(text.slice(t0s, t0e));
+    const name = this.names.resolveRegion(text, t0s, t0e);
     if (isBadName(name)) {
       this.sink.reject(name.bad, text.slice(start, end));
       return;

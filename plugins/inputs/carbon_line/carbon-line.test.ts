@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { startInProcess, portOf, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
+import { LINE_CASES } from './cases.js';
+
+const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
+const NOW = 1_750_000_000;
+
+interface Recording {
+  points: Array<[string, number, number]>;
+}
+
+/** 2,500 valid lines interleaved with every case of the catalogue, several times over. */
+function workload(): { text: string; points: Array<[string, number, number]>; reasons: Record<string, number> } {
+  const lines: string[] = [];
+  const points: Array<[string, number, number]> = [];
+  const reasons: Record<string, number> = {};
+  for (let i = 0; i < 2500; i++) {
+    lines.push(`load.s${i % 50}.v ${i} ${1_700_000_000 + i}`);
+    points.push([`load.s${i % 50}.v`, i, 1_700_000_000 + i]);
+    if (i % 50 === 0) {
+      for (const c of LINE_CASES) {
+        lines.push(c.line);
+        if (c.want === undefined) continue;
+        if (typeof c.want === 'string') reasons[c.want] = (reasons[c.want] ?? 0) + 1;
+        else points.push([c.want.name, c.want.value, c.want.time === 'now' ? NOW : c.want.time]);
+      }
+    }
+  }
+  return { text: `${lines.join('\n')}\n`, points, reasons };
+}
+
+async function start(protocols: string): Promise<InProcess> {
+  return startInProcess(
+    { plugins: [RECORDING], inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols } }, stores: { rec: { type: 'recording_store' } } },
+    { clock: () => NOW },
+  );
+}
+
+test('TCP: thousands of lines in random chunk sizes (split lines and UTF-8) arrive exactly', async () => {
+  const c = await start('tcp');
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    const w = workload();
+    const bytes = Buffer.from(w.text);
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    let seed = 42;
+    for (let pos = 0; pos < bytes.length; ) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const n = 1 + (seed % 3000);
+      sock.write(bytes.subarray(pos, pos + n));
+      pos += n;
+    }
+    await new Promise<void>((r) => sock.end(() => r()));
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    await waitFor(() => rec.points.length >= w.points.length, `${w.points.length} points`);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(rec.points, w.points);
+    assert.deepEqual(c.stats().instances['inputs.carbon']!.dropped, w.reasons);
+    assert.equal(c.stats().instances['inputs.carbon']!.received, w.points.length);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('TCP: an over-long line is dropped, the connection and the next lines survive; a cut last line is discarded', async () => {
+  const c = await start('tcp');
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(`before 1 100\nhuge ${'9'.repeat(40_000)}`);
+    sock.write(`${'9'.repeat(40_000)} 100\nafter 2 100\ncut 3 1`);
+    await new Promise<void>((r) => sock.end(() => r()));
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    await waitFor(() => c.stats().instances['inputs.carbon']!.dropped.unterminated_line === 1, 'connection end');
+    await waitFor(() => rec.points.length === 2, 'two points');
+    assert.deepEqual(rec.points, [['before', 1, 100], ['after', 2, 100]]);
+    assert.deepEqual(c.stats().instances['inputs.carbon']!.dropped, { line_too_long: 1, unterminated_line: 1 });
+  } finally {
+    await c.stop();
+  }
+});
+
+test('UDP: each datagram is split as Python splitlines() does; bad lines do not lose the good ones', async () => {
+  const c = await start('tcp+udp');
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'udp');
+    assert.equal(portOf(c.listening('inputs.carbon'), 'tcp').port, port, 'TCP and UDP share the port');
+    const sock = createSocket('udp4');
+    const w = workload();
+    // datagrams of up to 40 lines, CRLF separated
+    // the over-long case does not fit a datagram; it is covered over TCP
+    const lines = w.text.split('\n').filter((l) => l.length < 10_000);
+    for (let i = 0; i < lines.length; i += 40) {
+      const msg = Buffer.from(lines.slice(i, i + 40).join('\r\n'));
+      await new Promise<void>((r, j) => sock.send(msg, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+      if (i % 400 === 0) await new Promise((r) => setImmediate(r));
+    }
+    sock.close();
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    await waitFor(() => rec.points.length >= w.points.length, `${w.points.length} points`);
+    assert.deepEqual(rec.points, w.points);
+    const want = { ...w.reasons };
+    delete want.line_too_long;
+    assert.deepEqual(c.stats().instances['inputs.carbon']!.dropped, want);
+  } finally {
+    await c.stop();
+  }
+});

@@ -1,0 +1,197 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { startInProcess, portOf, waitFor, REPO_ROOT } from '../helpers/carbonado.js';
+import { Runtime } from '../../core/runtime/runtime.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { definePlugin, pointBatch, type PointBatch, type StoreInstance } from '../../core/index.js';
+
+const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
+const EXAMPLE = join(REPO_ROOT, 'docs/examples/memory-store.mjs');
+
+interface Recording extends StoreInstance {
+  points: Array<[string, number, number]>;
+  batches: number;
+}
+
+function send(port: number, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.end(text));
+    s.on('close', () => resolve());
+    s.on('error', reject);
+  });
+}
+
+test('a plugin loaded by path from outside plugins/ receives batches and answers queries', async () => {
+  const c = await startInProcess({
+    plugins: [RECORDING, EXAMPLE],
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { mem: { type: 'memory_example', stepSecs: 10 }, rec: { type: 'recording_store' } },
+  });
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    const lines = Array.from({ length: 3000 }, (_, i) => `ext.s${i % 3} ${i} ${1_700_000_000 + i * 10}\n`).join('');
+    await send(port, lines);
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    await waitFor(() => rec.points.length === 3000, '3000 points');
+    assert.ok(rec.batches >= 3 && rec.batches < 3000, `points arrive in batches, got ${rec.batches}`);
+    const mem = c.runtime.instance<StoreInstance>('stores.mem')!;
+    assert.deepEqual(await mem.find('ext.*'), [
+      { path: 'ext.s0', isLeaf: true },
+      { path: 'ext.s1', isLeaf: true },
+      { path: 'ext.s2', isLeaf: true },
+    ]);
+    // the query store is the first one listed
+    const [s] = await c.runtime.instance<StoreInstance>('stores.mem')!.fetch(['ext.s1'], 1_700_000_000, 1_700_000_060);
+    assert.deepEqual([...s!.values], [1, NaN, NaN, 4, NaN, NaN]);
+    assert.equal(c.stats().instances['stores.rec']!.received, 3000);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('a listener that throws is counted and does not starve the other stores', async () => {
+  const exploding = definePlugin<'store', Record<string, never>>({
+    kind: 'store',
+    name: 'exploding',
+    since: '0.1.0',
+    description: 'throws on every write',
+    schema: { type: 'object', additionalProperties: false, properties: {} },
+    create: () => ({
+      start: async () => {},
+      stop: async () => {},
+      write: (_b: PointBatch) => {
+        throw new Error('boom');
+      },
+      find: async () => [],
+      fetch: async () => [],
+    }),
+  });
+  const c = await startInProcess(
+    { plugins: [RECORDING], stores: { bad: { type: 'exploding' }, rec: { type: 'recording_store' } } },
+    { plugins: [...builtinPlugins, exploding] },
+  );
+  try {
+    c.runtime.services.bus.emit('points', pointBatch([['a.b', 1, 100]]), 'test');
+    c.runtime.services.bus.emit('points', pointBatch([['a.c', 2, 100]]), 'test');
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    assert.equal(rec.points.length, 2);
+    assert.deepEqual(c.stats().instances['stores.bad']!.errors, { listener_threw: 2 });
+  } finally {
+    await c.stop();
+  }
+});
+
+test('start and stop the whole runtime 10 times on the same ports: nothing leaks', async () => {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const config = {
+    http: { host: '127.0.0.1', port: httpPort },
+    log: { level: 'warn' },
+    selfMetrics: { intervalSecs: 1 },
+    plugins: [RECORDING],
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port } },
+    stores: { rec: { type: 'recording_store' } },
+  };
+  const handlesBefore = activeHandles();
+  for (let i = 0; i < 10; i++) {
+    const rt = await Runtime.create(config, { plugins: builtinPlugins, file: 'test' });
+    await rt.start();
+    await send(port, `round.r${i} ${i} 100\n`);
+    const rec = rt.instance<Recording>('stores.rec')!;
+    await waitFor(() => rec.points.length === 1, 'point of this round');
+    const health = await fetch(`http://127.0.0.1:${httpPort}/health`);
+    assert.equal(health.status, 200);
+    await rt.stop();
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(activeHandles() <= handlesBefore, `handles before ${handlesBefore}, after ${activeHandles()}`);
+});
+
+test('a port already in use fails start-up with one line naming the instance and the port', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const rt = await Runtime.create(
+      { http: { host: '127.0.0.1', port: 0 }, log: { level: 'error' }, inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port, protocols: 'tcp' } } },
+      { plugins: builtinPlugins, file: 'test' },
+    );
+    await assert.rejects(rt.start(), (e: Error & { code: string }) => {
+      assert.equal(e.code, 'CRB_E_ADDRESS_IN_USE');
+      assert.equal(e.message, `inputs.carbon: cannot listen on tcp 127.0.0.1:${port}: address already in use`);
+      return true;
+    });
+  } finally {
+    blocker.close();
+  }
+});
+
+test('store pressure pauses TCP reading and resumes it when cleared', async () => {
+  const c = await startInProcess({
+    plugins: [RECORDING],
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { rec: { type: 'recording_store' } },
+  });
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    const rec = c.runtime.instance<Recording & { setPressure(on: boolean): void }>('stores.rec')!;
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    sock.write('p.a 1 100\n');
+    await waitFor(() => rec.points.length === 1, 'first point');
+    rec.setPressure(true);
+    assert.equal((await (await fetch(`${c.httpUrl}/health`)).json()).pressure[0], 'stores.rec');
+    sock.write('p.b 2 100\n');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rec.points.length, 1, 'nothing is read while a store is under pressure');
+    rec.setPressure(false);
+    await waitFor(() => rec.points.length === 2, 'point after resume');
+    assert.equal(c.stats().instances['inputs.carbon']!.counters.paused_for_pressure, 1);
+    sock.destroy();
+  } finally {
+    await c.stop();
+  }
+});
+
+test('self-metrics land in the stores under the prefix; /stats answers the counters', async () => {
+  const c = await startInProcess(
+    {
+      plugins: [RECORDING],
+      selfMetrics: { prefix: 'carbonado.{hostname}.', intervalSecs: 1 },
+      inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+      stores: { rec: { type: 'recording_store' } },
+    },
+    {},
+  );
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    await send(port, 'x.y 1 100\nbroken\n');
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    const host = c.runtime.services.hostname.replace(/\./g, '_');
+    const want = `carbonado.${host}.inputs.carbon.dropped_by.bad_fields`;
+    await waitFor(() => rec.points.some((p) => p[0] === want && p[1] === 1), want, 5000);
+    const names = new Set(rec.points.map((p) => p[0]));
+    for (const leaf of ['inputs.carbon.received', 'stores.rec.received', 'process.rss_bytes', 'process.event_loop_lag_ms', 'process.cpu_user_percent']) {
+      assert.ok(names.has(`carbonado.${host}.${leaf}`), leaf);
+    }
+    const stats = (await (await fetch(`${c.httpUrl}/stats`)).json()) as { instances: Record<string, { received: number; dropped: Record<string, number> }> };
+    assert.equal(stats.instances['inputs.carbon']!.received, 1);
+    assert.deepEqual(stats.instances['inputs.carbon']!.dropped, { bad_fields: 1 });
+  } finally {
+    await c.stop();
+  }
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function activeHandles(): number {
+  return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+}

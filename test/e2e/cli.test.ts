@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, spawnCarbonado } from '../helpers/carbonado.js';
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('--version prints the package version; --help lists the commands', () => {
+  const v = cli(['--version']);
+  assert.equal(v.code, 0);
+  assert.equal(v.out.trim(), JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version);
+  const h = cli(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /check-config/);
+  assert.match(h.out, /carbonado \[--config FILE\]/);
+  assert.equal(cli(['nonsense']).code, 2);
+});
+
+test('check-config: ok, and a bad file names the file, the instance, the path and the rule', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const good = join(dir, 'good.yaml');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(good, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
+  writeFileSync(bad, 'inputs:\n  carbon: {type: carbon_line, port: 65536}\n');
+  const ok = cli(['check-config', good]);
+  assert.equal(ok.code, 0);
+  assert.equal(ok.out.trim(), `${good}: ok`);
+  const no = cli(['check-config', bad]);
+  assert.equal(no.code, 1);
+  assert.equal(no.err.trim(), `${bad}: inputs.carbon (carbon_line): /port must be <= 65535`);
+});
+
+test('a malformed config stops start-up with the key named; CARBONADO_CONFIG is honoured', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'http: {port: 0}\ninputs:\n  carbon: {type: carbon_line, maxLineBytes: 1}\n');
+  const r = cli([], { CARBONADO_CONFIG: bad });
+  assert.equal(r.code, 1);
+  assert.equal(r.err.trim(), `carbonado: ${bad}: inputs.carbon (carbon_line): /maxLineBytes must be >= 64`);
+});
+
+test('a port in use fails start-up with one line naming the instance and the port, non-zero exit', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    await assert.rejects(
+      spawnCarbonado({ inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port, protocols: 'tcp' } } }),
+      (e: Error) => {
+        assert.match(e.message, /exited with 1 before starting/);
+        assert.ok(e.message.includes(`carbonado: inputs.carbon: cannot listen on tcp 127.0.0.1:${port}: address already in use`), e.message);
+        return true;
+      },
+    );
+  } finally {
+    blocker.close();
+  }
+});
+
+test('SIGINT stops a running carbonado with exit code 0', async () => {
+  const p = await spawnCarbonado({ inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0 } } });
+  const health = await fetch(`${p.httpUrl}/health`);
+  assert.equal(health.status, 200);
+  p.kill('SIGINT');
+  assert.equal(await p.exited, 0);
+  assert.match(p.output(), /SIGINT: draining/);
+});
