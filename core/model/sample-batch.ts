@@ -15,9 +15,9 @@ export const SampleType = {
   /** adds members[i] to a distinct-count set */
   Set: 4,
   /**
-   * A count about the producer itself (StatsD's `packets_received`, `metrics_received`,
-   * `bad_lines_seen`): added like a counter under the aggregator's own stats prefix
-   * (`<prefixStats>.<name>`), rate ignored. Aggregators that do not know it skip it.
+   * A count about the producer itself (packets received, lines received, bad lines): added like
+   * a counter under the aggregator's own prefix for its internal metrics, rate ignored.
+   * Aggregators that do not know it skip it.
    */
   InputCounter: 5,
 } as const;

@@ -60,6 +60,11 @@ export class CarbonLineInput implements InputInstance {
     return { connections: this.tcp?.connections ?? 0, known_names: this.names.size };
   }
 
+  private tooLong(peer: string): void {
+    this.ctx.stats.addDropped('line_too_long');
+    this.ctx.log.limited('line_too_long', `invalid line (longer than ${this.opts.maxLineBytes} bytes): discarded`, { peer });
+  }
+
   private parserFor(peer: string): CarbonLineParser {
     const ctx = this.ctx;
     const sink: LineSink = {
@@ -86,37 +91,54 @@ export class CarbonLineInput implements InputInstance {
     let skipping = false; // inside an over-long line: discard until the next LF
     return {
       data: (chunk: Buffer) => {
-        let buf = chunk;
+        let from = 0;
         if (skipping) {
-          const nl = buf.indexOf(10);
+          const nl = chunk.indexOf(10);
           if (nl < 0) return;
           skipping = false;
-          buf = buf.subarray(nl + 1);
+          from = nl + 1;
         }
+        const now = this.ctx.now();
         if (tail) {
-          buf = Buffer.concat([tail, buf]);
-          tail = undefined;
-        }
-        const last = buf.lastIndexOf(10);
-        if (last < 0) {
-          if (buf.length > max) {
-            this.ctx.stats.addDropped('line_too_long');
-            this.ctx.log.limited('line_too_long', 'invalid line (line too long): discarded', { peer, bytes: buf.length });
-            skipping = true;
-          } else {
-            tail = Buffer.from(buf);
+          // finish the line the previous read left open without copying the whole new chunk
+          const nl = chunk.indexOf(10, from);
+          if (nl < 0) {
+            tail = Buffer.concat([tail, chunk.subarray(from)]);
+            if (tail.length > max) {
+              tail = undefined;
+              this.tooLong(peer);
+              skipping = true;
+            }
+            return;
           }
+          const first = Buffer.concat([tail, chunk.subarray(from, nl)]);
+          tail = undefined;
+          if (first.length > max) this.tooLong(peer);
+          else {
+            const line = first.toString('utf8');
+            parser.parseLine(line, 0, line.length, now);
+          }
+          from = nl + 1;
+        }
+        const last = chunk.lastIndexOf(10);
+        if (last < from) {
+          // no complete line in what is left: keep it for the next read
+          const rest = chunk.subarray(from);
+          if (rest.length > max) {
+            this.tooLong(peer);
+            skipping = true;
+          } else if (rest.length > 0) tail = Buffer.from(rest);
           return;
         }
-        if (last + 1 < buf.length) {
-          const rest = buf.subarray(last + 1);
+        if (last + 1 < chunk.length) {
+          const rest = chunk.subarray(last + 1);
           if (rest.length > max) {
-            this.ctx.stats.addDropped('line_too_long');
+            this.tooLong(peer);
             skipping = true;
           } else tail = Buffer.from(rest);
         }
-        const text = buf.toString('utf8', 0, last);
-        parser.parseLF(text, 0, text.length, this.ctx.now());
+        const text = chunk.toString('utf8', from, last);
+        parser.parseLF(text, 0, text.length, now);
       },
       end: () => {
         if (tail && tail.length > 0) {

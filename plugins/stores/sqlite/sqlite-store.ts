@@ -1,0 +1,370 @@
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import {
+  isTagged,
+  type FetchOptions,
+  type FindNode,
+  type PointBatch,
+  type SeriesData,
+  type StoreContext,
+  type StoreInstance,
+} from '../../../core/index.js';
+import { NameTree, TagIndex } from '../../shared/name-index/index.js';
+import { StorageRules } from '../../shared/storage-rules/index.js';
+import { emptyFetch, fetchWindow, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
+import { mergeCached } from '../whisper/merge.js';
+import { taggedTreePath } from '../whisper/paths.js';
+import { headerOf, slotOf } from './archive-math.js';
+import type { SeriesRow } from './db-schema.js';
+import type { FromWorker, NewSeries, ToWorker } from './worker-protocol.js';
+import type { SqliteStoreOptions } from './options.js';
+
+interface SeriesMeta {
+  id: number | undefined;
+  header: WhisperHeader;
+  archives: ArchiveSpec[];
+}
+
+/** Accepted points not yet committed, per series, so fetch sees them at once. */
+type Pending = Map<string, Array<[number, number]>>;
+
+/** Above this many points in the open chunk it is sent without waiting for the timer. */
+const CHUNK_POINTS = 50_000;
+
+/**
+ * The SQLite store. Writes: write() copies the batch into an open chunk (and the pending map that
+ * fetch merges); a timer sends chunks to the writer worker, which applies whisper's update_many
+ * semantics per series in one transaction. Reads: a read-only connection on the main thread (WAL
+ * lets it read while the worker writes); queries are indexed range reads of a few rows per series.
+ */
+export class SqliteStore implements StoreInstance {
+  private worker: Worker | undefined;
+  private reader: Database.Database | undefined;
+  private rules: StorageRules;
+  private readonly meta = new Map<string, SeriesMeta>();
+  private readonly tree = new NameTree();
+  readonly tags = new TagIndex();
+  private chunk = this.newChunk();
+  private readonly inflight = new Map<number, { pending: Pending; points: number }>();
+  private seq = 0;
+  private queued = 0;
+  private pressure = false;
+  private timer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private waiters = new Map<number, () => void>();
+  private closing = false;
+  private commits = 0;
+  private commitMs = 0;
+  private lastCommitMs = 0;
+  private readSeries: Database.Statement | undefined;
+  private readRange: Database.Statement | undefined;
+  private workerFailed: ((err: Error) => void) | undefined;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly o: Readonly<SqliteStoreOptions>,
+  ) {
+    // validates the inline rules now, so a bad rule fails the config check, not the first write
+    this.rules = StorageRules.build({ schemas: o.schemas, aggregation: o.aggregation });
+  }
+
+  async start(): Promise<void> {
+    this.rules = await StorageRules.load({
+      schemas: this.o.schemas,
+      aggregation: this.o.aggregation,
+      ...(this.o.schemasFile ? { schemasFile: this.o.schemasFile } : {}),
+      ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
+    });
+    for (const w of this.rules.warnings) this.ctx.log.warn(w);
+    this.worker = startWorker();
+    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('error', (err) => {
+      this.ctx.stats.addError('worker_failed');
+      this.ctx.log.error('sqlite writer failed', { error: err });
+      this.workerFailed?.(err);
+    });
+    await this.request({ type: 'open', path: this.o.path, synchronous: this.o.synchronous }, 'opened');
+    this.reader = new Database(this.o.path, { readonly: true, fileMustExist: true });
+    this.reader.pragma('busy_timeout = 5000');
+    this.readRange = this.reader.prepare('SELECT slot, ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?');
+    this.readSeries = this.reader.prepare('SELECT id, name, archives, xff, method FROM series');
+    for (const r of this.readSeries.all() as SeriesRow[]) this.remember(r.name, r.id, JSON.parse(r.archives) as ArchiveSpec[], r.xff, r.method as AggregationMethod);
+    this.timer = setInterval(() => this.commit(), this.o.commitIntervalMs);
+    this.timer.unref();
+    if (this.o.retentionSweepSecs > 0) {
+      this.sweepTimer = setInterval(() => this.worker?.postMessage({ type: 'sweep', now: this.ctx.now(), maxSeries: 200 } satisfies ToWorker), this.o.retentionSweepSecs * 1000);
+      this.sweepTimer.unref();
+    }
+    this.ctx.bus.on('reload', this.onReload);
+  }
+
+  async stop(): Promise<void> {
+    this.ctx.bus.off('reload', this.onReload);
+    clearInterval(this.timer);
+    clearInterval(this.sweepTimer);
+    this.closing = true;
+    // write out everything accepted; a failed commit puts its points back into the chunk
+    while (this.worker && (this.inflight.size > 0 || this.chunk.names.length > 0 || this.chunk.newSeries.length > 0)) {
+      if (this.chunk.names.length > 0 || this.chunk.newSeries.length > 0) this.commit(true);
+      await new Promise<void>((r) => this.waiters.set(Math.max(...this.inflight.keys()), r));
+    }
+    if (this.worker) {
+      await this.request({ type: 'close' }, 'closed');
+      await this.worker.terminate();
+      this.worker = undefined;
+    }
+    this.reader?.close();
+    this.reader = undefined;
+  }
+
+  write(batch: PointBatch): void {
+    const n = batch.length;
+    if (this.queued + n > this.o.queueMaxPoints || this.closing) {
+      this.ctx.stats.addDropped(this.closing ? 'stopping' : 'queue_full', n);
+      this.ctx.log.limited('queue_full', 'sqlite queue full: points dropped');
+      return;
+    }
+    const c = this.chunk;
+    for (let i = 0; i < n; i++) {
+      const name = batch.names[i]!;
+      if (!this.meta.has(name)) this.plan(name, c.newSeries);
+      const t = batch.times[i]!;
+      const v = batch.values[i]!;
+      c.names.push(name);
+      c.times.push(t);
+      c.values.push(v);
+      let p = c.pending.get(name);
+      if (!p) c.pending.set(name, (p = []));
+      p.push([Math.trunc(t), v]);
+    }
+    this.queued += n;
+    this.checkPressure();
+    if (c.names.length >= CHUNK_POINTS) this.commit();
+  }
+
+  async find(pattern: string): Promise<FindNode[]> {
+    return this.tree.find(pattern);
+  }
+
+  async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
+    const now = Math.trunc(opts?.now ?? this.ctx.now());
+    const out: SeriesData[] = [];
+    for (const name of names) {
+      const m = this.meta.get(name);
+      if (!m) continue;
+      const w = fetchWindow(m.header, from, until, now);
+      if (!w) continue;
+      const grid = emptyFetch(w.archive, w.from, w.until);
+      const ai = m.header.archives.indexOf(w.archive);
+      if (m.id !== undefined && this.readRange) {
+        try {
+          this.fill(m.id, ai, w.archive.secondsPerPoint, w.archive.points, grid.start, grid.values);
+        } catch (err) {
+          this.ctx.stats.addError('read_failed');
+          this.ctx.log.limited('read_failed', 'sqlite read failed: series skipped', { series: name, error: err as Error });
+          continue;
+        }
+      }
+      const cached = this.cachedPoints(name);
+      mergeCached(cached, grid.start, grid.step, grid.values, m.header.aggregationMethod, m.header.archives[0]!.secondsPerPoint);
+      out.push({ name, start: grid.start, end: grid.end, step: grid.step, values: grid.values, consolidation: m.header.aggregationMethod, xFilesFactor: m.header.xFilesFactor });
+    }
+    return out;
+  }
+
+  stats(): Record<string, number> {
+    return {
+      series: this.meta.size,
+      queue_points: this.queued,
+      commits: this.commits,
+      commit_ms_avg: this.commits ? this.commitMs / this.commits : 0,
+      commit_ms_last: this.lastCommitMs,
+    };
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private fill(id: number, ai: number, step: number, points: number, start: number, values: Float64Array): void {
+    const n = Math.min(values.length, points);
+    const first = slotOf(start, step, points);
+    const rows = (first + n <= points
+      ? this.readRange!.all(id, ai, first, first + n - 1)
+      : [...this.readRange!.all(id, ai, first, points - 1), ...this.readRange!.all(id, ai, 0, first + n - points - 1)]) as Array<{ ts: number; value: number | null }>;
+    const end = start + values.length * step;
+    for (const r of rows) {
+      if (r.ts < start || r.ts >= end || (r.ts - start) % step !== 0) continue;
+      values[(r.ts - start) / step] = r.value ?? NaN;
+    }
+  }
+
+  private cachedPoints(name: string): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const seqs = [...this.inflight.keys()].sort((a, b) => a - b);
+    for (const s of seqs) {
+      const p = this.inflight.get(s)!.pending.get(name);
+      if (p) out.push(...p);
+    }
+    const p = this.chunk.pending.get(name);
+    if (p) out.push(...p);
+    return out;
+  }
+
+  private plan(name: string, newSeries: NewSeries[]): void {
+    const rule = this.rules.match(name);
+    const archives = validateArchiveList(rule.archives).map((a) => [a[0], a[1]] as ArchiveSpec);
+    this.remember(name, undefined, archives, rule.xFilesFactor, rule.aggregationMethod);
+    newSeries.push({ name, archives: archives as ArchiveSpec[], xff: rule.xFilesFactor, method: rule.aggregationMethod });
+    this.ctx.stats.count('series_created');
+  }
+
+  private remember(name: string, id: number | undefined, archives: ArchiveSpec[], xff: number, method: AggregationMethod): void {
+    this.meta.set(name, { id, header: headerOf(archives, xff, method), archives });
+    // tagged series show in the tree where graphite-web shows their whisper files
+    if (isTagged(name)) {
+      this.tree.add(taggedTreePath(name));
+      this.tags.add(name);
+    } else this.tree.add(name);
+  }
+
+  private newChunk() {
+    return { names: [] as string[], times: [] as number[], values: [] as number[], newSeries: [] as NewSeries[], pending: new Map() as Pending };
+  }
+
+  /** Sends the open chunk to the writer (at most two in flight, unless stopping). */
+  private commit(force = false): void {
+    const c = this.chunk;
+    if (!this.worker || (c.names.length === 0 && c.newSeries.length === 0)) return;
+    if (!force && this.inflight.size >= 2) return;
+    const seq = ++this.seq;
+    this.chunk = this.newChunk();
+    this.inflight.set(seq, { pending: c.pending, points: c.names.length });
+    const times = Float64Array.from(c.times);
+    const values = Float64Array.from(c.values);
+    const msg: ToWorker = { type: 'apply', seq, now: this.ctx.now(), newSeries: c.newSeries, names: c.names, times, values };
+    this.worker.postMessage(msg, [times.buffer, values.buffer]);
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'applied': {
+        for (const { name, id } of m.created) {
+          const meta = this.meta.get(name);
+          if (meta) meta.id = id;
+        }
+        this.settle(m.seq);
+        this.commits++;
+        this.commitMs += m.ms;
+        this.lastCommitMs = m.ms;
+        this.ctx.stats.count('points_written', m.written);
+        if (m.tooOld) this.ctx.stats.addDropped('too_old', m.tooOld);
+        if (this.inflight.size < 2 && this.chunk.names.length > 0 && !this.closing) this.commit();
+        break;
+      }
+      case 'error':
+        this.ctx.stats.addError(m.code === 'SQLITE_FULL' ? 'disk_full' : 'write_failed');
+        this.ctx.log.limited(`write_${m.code}`, 'sqlite write failed', { error: m.message });
+        if (m.seq >= 0) this.retry(m.seq);
+        break;
+      case 'swept':
+        if (m.deleted) this.ctx.stats.count('points_expired', m.deleted);
+        break;
+      default: {
+        const w = this.waiters.get(-1);
+        this.waiters.delete(-1);
+        w?.();
+      }
+    }
+  }
+
+  /** A failed transaction is rolled back as a whole: its points go back into the open chunk. */
+  private retry(seq: number): void {
+    const f = this.inflight.get(seq);
+    if (!f) return;
+    this.inflight.delete(seq);
+    for (const [name, pts] of f.pending) {
+      let p = this.chunk.pending.get(name);
+      if (!p) this.chunk.pending.set(name, (p = []));
+      for (const [t, v] of pts) {
+        this.chunk.names.push(name);
+        this.chunk.times.push(t);
+        this.chunk.values.push(v);
+        p.push([t, v]);
+      }
+      const meta = this.meta.get(name);
+      if (meta && meta.id === undefined && !this.chunk.newSeries.some((s) => s.name === name)) {
+        this.chunk.newSeries.push({ name, archives: meta.archives, xff: meta.header.xFilesFactor, method: meta.header.aggregationMethod });
+      }
+    }
+    this.waiters.get(seq)?.();
+    this.waiters.delete(seq);
+  }
+
+  private settle(seq: number): void {
+    const f = this.inflight.get(seq);
+    if (!f) return;
+    this.inflight.delete(seq);
+    this.queued -= f.points;
+    this.checkPressure();
+    const w = this.waiters.get(seq);
+    this.waiters.delete(seq);
+    w?.();
+  }
+
+  private checkPressure(): void {
+    const fill = (100 * this.queued) / this.o.queueMaxPoints;
+    if (!this.pressure && fill >= this.o.pressureHighPercent) {
+      this.pressure = true;
+      this.ctx.setPressure(true);
+    } else if (this.pressure && fill <= this.o.pressureLowPercent) {
+      this.pressure = false;
+      this.ctx.setPressure(false);
+    }
+  }
+
+  private request(msg: ToWorker, _reply: 'opened' | 'closed'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onError = (m: FromWorker) => {
+        if (m.type === 'error' && m.seq === -1) reject(new Error(`${this.o.path}: ${m.message}`));
+      };
+      this.worker!.on('message', onError);
+      this.workerFailed = reject;
+      this.waiters.set(-1, () => {
+        this.worker?.off('message', onError);
+        this.workerFailed = undefined;
+        resolve();
+      });
+      this.worker!.postMessage(msg);
+    });
+  }
+
+  private readonly onReload = (): void => {
+    StorageRules.load({
+      schemas: this.o.schemas,
+      aggregation: this.o.aggregation,
+      ...(this.o.schemasFile ? { schemasFile: this.o.schemasFile } : {}),
+      ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
+    }).then(
+      (r) => {
+        this.rules = r;
+        this.ctx.log.info('storage rules reloaded (they apply to new series only)');
+      },
+      (err: Error) => {
+        this.ctx.stats.addError('rules_reload');
+        this.ctx.log.error('storage rules reload failed; the previous rules stay', { error: err });
+      },
+    );
+  };
+}
+
+/**
+ * The writer runs the built .js module; from source (tests, `npm run dev`) it registers tsx in
+ * the worker first, since on Node 20 a worker does not inherit the main thread's loader hooks.
+ */
+function startWorker(): Worker {
+  const js = new URL('./writer-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  const ts = new URL('./writer-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(ts)}); });`, { eval: true });
+}

@@ -1,0 +1,21 @@
+import type { AggregationMethod, ArchiveSpec } from '../../shared/whisper-format/index.js';
+
+export interface NewSeries {
+  name: string;
+  archives: ArchiveSpec[];
+  xff: number;
+  method: AggregationMethod;
+}
+
+export type ToWorker =
+  | { type: 'open'; path: string; synchronous: 'normal' | 'full' }
+  | { type: 'apply'; seq: number; now: number; newSeries: NewSeries[]; names: string[]; times: Float64Array; values: Float64Array }
+  | { type: 'sweep'; now: number; maxSeries: number }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'opened' }
+  | { type: 'applied'; seq: number; created: Array<{ name: string; id: number }>; written: number; tooOld: number; ms: number }
+  | { type: 'swept'; deleted: number }
+  | { type: 'error'; seq: number; message: string; code: string }
+  | { type: 'closed' };
