@@ -1,0 +1,175 @@
+import { open, readdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { Command } from '../command.js';
+import { parseArgs, stringOption } from '../args.js';
+import { readConfigFile } from '../../core/config/load.js';
+import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
+import { isBadName, normalizeSeriesName, pointBatch } from '../../core/index.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
+
+const command: Command = {
+  summary: 'copy an existing Whisper tree into the configured store',
+  usage: `Usage: carbonado import-whisper DIR --config FILE [--store NAME] [--state FILE]
+
+Reads every .wsp file under DIR (a carbon/graphite data directory) and writes its points into the
+store NAME of the config (default: the store queries read), with the config's retention and
+aggregation rules. Points only a coarser archive still holds are imported from it; the finer
+archives' points are imported as they are and the coarser values are rolled up again by the store.
+Resumable: files already imported are listed in the state file (default
+./carbonado-import-state.json) and skipped when the command runs again. Tagged series whose file
+name is a hash cannot be named from the file and are skipped and counted. Stop carbonado first
+when it uses the same store.`,
+  async run(argv) {
+    const args = parseArgs(argv);
+    const dir = args.positionals[0];
+    const file = stringOption(args, 'config');
+    if (!dir || !file) {
+      process.stderr.write('carbonado import-whisper: DIR and --config FILE are required (see --help)\n');
+      return 2;
+    }
+    const stateFile = stringOption(args, 'state') ?? 'carbonado-import-state.json';
+    let runtime: Runtime;
+    try {
+      const raw = await readConfigFile(file);
+      const { config } = await validateConfig(raw, { plugins: builtinPlugins, file });
+      const storeName = stringOption(args, 'store') ?? config.query.store ?? Object.keys(config.stores)[0];
+      if (!storeName || !(storeName in config.stores)) throw new Error(`${file}: no store named "${storeName ?? ''}"`);
+      runtime = await Runtime.create(
+        {
+          ...(raw as object),
+          http: { host: '127.0.0.1', port: 0 },
+          selfMetrics: { intervalSecs: 0 },
+          log: { level: 'warn' },
+          inputs: {},
+          aggregators: {},
+          outputs: {},
+          stores: { [storeName]: config.stores[storeName] },
+          query: {},
+        },
+        { plugins: builtinPlugins, file },
+      );
+      await runtime.start();
+    } catch (err) {
+      process.stderr.write(`carbonado import-whisper: ${(err as Error).message}\n`);
+      return 1;
+    }
+    // honour the store's back-pressure: wait while it is over its high-water mark
+    const pressured = new Set<string>();
+    runtime.services.bus.on('pressure', (p) => (p.active ? pressured.add(p.source) : pressured.delete(p.source)));
+    const done = new Set<string>(await readState(stateFile));
+    const files = await listWsp(dir);
+    const counts = { series: 0, points: 0, skipped_done: 0, skipped_hashed_tagged: 0, skipped_bad_name: 0, corrupt: 0 };
+    const tty = process.stderr.isTTY;
+    let sinceSave = 0;
+    for (let i = 0; i < files.length; i++) {
+      const rel = relative(dir, files[i]!);
+      if (done.has(rel)) {
+        counts.skipped_done++;
+        continue;
+      }
+      const name = seriesNameOf(rel);
+      if (name === 'hashed') counts.skipped_hashed_tagged++;
+      else if (name === undefined) counts.skipped_bad_name++;
+      else {
+        try {
+          const pts = await readAllPoints(files[i]!, Math.trunc(runtime.services.clock()));
+          if (pts.length) runtime.services.bus.emit('points', pointBatch(pts.map(([t, v]) => [name, v, t])), 'import');
+          counts.series++;
+          counts.points += pts.length;
+          while (pressured.size > 0) await new Promise((r) => setTimeout(r, 20));
+        } catch (err) {
+          counts.corrupt++;
+          process.stderr.write(`\n${rel}: skipped: ${(err as Error).message}\n`);
+          continue;
+        }
+      }
+      done.add(rel);
+      if (++sinceSave >= 200) {
+        await writeState(stateFile, done);
+        sinceSave = 0;
+      }
+      if (tty && (i % 50 === 0 || i === files.length - 1)) progress(i + 1, files.length, counts.points);
+    }
+    if (tty) process.stderr.write('\n');
+    await runtime.stop(); // drains the store: every point written before the state is saved
+    await writeState(stateFile, done);
+    process.stdout.write(`${JSON.stringify({ files: files.length, ...counts })}\n`);
+    return counts.corrupt > 0 ? 1 : 0;
+  },
+};
+export default command;
+
+async function listWsp(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name.endsWith('.wsp')) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/** `a/b/c.wsp` → `a.b.c`; carbon's `_tagged/x/y/<name with . as _DOT_>.wsp` → the tagged name. */
+export function seriesNameOf(rel: string): string | 'hashed' | undefined {
+  const parts = rel.slice(0, -4).split(sep);
+  let raw: string;
+  if (parts[0] === '_tagged' && parts.length === 4) {
+    if (/^[0-9a-f]{64}$/.test(parts[3]!)) return 'hashed';
+    raw = parts[3]!.replace(/_DOT_/g, '.');
+  } else raw = parts.join('.');
+  const n = normalizeSeriesName(raw);
+  return isBadName(n) ? undefined : n;
+}
+
+/**
+ * Every point the file still holds: all of the finest archive's current lap, and from each
+ * coarser archive only the points older than the next finer archive's retention (the rest is
+ * rolled up again from the finer points by the store).
+ */
+async function readAllPoints(path: string, now: number): Promise<Array<[number, number]>> {
+  const fh = await open(path, 'r');
+  try {
+    const h = await readHeader(fh, path);
+    const out: Array<[number, number]> = [];
+    for (let ai = h.archives.length - 1; ai >= 0; ai--) {
+      const a = h.archives[ai]!;
+      const buf = Buffer.alloc(a.size);
+      await fh.read(buf, 0, a.size, a.offset);
+      const finer = ai > 0 ? h.archives[ai - 1]!.retention : -Infinity;
+      for (let k = 0; k < a.points; k++) {
+        const t = buf.readUInt32BE(k * POINT_SIZE);
+        if (t === 0) continue;
+        const age = now - t;
+        if (age > a.retention || (ai > 0 && age <= finer)) continue;
+        out.push([t, buf.readDoubleBE(k * POINT_SIZE + 4)]);
+      }
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readState(file: string): Promise<string[]> {
+  try {
+    return (JSON.parse(await readFile(file, 'utf8')) as { done: string[] }).done;
+  } catch {
+    return [];
+  }
+}
+
+async function writeState(file: string, done: Set<string>): Promise<void> {
+  await writeFile(`${file}.tmp`, JSON.stringify({ done: [...done] }));
+  await rename(`${file}.tmp`, file);
+}
+
+function progress(i: number, n: number, points: number): void {
+  const width = 30;
+  const fill = Math.round((width * i) / n);
+  process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${i}/${n} files, ${points} points`);
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Runtime } from '../../core/runtime/runtime.js';
+import type { StoreInstance } from '../../core/index.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
+import { REPO_ROOT } from '../helpers/carbonado.js';
+
+const RULES = {
+  schemas: [{ name: 'all', pattern: '.*', retentions: '10s:1h,1m:1d,10m:30d' }],
+  aggregation: [
+    { name: 'sum', pattern: '\\.count$', xFilesFactor: 0, aggregationMethod: 'sum' },
+    { name: 'max', pattern: '\\.upper$', xFilesFactor: 0.1, aggregationMethod: 'max' },
+    { name: 'avg', pattern: '.*', xFilesFactor: 0.5, aggregationMethod: 'average' },
+  ],
+};
+
+test('import-whisper: a tree made by Python whisper reads identically from the sqlite store', async (t) => {
+  if (!requirePeer(t, hasPythonModule('whisper'), 'python3-whisper')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-import-'));
+  const tree = join(dir, 'whisper');
+  const now = Math.floor(Date.now() / 1000);
+  // files as carbon would have made them with the same rules, filled over two days
+  const py = `
+import whisper, os, random, time
+random.seed(3)
+root = ${JSON.stringify(tree)}
+now = ${now}
+time.time = lambda: now
+specs = {'app.req.count': 'sum', 'app.lat.upper': 'max', 'app.lat.mean': 'average', 'host.web1.cpu': 'average'}
+for name, method in specs.items():
+    path = os.path.join(root, *name.split('.')) + '.wsp'
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    whisper.create(path, [(10, 360), (60, 1440), (600, 4320)], xFilesFactor={'sum': 0, 'max': 0.1}.get(method, 0.5), aggregationMethod=method)
+    for start in range(now - 2 * 86400, now, 600):
+        pts = [(t, round(random.uniform(-5, 100), 3)) for t in range(start, min(start + 600, now), 10) if random.random() < 0.9]
+        whisper.update_many(path, pts)
+`;
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cfgFile = join(dir, 'carbonado.yaml');
+  writeFileSync(cfgFile, stringify({ stores: { db: { type: 'sqlite', path: join(dir, 'carbonado.db'), ...RULES } } }));
+  const state = join(dir, 'state.json');
+  const run = () =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', tree, '--config', cfgFile, '--state', state], { encoding: 'utf8', cwd: REPO_ROOT });
+  const first = run();
+  assert.equal(first.status, 0, first.stderr);
+  const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
+  assert.equal(summary.files, 4);
+  assert.equal(summary.series, 4);
+  assert.ok(summary.points > 4 * 300, JSON.stringify(summary));
+  assert.ok(existsSync(state));
+  // resumable: a second run skips what is done
+  const second = run();
+  assert.equal(JSON.parse(second.stdout.trim().split('\n').pop()!).skipped_done, 4);
+
+  const rt = await Runtime.create(
+    {
+      http: { host: '127.0.0.1', port: 0 },
+      log: { level: 'error' },
+      selfMetrics: { intervalSecs: 0 },
+      stores: { db: { type: 'sqlite', path: join(dir, 'carbonado.db'), ...RULES }, wsp: { type: 'whisper', dataDir: tree, ...RULES } },
+    },
+    { plugins: builtinPlugins, file: 'test' },
+  );
+  await rt.start();
+  try {
+    const db = rt.instance<StoreInstance>('stores.db')!;
+    const wsp = rt.instance<StoreInstance>('stores.wsp')!;
+    assert.deepEqual((await db.find('*.*.*')).map((n) => n.path).sort(), (await wsp.find('*.*.*')).map((n) => n.path).sort());
+    const names = ['app.req.count', 'app.lat.upper', 'app.lat.mean', 'host.web1.cpu'];
+    for (const [from, until] of [[now - 1800, now], [now - 20 * 3600, now], [now - 2 * 86400, now - 86400], [now - 7200, now - 3000]] as const) {
+      const a = await db.fetch(names, from, until, { now });
+      const b = await wsp.fetch(names, from, until, { now });
+      assert.equal(a.length, 4);
+      for (let i = 0; i < 4; i++) {
+        assert.deepEqual([a[i]!.name, a[i]!.start, a[i]!.step], [b[i]!.name, b[i]!.start, b[i]!.step]);
+        const av = [...a[i]!.values];
+        const bv = [...b[i]!.values];
+        av.forEach((v, k) => {
+          const w = bv[k]!;
+          if (Number.isNaN(v) || Number.isNaN(w)) assert.ok(Number.isNaN(v) && Number.isNaN(w), `${a[i]!.name} ${from} slot ${k}: ${v} vs ${w}`);
+          else assert.ok(Math.abs(v - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${a[i]!.name} ${from}..${until} slot ${k}: ${v} vs ${w}`);
+        });
+      }
+    }
+  } finally {
+    await rt.stop();
+  }
+});
