@@ -58,7 +58,7 @@ async function measure(label, storeConfig, dir) {
 
 const wdir = mkdtempSync(join(tmpdir(), 'sc-whisper-'));
 const sdir = mkdtempSync(join(tmpdir(), 'sc-sqlite-'));
-const whisper = await measure('w', { type: 'whisper', dataDir: wdir, durability: 'none' }, wdir);
+const whisper = await measure('w', { type: 'whisper', dataDir: wdir }, wdir);
 const sqlite = await measure('s', { type: 'sqlite', path: join(sdir, 'carbonado.db') }, sdir);
 rmSync(wdir, { recursive: true, force: true });
 rmSync(sdir, { recursive: true, force: true });

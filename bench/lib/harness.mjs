@@ -44,14 +44,9 @@ export async function startCarbonado(config, { timeoutMs = 30_000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-bench-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ log: { level: 'info' }, selfMetrics: { intervalSecs: 0 }, ...config }));
-  const compiled = join(REPO, 'dist', 'bin', 'carbonado.js');
-  let args;
-  try {
-    readFileSync(compiled);
-    args = [compiled, '--config', file];
-  } catch {
-    args = ['--import', 'tsx', join(REPO, 'bin', 'carbonado.ts'), '--config', file];
-  }
+  // from the sources (tsx compiles once at start; run time is the same as the build's), so a
+  // stale dist/ can never be what is measured
+  const args = ['--import', 'tsx', join(REPO, 'bin', 'carbonado.ts'), '--config', file];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));

@@ -4,4 +4,8 @@ import type { Command } from '../command.js';
 export const commands: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import('./run.js'),
   'check-config': () => import('./check-config.js'),
+  'import-whisper': () => import('./import-whisper.js'),
+  event: () => import('./event.js'),
+  route: () => import('./route.js'),
+  simulate: () => import('./simulate.js'),
 };

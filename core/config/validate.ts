@@ -55,6 +55,16 @@ export class ConfigValidator {
           for (const e of validate.errors ?? []) problems.push(formatError(e, `${where} (${type}): `));
           continue;
         }
+        let extra: string[] = [];
+        try {
+          extra = manifest.validate?.(options) ?? [];
+        } catch (err) {
+          extra = [(err as Error).message];
+        }
+        if (extra.length) {
+          for (const e of extra) problems.push(`${where} (${type}): ${e}`);
+          continue;
+        }
         (cfg[section] as Record<string, InstanceConfig>)[name] = { type, ...options };
       }
     }

@@ -9,7 +9,7 @@ import type { SampleBatcher } from '../runtime/sample-batcher.js';
 export interface InputContext extends BaseContext {
   /** datapoints (Carbon model) → bus event `points` */
   readonly points: Batcher;
-  /** raw samples (StatsD model) → bus event `samples`, consumed by aggregators */
+  /** raw samples (counters, timers, gauges, sets) → bus event `samples`, consumed by aggregators */
   readonly samples: SampleBatcher;
   /**
    * True while some store is over its high-water mark. Stream inputs pause reading while it is

@@ -73,6 +73,12 @@ export interface PluginManifest<K extends PluginKind = PluginKind, O = any> {
   readonly description: string;
   /** JSON schema of the options (without `type`); every property has a default or is required */
   readonly schema: JSONSchemaType<O> | Record<string, unknown>;
+  /**
+   * Optional: checks the schema cannot express (a regex compiles, one option below another).
+   * No I/O. Each string returned is one problem, reported like a schema error by check-config
+   * and at start-up.
+   */
+  validate?(options: Readonly<O>): string[];
   /** Optional: shared resources these options claim (ports, directories) */
   resources?(options: Readonly<O>): Resource[];
   create(ctx: ContextOf<K>, options: Readonly<O>): InstanceOf<K>;

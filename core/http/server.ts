@@ -54,7 +54,8 @@ export class HttpServer implements HttpMount {
   }
 
   mount(router: Router): void {
-    this.mounted.push(router.routes() as unknown as Koa.Middleware, router.allowedMethods() as unknown as Koa.Middleware);
+    // throw: 405/501 answers go through the JSON error handler like every other error
+    this.mounted.push(router.routes() as unknown as Koa.Middleware, router.allowedMethods({ throw: true }) as unknown as Koa.Middleware);
   }
 
   /** Removes every router mounted after the core's own (used when a runtime stops). */

@@ -4,7 +4,7 @@
  * Invariants every producer keeps and every consumer may rely on:
  * - only indexes below `length` are meaningful (arrays may be longer: producers reuse them);
  * - `names[i]` is a validated, canonical series name (tags sorted, see metric-name.ts);
- * - `times[i]` is Unix seconds (may carry a fraction; stores truncate as Whisper does);
+ * - `times[i]` is Unix seconds (may carry a fraction; stores truncate it to their step);
  * - a batch is read-only once emitted and only valid during the listener's call:
  *   a listener that keeps anything past its own call copies it.
  */

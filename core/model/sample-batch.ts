@@ -1,5 +1,5 @@
 /**
- * Raw metric samples before aggregation (the StatsD data model, but any input may produce them:
+ * Raw metric samples before aggregation (counters, timers, gauges and sets; any input may produce them:
  * a log tail turns log lines into samples so the aggregator does the maths).
  * Columnar like PointBatch: sample i is (names[i], types[i], values[i], rates[i], members[i]).
  */

@@ -1,7 +1,7 @@
 /**
  * What a store answers on the query side: one series over a regular grid of timestamps.
  * `values[i]` is the value of the slot starting at `start + i * step`; NaN means no data (null).
- * `end` is exclusive, as in Whisper's fetch: values.length === (end - start) / step.
+ * `end` is exclusive, as in the classic round-robin file format: values.length === (end - start) / step.
  */
 export interface SeriesData {
   readonly name: string;

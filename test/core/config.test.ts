@@ -106,3 +106,27 @@ test('the embedded default config is valid', async () => {
   const raw = await readConfigFile(join(REPO_ROOT, 'config', 'default.yaml'));
   await validateConfig(raw, { plugins: builtinPlugins, file: 'default.yaml' });
 });
+
+test('a plugin\'s own validate() problems are reported like schema errors', async () => {
+  const checked = {
+    kind: 'input' as const,
+    name: 'checked',
+    since: '0.1.0',
+    description: 'test',
+    schema: { type: 'object', additionalProperties: false, properties: { re: { type: 'string', default: '', description: 'a regex' } } },
+    validate: (o: { re: string }) => {
+      try {
+        new RegExp(o.re);
+        return [];
+      } catch {
+        return [`/re is not a valid regular expression`];
+      }
+    },
+    create: () => {
+      throw new Error('not started in this test');
+    },
+  };
+  await assert.rejects(validateConfig({ inputs: { x: { type: 'checked', re: '(' } } }, { plugins: [...builtinPlugins, checked as never], file: 'test.yaml' }), {
+    message: 'test.yaml: inputs.x (checked): /re is not a valid regular expression',
+  });
+});

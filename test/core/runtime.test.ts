@@ -142,7 +142,8 @@ test('store pressure pauses TCP reading and resumes it when cleared', async () =
     sock.write('p.a 1 100\n');
     await waitFor(() => rec.points.length === 1, 'first point');
     rec.setPressure(true);
-    assert.equal((await (await fetch(`${c.httpUrl}/health`)).json()).pressure[0], 'stores.rec');
+    const health = (await (await fetch(`${c.httpUrl}/health`)).json()) as { pressure: string[] };
+    assert.equal(health.pressure[0], 'stores.rec');
     sock.write('p.b 2 100\n');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(rec.points.length, 1, 'nothing is read while a store is under pressure');

@@ -88,7 +88,7 @@ export async function spawnCarbonado(config: Record<string, unknown>, opts: { ti
   for (const section of ['inputs', 'aggregators', 'stores', 'outputs']) {
     for (const name of Object.keys((cfg[section] as object | undefined) ?? {})) ids.push(`${section}.${name}`);
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const started = () => ids.every((id) => out.includes(`started ${id} (`)) && /started http http:\/\//.test(out);
   while (!started()) {
     if (child.exitCode !== null) throw new Error(`carbonado exited with ${child.exitCode} before starting:\n${out}`);

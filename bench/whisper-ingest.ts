@@ -1,0 +1,178 @@
+/**
+ * bench/whisper-ingest: Carbon plaintext → carbon_line → whisper store, end to end, verified on disk
+ * by the shared harness (carbon-run.js reads every point back from the .wsp files).
+ *
+ *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
+ *
+ * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
+ * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
+ * While carbonado ingests, GET /stats is polled every 50 ms: its latency shows how long the event
+ * loop is blocked by the persister. Prints ONE JSON line.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnCarbonado, portOf } from '../test/helpers/carbonado.js';
+
+const HARNESS = resolve(process.env.CARBONADO_BENCH_HARNESS ?? '/work/shared/bench');
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+}
+
+const loads = arg('loads', '10000x60,10000x600').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const anchors = arg('anchors', 'carbon,vm').split(',').filter(Boolean);
+const runs = Number(arg('runs', '1'));
+
+interface CarbonRun {
+  e2e_points_s: number | null;
+  accept_points_s: number;
+  readable_after_s: number;
+  daemon_cpu_s: number | null;
+  daemon_rss_mb_max: number | null;
+  ready: boolean;
+  [k: string]: unknown;
+}
+
+function carbonRun(args: string[]): Promise<CarbonRun> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [join(HARNESS, 'carbon-run.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => {
+      try {
+        res(JSON.parse(out.trim().split('\n').pop()!));
+      } catch {
+        rej(new Error(`carbon-run exited ${code}: ${out}`));
+      }
+    });
+  });
+}
+
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function pick(r: CarbonRun): Record<string, unknown> {
+  return {
+    e2e_points_s: r.e2e_points_s,
+    accept_points_s: r.accept_points_s,
+    readable_after_s: r.readable_after_s,
+    cpu_s: r.daemon_cpu_s,
+    rss_mb: r.daemon_rss_mb_max,
+    ok: r.ready,
+  };
+}
+
+async function runCarbonado(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-bench-'));
+  const dataDir = join(dir, 'whisper');
+  const proc = await spawnCarbonado({
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: {
+      main: {
+        type: 'whisper',
+        dataDir,
+        // the carbon anchor's rules (anchors/carbon/storage-*.conf), for a like-for-like file size
+        schemas: [{ name: 'bench', pattern: '.*', retentions: '10s:1d' }],
+        aggregation: [{ name: 'avg', pattern: '.*', xFilesFactor: 0, aggregationMethod: 'average' }],
+      },
+    },
+  });
+  const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
+  process.stderr.write(`whisper-ingest: carbonado pid ${proc.pid} port ${port}, ${series}x${points}\n`);
+  // event-loop responsiveness: latency of a trivial HTTP request during the whole run
+  const lat: number[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const t0 = performance.now();
+      try {
+        await (await fetch(`${proc.httpUrl}/stats`)).arrayBuffer();
+        lat.push(performance.now() - t0);
+      } catch {
+        /* shutting down */
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const r = await carbonRun([
+    '--port', String(port), '--mode', 'plain', '--series', String(series), '--points', String(points),
+    '--prefix', `bench.w${tag}`, '--verify', 'whisper', '--whisper-dir', dataDir, '--pids', String(proc.pid), '--timeout', '600',
+  ]);
+  polling = false;
+  await poller;
+  const stats = (await (await fetch(`${proc.httpUrl}/stats`)).json()) as { instances: Record<string, { gauges: Record<string, number>; counters: Record<string, number> }> };
+  proc.kill('SIGTERM');
+  await proc.exited;
+  const du = Number(execFileSync('du', ['-sk', dataDir]).toString().split('\t')[0]);
+  rmSync(dir, { recursive: true, force: true });
+  lat.sort((a, b) => a - b);
+  const st = stats.instances['stores.main']!;
+  return {
+    ...pick(r),
+    http_latency_ms_p50: Math.round(lat[Math.floor(lat.length * 0.5)] ?? 0),
+    http_latency_ms_p99: Math.round(lat[Math.floor(lat.length * 0.99)] ?? 0),
+    http_latency_ms_max: Math.round(lat[lat.length - 1] ?? 0),
+    updates: st.counters.update_operations,
+    points_per_update: Math.round((st.gauges.points_per_update ?? 0) * 10) / 10,
+    disk_kb: du,
+  };
+}
+
+async function runCarbonCache(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
+  const d = mkdtempSync(join(tmpdir(), 'carbon-anchor-'));
+  const pid = Number(execFileSync(join(HARNESS, 'anchors/carbon/start.sh'), [d, '22103', '22104', '22102']).toString().trim());
+  await new Promise((r) => setTimeout(r, 4000));
+  try {
+    return pick(await carbonRun([
+      '--port', '22103', '--mode', 'plain', '--series', String(series), '--points', String(points), '--prefix', `bench.c${tag}`,
+      '--verify', 'whisper', '--whisper-dir', join(d, 'storage/whisper'), '--pids', String(pid), '--timeout', '600',
+    ]));
+  } finally {
+    process.kill(pid);
+    await waitGone(pid);
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function runVm(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
+  const d = mkdtempSync(join(tmpdir(), 'vm-anchor-'));
+  const pid = Number(execFileSync(join(HARNESS, 'anchors/start-victoria-metrics.sh'), [d, '22203', '28428']).toString().trim());
+  await new Promise((r) => setTimeout(r, 3000));
+  try {
+    return pick(await carbonRun([
+      '--port', '22203', '--mode', 'plain', '--series', String(series), '--points', String(points), '--prefix', `bench.v${tag}`,
+      '--verify', 'vm-export', '--url', 'http://127.0.0.1:28428', '--interval', '0.25', '--pids', String(pid), '--timeout', '300',
+    ]));
+  } finally {
+    process.kill(pid);
+    await waitGone(pid);
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+process.stderr.write('whisper-ingest: starting\n');
+const results: Record<string, unknown> = {};
+for (const [series, points] of loads) {
+  const key = `${series}x${points}`;
+  const entry: Record<string, unknown[]> = { carbonado: [] };
+  for (let r = 0; r < runs; r++) {
+    const tag = `${Date.now() % 100000}r${r}`;
+    entry.carbonado!.push(await runCarbonado(series, points, tag));
+    if (anchors.includes('carbon') && existsSync('/usr/bin/carbon-cache')) (entry['carbon-cache'] ??= []).push(await runCarbonCache(series, points, tag));
+    if (anchors.includes('vm') && existsSync('/usr/bin/victoria-metrics')) (entry.victoriametrics ??= []).push(await runVm(series, points, tag));
+  }
+  results[key] = entry;
+}
+process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, results })}\n`);
+process.exit(0);

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { replayer } from '../../../test/statsd/replay.js';
+import { waitFor } from '../../../test/helpers/carbonado.js';
+import { StatsdUdpInput, kernelRcvbufErrors } from './statsd-udp.js';
+
+const opts = { host: '127.0.0.1', port: 0, recvBufferSize: 1 << 20, keySanitize: 'all', typeDialect: 'etsy' } as const;
+
+test('start/stop ten times on the same port; each time it receives', async () => {
+  const r = replayer({});
+  const first = new StatsdUdpInput(r.input, opts);
+  await first.start();
+  const port = Number(/:(\d+)$/.exec(first.listening()[0]!)![1]);
+  await first.stop();
+  const sender = dgram.createSocket('udp4');
+  try {
+    for (let i = 0; i < 10; i++) {
+      const input = new StatsdUdpInput(r.input, { ...opts, port });
+      await input.start();
+      await new Promise<void>((res, rej) => sender.send(`restart:1|c`, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+      await waitFor(() => r.input.stats.counters.get('packets_received') === i + 1, `packet ${i + 1}`);
+      await input.stop();
+    }
+  } finally {
+    sender.close();
+  }
+  const pts = new Map(await r.flush(1_700_000_010));
+  assert.equal(pts.get('stats_counts.restart'), 10);
+});
+
+test('the receive buffer is set and reported; the kernel drop counter is readable', async () => {
+  const r = replayer({});
+  const input = new StatsdUdpInput(r.input, opts);
+  await input.start();
+  try {
+    assert.ok((r.input.stats.gauges.get('recv_buffer_bytes') ?? 0) >= 1 << 20);
+    assert.ok(input.stats().kernel_rcvbuf_errors! >= 0);
+    assert.equal(typeof kernelRcvbufErrors(), 'number');
+  } finally {
+    await input.stop();
+  }
+});
+
+test('a port already taken fails start with a clear error', async () => {
+  const r = replayer({});
+  const a = new StatsdUdpInput(r.input, opts);
+  await a.start();
+  const port = Number(/:(\d+)$/.exec(a.listening()[0]!)![1]);
+  try {
+    await assert.rejects(new StatsdUdpInput(r.input, { ...opts, port }).start(), /cannot bind udp 127\.0\.0\.1:\d+/);
+  } finally {
+    await a.stop();
+  }
+});

@@ -1,0 +1,63 @@
+/**
+ * A per-request view of the query store that enforces the request's budgets while data is read, not
+ * after: fetches go to the store in chunks of names, and between chunks the running point count is
+ * checked against maxPointsPerRequest and the clock against the deadline. Without it, one
+ * `sumSeries(*.*.*)` over a long range would allocate every series before any limit could refuse it
+ * (go-carbon#202: a query starving ingestion).
+ */
+import type { FetchOptions, FindNode, QueryStore, SeriesData } from '../../../core/index.js';
+import { ApiError } from './respond.js';
+
+/** names per store call: small enough to bound the overshoot, large enough to keep calls few */
+const CHUNK = 32;
+/**
+ * store calls in flight at once: a store may read its names one after the other, and overlapping a
+ * few calls keeps libuv's thread pool busy (about 3x faster for 1000 Whisper files on 2 cores)
+ */
+const PARALLEL = 4;
+
+export function budgetedStore(store: QueryStore, maxPoints: number, deadline: number): QueryStore {
+  let points = 0;
+  const checkTime = () => {
+    if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
+  };
+  return {
+    get tags() {
+      return store.tags;
+    },
+    get events() {
+      return store.events;
+    },
+    async find(pattern: string): Promise<FindNode[]> {
+      checkTime();
+      return store.find(pattern);
+    },
+    async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
+      const chunks: string[][] = [];
+      for (let i = 0; i < names.length; i += CHUNK) chunks.push(names.slice(i, i + CHUNK));
+      const results: SeriesData[][] = new Array(chunks.length);
+      let next = 0;
+      let failed = false;
+      const worker = async (): Promise<void> => {
+        while (!failed && next < chunks.length) {
+          const k = next++;
+          checkTime();
+          const part = await store.fetch(chunks[k]!, from, until, opts);
+          for (const s of part) points += s.values.length;
+          if (points > maxPoints) {
+            failed = true;
+            throw new ApiError(422, `the request selects more than ${maxPoints} datapoints: narrow the time range or the targets`, 'limit_points');
+          }
+          results[k] = part;
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, worker));
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+      return results.flat();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { getAggFunc, xffOk } from '../safe.js';
+import { slidingWindow } from './calculate.js';
+
+/** the definition: recompute every window */
+function naive(values: Float64Array, points: number, func: string, xff: number): Float64Array {
+  const agg = getAggFunc(func)!;
+  const out = new Float64Array(Math.max(0, values.length - points));
+  for (let i = points; i < values.length; i++) {
+    const w = Array.from(values.subarray(i - points, i)).filter((v) => !Number.isNaN(v));
+    out[i - points] = w.length && xffOk(w.length, points, xff) ? agg(w) : NaN;
+  }
+  return out;
+}
+
+test('sliding sums, averages, minima and maxima equal the per-window definition', () => {
+  let seed = 7;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  for (const func of ['average', 'sum', 'min', 'max', 'median', 'avg_zero']) {
+    for (const points of [1, 2, 3, 7, 50]) {
+      for (const nullShare of [0, 0.3, 0.9]) {
+        const values = Float64Array.from({ length: 400 }, () => (rand() < nullShare ? NaN : Math.round(rand() * 1e6) / 100 - 2000));
+        for (const xff of [0, 0.5]) {
+          const got = slidingWindow(values, points, func, getAggFunc(func)!, xff);
+          const want = naive(values, points, func, xff);
+          assert.equal(got.length, want.length);
+          got.forEach((v, i) => {
+            const w = want[i]!;
+            assert.ok(Number.isNaN(v) ? Number.isNaN(w) : Math.abs(v - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${func} window ${points} xff ${xff} [${i}]: ${v} vs ${w}`);
+          });
+        }
+      }
+    }
+  }
+});
+
+test('a window longer than the series gives no points', () => {
+  assert.equal(slidingWindow(new Float64Array([1, 2]), 5, 'sum', getAggFunc('sum')!, 0).length, 0);
+});

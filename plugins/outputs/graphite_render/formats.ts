@@ -1,0 +1,111 @@
+/**
+ * The /render output formats, written as graphite-web 1.1.8 writes them (render/views.py):
+ * json `[{"target", "tags", "datapoints": [[value, ts], ...]}]`, csv `name,YYYY-MM-DD HH:MM:SS,value`,
+ * raw `name,start,end,step|v1,v2,...` with Python reprs, and pickle (a list of series dicts, the shape
+ * graphite-web's cluster RemoteReader reads from `/render?local=1&format=pickle`).
+ */
+import { pointsForJson } from './consolidate.js';
+import { encodePickle, PickleFloat, valuesForPickle, type PickleValue } from './pickle.js';
+import { toWall } from './attime.js';
+import { pyFloat } from './expr/pyformat.js';
+import { safeStringify } from './respond.js';
+
+/** What a format needs from a series (the evaluator's TimeSeries satisfies it). */
+export interface RenderSeries {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+  readonly values: Float64Array;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly pathExpression: string;
+  readonly consolidationFunc: string;
+  readonly xFilesFactor: number;
+}
+
+export interface JsonOptions {
+  readonly maxDataPoints?: number;
+  readonly noNullPoints: boolean;
+  readonly pretty: boolean;
+  /** how ±Infinity is written: graphite-web's `1e9999` (the default) or null (for Go clients) */
+  readonly infinity: '1e9999' | 'null';
+}
+
+function num(v: number, infinity: JsonOptions['infinity']): string {
+  if (Number.isNaN(v)) return 'null';
+  if (v === Infinity) return infinity === 'null' ? 'null' : '1e9999';
+  if (v === -Infinity) return infinity === 'null' ? 'null' : '-1e9999';
+  return String(v);
+}
+
+/** Built by hand: at 10^6 points, JSON.stringify of [value, ts] pairs costs an allocation per point. */
+export function renderJson(series: readonly RenderSeries[], o: JsonOptions): string {
+  const points = pointsForJson(series, o.maxDataPoints);
+  const nl = o.pretty ? '\n' : '';
+  const parts: string[] = [];
+  for (let s = 0; s < series.length; s++) {
+    const { values, times } = points[s]!;
+    const dp: string[] = [];
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (o.noNullPoints && Number.isNaN(v)) continue;
+      dp.push(`[${num(v, o.infinity)},${times[i]}]`);
+    }
+    if (o.noNullPoints && dp.length === 0) continue;
+    const x = series[s]!;
+    parts.push(`{"target":${safeStringify(x.name)},"tags":${safeStringify(x.tags)},"datapoints":[${dp.join(',' + nl)}]}`);
+  }
+  return `[${parts.join(',' + nl)}]`;
+}
+
+/** Python's csv module quoting (excel dialect): quote when the field has a comma, quote, CR or LF. */
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+function isoLocal(epoch: number, zone: string): string {
+  const d = new Date(toWall(epoch, zone) * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+export function renderCsv(series: readonly RenderSeries[], zone: string): string {
+  let out = '';
+  for (const s of series) {
+    const name = csvField(s.name);
+    for (let i = 0; i < s.values.length; i++) {
+      const v = s.values[i]!;
+      out += `${name},${isoLocal(s.start + i * s.step, zone)},${Number.isNaN(v) ? '' : pyFloat(v)}\r\n`;
+    }
+  }
+  return out;
+}
+
+export function renderRaw(series: readonly RenderSeries[]): string {
+  let out = '';
+  for (const s of series) {
+    const vals: string[] = new Array(s.values.length);
+    for (let i = 0; i < s.values.length; i++) {
+      const v = s.values[i]!;
+      vals[i] = Number.isNaN(v) ? 'None' : pyFloat(v);
+    }
+    out += `${s.name},${Math.trunc(s.start)},${Math.trunc(s.end)},${Math.trunc(s.step)}|${vals.join(',')}\n`;
+  }
+  return out;
+}
+
+/** graphite-web's TimeSeries.getInfo(), key order included. */
+export function renderPickle(series: readonly RenderSeries[]): Buffer {
+  const list: PickleValue[] = series.map((s) => ({
+    name: s.name,
+    start: Math.trunc(s.start),
+    end: Math.trunc(s.end),
+    step: Math.trunc(s.step),
+    values: valuesForPickle(s.values),
+    pathExpression: s.pathExpression,
+    valuesPerPoint: 1,
+    consolidationFunc: s.consolidationFunc,
+    xFilesFactor: new PickleFloat(s.xFilesFactor),
+  }));
+  return encodePickle(list);
+}

@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
+import { NameTree, TagIndex, expandBraces, fnmatchToRegExp } from './index.js';
+
+const DRIVER = fileURLToPath(new URL('./testdata/gwfind.py', import.meta.url));
+
+test('brace expansion and fnmatch translation', () => {
+  assert.deepEqual(expandBraces('a{b,c}d').sort(), ['abd', 'acd']);
+  assert.deepEqual(expandBraces('{a,{b,c}}').sort(), ['a', 'b', 'c']);
+  assert.deepEqual(expandBraces('x{a,a}').sort(), ['xa']);
+  assert.ok(fnmatchToRegExp('web[0-9]*').test('web1x'));
+  assert.ok(!fnmatchToRegExp('web[!0-9]').test('web1'));
+  assert.ok(fnmatchToRegExp('a[').test('a['));
+  assert.ok(fnmatchToRegExp('a?c').test('abc'));
+  assert.ok(!fnmatchToRegExp('A*').test('abc'));
+});
+
+test('leaf and branch at one path give two nodes; add/delete keep the tree tidy', () => {
+  const t = new NameTree();
+  t.add('a.b');
+  t.add('a.b.c');
+  t.add('a.x');
+  assert.equal(t.add('a.x'), false);
+  assert.deepEqual(t.find('a.*'), [
+    { path: 'a.b', isLeaf: false },
+    { path: 'a.b', isLeaf: true },
+    { path: 'a.x', isLeaf: true },
+  ]);
+  assert.deepEqual(t.find('a.b.c'), [{ path: 'a.b.c', isLeaf: true }]);
+  assert.deepEqual(t.find('nope.*'), []);
+  t.delete('a.b.c');
+  assert.deepEqual(t.find('a.*'), [
+    { path: 'a.b', isLeaf: true },
+    { path: 'a.x', isLeaf: true },
+  ]);
+  assert.equal(t.size, 2);
+  assert.deepEqual(t.allLeaves(), ['a.b', 'a.x']);
+});
+
+function names(): string[] {
+  const out: string[] = [];
+  const envs = ['prod', 'staging', 'dev'];
+  for (let h = 0; h < 200; h++) {
+    for (let m = 0; m < 40; m++) {
+      const env = envs[(h + m) % 3]!;
+      out.push(`servers.${env}.web${h}.cpu${m % 8}.${['user', 'system', 'idle', 'iowait', 'steal'][m % 5]}`);
+    }
+  }
+  for (let i = 0; i < 2000; i++) out.push(`stats.timers.api${i % 100}.endpoint_${i}.mean`);
+  return out.slice(0, 10_000);
+}
+
+test('find answers as graphite-web does over a tree of 10,000 series', async (t) => {
+  if (!requirePeer(t, hasPythonModule('graphite.finders'), 'graphite-web')) return;
+  const all = names();
+  assert.equal(all.length, 10_000);
+  const tree = new NameTree();
+  for (const n of all) tree.add(n);
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-find-'));
+  try {
+    const dirs = new Set<string>();
+    for (const n of all) dirs.add(dirname(join(dir, `${n.replace(/\./g, '/')}.wsp`)));
+    for (const d of dirs) await mkdir(d, { recursive: true });
+    await Promise.all(all.map((n) => writeFile(join(dir, `${n.replace(/\./g, '/')}.wsp`), '')));
+    const patterns = [
+      '*',
+      'servers.*',
+      'servers.prod.*',
+      'servers.{prod,dev}.web1*.cpu[0-3]',
+      'servers.*.web?.cpu[!0-5].*',
+      'servers.*.*.*.*',
+      'servers.prod.web1.cpu1.user',
+      'servers.prod.web1',
+      'stats.timers.api{1,2,3}.endpoint_1*.mean',
+      'stats.timers.*.*[05].mean',
+      'stats.*.api9?',
+      'nope.*',
+      'servers.*.web4{0,1}.cpu{0,{1,2}}.{user,idle}',
+    ];
+    const r = spawnSync(DEBIAN_PYTHON, [DRIVER, dir], { input: JSON.stringify(patterns), encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    const expected: Array<Array<[string, boolean]>> = JSON.parse(r.stdout);
+    patterns.forEach((p, i) => {
+      const ours = tree
+        .find(p)
+        .map((n) => [n.path, n.isLeaf] as [string, boolean])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : Number(a[1]) - Number(b[1])));
+      assert.deepEqual(ours, expected[i], `pattern ${p}`);
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('find stays fast on a large tree', () => {
+  const tree = new NameTree();
+  for (let i = 0; i < 200_000; i++) tree.add(`host${i % 500}.disk${i % 7}.m${i}`);
+  const t0 = performance.now();
+  for (let i = 0; i < 20; i++) tree.find(`host${i}.*.m*`);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `20 finds took ${ms} ms`);
+});
+
+test('tag index: names, values and seriesByTag terms', async () => {
+  const idx = new TagIndex();
+  idx.add('disk.used;datacenter=dc1;rack=a1;server=web01');
+  idx.add('disk.used;datacenter=dc1;rack=b2;server=web02');
+  idx.add('disk.free;datacenter=dc2;server=web03');
+  idx.add('plain.metric');
+  assert.deepEqual(await idx.tagNames(), ['datacenter', 'name', 'rack', 'server']);
+  assert.deepEqual(await idx.tagValues('server'), ['web01', 'web02', 'web03']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=', value: 'disk.used' }]), [
+    'disk.used;datacenter=dc1;rack=a1;server=web01',
+    'disk.used;datacenter=dc1;rack=b2;server=web02',
+  ]);
+  assert.deepEqual(await idx.findTagged([{ tag: 'server', op: '=~', value: 'web0[13]' }, { tag: 'rack', op: '!=', value: 'a1' }]), [
+    'disk.free;datacenter=dc2;server=web03',
+  ]);
+  assert.deepEqual(await idx.findTagged([{ tag: 'server', op: '=~', value: 'eb' }]), []); // anchored at the start
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=', value: 'plain.metric' }]), ['plain.metric']);
+  await assert.rejects(idx.findTagged([{ tag: 'rack', op: '=', value: '' }]), /must not match the empty string/);
+  idx.delete('disk.free;datacenter=dc2;server=web03');
+  assert.deepEqual(await idx.tagValues('datacenter'), ['dc1']);
+});

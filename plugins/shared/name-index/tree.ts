@@ -1,0 +1,164 @@
+import type { FindNode } from '../../../core/index.js';
+import { compileNode, type NodeMatcher } from './glob.js';
+
+/** One node of the dotted name tree; `children` is created lazily (most nodes are leaves). */
+interface TreeNode {
+  children: Map<string, TreeNode> | undefined;
+  leaf: boolean;
+}
+
+/**
+ * The in-memory tree behind find(): filled once at start (from a directory scan or a database)
+ * and then on every new series, so a new series is findable at once and no periodic filesystem
+ * walk is needed. Answers like graphite-web's standard finder: per-node globs, a path can be a
+ * leaf and a branch at once (two results), results sorted by path with branches first.
+ */
+export class NameTree {
+  private readonly root: TreeNode = { children: new Map(), leaf: false };
+  private leaves = 0;
+  private readonly cache = new Map<string, NodeMatcher[]>();
+
+  get size(): number {
+    return this.leaves;
+  }
+
+  /** Adds a series path (`a.b.c`); returns false when it was already present. */
+  add(path: string): boolean {
+    let node = this.root;
+    let start = 0;
+    for (;;) {
+      const dot = path.indexOf('.', start);
+      const part = dot < 0 ? path.slice(start) : path.slice(start, dot);
+      let children = node.children;
+      if (!children) children = node.children = new Map();
+      let next = children.get(part);
+      if (!next) {
+        next = { children: undefined, leaf: false };
+        children.set(part, next);
+      }
+      node = next;
+      if (dot < 0) break;
+      start = dot + 1;
+    }
+    if (node.leaf) return false;
+    node.leaf = true;
+    this.leaves++;
+    return true;
+  }
+
+  has(path: string): boolean {
+    let node: TreeNode | undefined = this.root;
+    for (const part of path.split('.')) {
+      node = node.children?.get(part);
+      if (!node) return false;
+    }
+    return node.leaf;
+  }
+
+  /** Removes a leaf and prunes branches left empty. */
+  delete(path: string): boolean {
+    const parts = path.split('.');
+    const trail: TreeNode[] = [this.root];
+    let node: TreeNode = this.root;
+    for (const part of parts) {
+      const next = node.children?.get(part);
+      if (!next) return false;
+      trail.push(next);
+      node = next;
+    }
+    if (!node.leaf) return false;
+    node.leaf = false;
+    this.leaves--;
+    for (let i = parts.length; i > 0; i--) {
+      const n = trail[i]!;
+      if (n.leaf || (n.children && n.children.size > 0)) break;
+      trail[i - 1]!.children!.delete(parts[i - 1]!);
+    }
+    return true;
+  }
+
+  /** Graphite find: nodes matching the pattern's depth. `limit` bounds the work on huge trees. */
+  find(pattern: string, limit = Infinity): FindNode[] {
+    const matchers = this.compile(pattern);
+    const branches = new Set<string>();
+    const leaves = new Set<string>();
+    const visit = (node: TreeNode, depth: number, prefix: string): void => {
+      if (branches.size + leaves.size >= limit) return;
+      const m = matchers[depth]!;
+      const last = depth === matchers.length - 1;
+      const emit = (name: string, child: TreeNode): void => {
+        const path = prefix === '' ? name : `${prefix}.${name}`;
+        if (last) {
+          if (child.leaf) leaves.add(path);
+          if (child.children && child.children.size > 0) branches.add(path);
+        } else if (child.children) {
+          visit(child, depth + 1, path);
+        }
+      };
+      const children = node.children;
+      if (!children) return;
+      if (m.globstar) {
+        // `**` matches zero or more nodes: try the rest of the pattern here and at every depth below
+        if (!last) visit(node, depth + 1, prefix);
+        const walk = (n: TreeNode, p: string): void => {
+          for (const [name, child] of n.children ?? []) {
+            const path = p === '' ? name : `${p}.${name}`;
+            if (last) {
+              if (child.leaf) leaves.add(path);
+            } else {
+              visit(child, depth + 1, path);
+            }
+            walk(child, path);
+          }
+        };
+        walk(node, prefix);
+        return;
+      }
+      for (const name of m.exact) {
+        const child = children.get(name);
+        if (child) emit(name, child);
+      }
+      if (m.regexes.length > 0) {
+        for (const [name, child] of children) {
+          if (m.exact.includes(name)) continue;
+          for (const re of m.regexes) {
+            if (re.test(name)) {
+              emit(name, child);
+              break;
+            }
+          }
+        }
+      }
+    };
+    visit(this.root, 0, '');
+    const out: FindNode[] = [];
+    for (const p of [...branches].sort()) out.push({ path: p, isLeaf: false });
+    for (const p of [...leaves].sort()) out.push({ path: p, isLeaf: true });
+    return out;
+  }
+
+  /** Every leaf path, sorted (graphite's /metrics/index.json). */
+  allLeaves(): string[] {
+    const out: string[] = [];
+    const walk = (n: TreeNode, p: string): void => {
+      for (const [name, child] of n.children ?? []) {
+        const path = p === '' ? name : `${p}.${name}`;
+        if (child.leaf) out.push(path);
+        walk(child, path);
+      }
+    };
+    walk(this.root, '');
+    return out.sort();
+  }
+
+  private compile(pattern: string): NodeMatcher[] {
+    let m = this.cache.get(pattern);
+    if (!m) {
+      // graphite-web drops backslashes before matching
+      m = pattern.replace(/\\/g, '').split('.').map(compileNode);
+      if (this.cache.size >= 256) this.cache.clear();
+      this.cache.set(pattern, m);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnCarbonado, startInProcess, portOf, waitFor } from '../../../test/helpers/carbonado.js';
+import { pointBatch } from '../../../core/index.js';
+import { fetchWhisper, readHeader } from '../../shared/whisper-format/index.js';
+import type { WhisperStore } from './whisper-store.js';
+
+const SERIES = 50;
+/** walFlushIntervalMs (200) + the batcher's delay (50) + socket and scheduling slack */
+const LOSS_WINDOW_MS = 600;
+
+async function wspFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.wsp')) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  }
+  return out;
+}
+
+function sender(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+test('kill -9 during sustained writes, 5 times: files intact, loss within the window; SIGTERM loses nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-kill-'));
+  const base = Math.floor(Date.now() / 1000) - 3000;
+  const config = {
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { main: { type: 'whisper', dataDir: dir, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
+  };
+  const sentAt: number[] = [];
+  const deadlines: number[] = []; // per round: the kill time of the run it was sent in
+  let round = 0;
+  try {
+    for (let run = 0; run < 6; run++) {
+      const proc = await spawnCarbonado(config);
+      const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
+      const sock = await sender(port);
+      const first = round;
+      const runMs = 700 + Math.floor(Math.random() * 800);
+      const t0 = Date.now();
+      while (Date.now() - t0 < runMs) {
+        let chunk = '';
+        for (let s = 0; s < SERIES; s++) chunk += `k9.s${s} ${round} ${base + round}\n`;
+        await new Promise<void>((r) => sock.write(chunk, () => r()));
+        sentAt[round++] = Date.now();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (run < 5) {
+        proc.kill('SIGKILL');
+        const killedAt = Date.now();
+        for (let r = first; r < round; r++) deadlines[r] = killedAt;
+        sock.destroy();
+        await proc.exited;
+      } else {
+        // graceful: once everything sent was accepted, SIGTERM must lose nothing
+        const expected = (round - first) * SERIES;
+        await waitFor(async () => {
+          const st = (await (await fetch(`${proc.httpUrl}/stats`)).json()) as { instances: Record<string, { received: number }> };
+          return st.instances['stores.main']!.received >= expected;
+        }, 'all points accepted', 10_000);
+        sock.end();
+        proc.kill('SIGTERM');
+        assert.equal(await proc.exited, 0, proc.output());
+        for (let r = first; r < round; r++) deadlines[r] = Infinity;
+      }
+    }
+    const files = await wspFiles(dir);
+    assert.equal(files.length, SERIES);
+    const now = Math.floor(Date.now() / 1000);
+    let lost = 0;
+    for (const f of files) {
+      const st = await stat(f);
+      assert.ok(st.size > 0, `${f} is empty`);
+      const fh = await open(f, 'r');
+      try {
+        const h = await readHeader(fh, f); // throws if the header or the size is wrong
+        const r = (await fetchWhisper(fh, h, base - 1, base + round, now))!;
+        for (let i = 0; i < round; i++) {
+          const present = r.values[i] === i;
+          if (!present) {
+            lost++;
+            assert.ok(sentAt[i]! > deadlines[i]! - LOSS_WINDOW_MS, `${f}: round ${i} sent ${deadlines[i]! - sentAt[i]!} ms before the kill is missing`);
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    assert.ok(round > 100, `only ${round} rounds sent`);
+    process.stderr.write(`# kill -9 test: ${round} rounds, ${lost} points lost within the ${LOSS_WINDOW_MS} ms window\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('disk full (tiny tmpfs): counted, no partial file, points stay queued, writing resumes', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-enospc-'));
+  const mnt = join(root, 'mnt');
+  await mkdir(mnt);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', mnt], { stdio: 'ignore' });
+  } catch {
+    await rm(root, { recursive: true, force: true });
+    return t.skip('cannot mount a tmpfs here (needs root)');
+  }
+  const c = await startInProcess({
+    stores: {
+      main: {
+        type: 'whisper',
+        dataDir: join(mnt, 'data'),
+        walDir: join(root, 'wal'),
+        allocation: 'zero',
+        schemas: [{ name: 't', pattern: '.*', retentions: '1s:1h' }],
+      },
+    },
+  });
+  try {
+    const store = c.runtime.instance<WhisperStore>('stores.main')!;
+    const now = Math.floor(Date.now() / 1000);
+    const names = Array.from({ length: 8 }, (_, i) => `full.s${i}`);
+    store.write(pointBatch(names.map((n, i) => [n, i, now - 10] as [string, number, number])));
+    await waitFor(() => (c.stats().instances['stores.main']!.errors.disk_full ?? 0) > 0, 'ENOSPC seen');
+    assert.ok(store.stats().series_on_disk < 8);
+    const size = 16 + 12 + 3600 * 12;
+    for (const f of await wspFiles(mnt)) assert.equal((await stat(f)).size, size, `${f} is partial`);
+    assert.equal((await readdir(join(mnt, 'data', 'full'))).filter((f) => f.startsWith('.')).length, 0);
+    assert.equal((await store.fetch(names, now - 60, now)).length, 8); // still queryable from the cache
+    execFileSync('mount', ['-o', 'remount,size=2m', mnt]);
+    await waitFor(() => store.stats().series_on_disk === 8 && store.stats().cache_points === 0, 'resumed', 15_000);
+    const got = await store.fetch(names, now - 60, now, { now });
+    assert.deepEqual(got.map((s) => s.values[(now - 10 - s.start) / s.step]), [0, 1, 2, 3, 4, 5, 6, 7]);
+  } finally {
+    await c.stop();
+    execFileSync('umount', [mnt]);
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,70 @@
+import { Worker } from 'node:worker_threads';
+import type { PersistRequest, PersistResponse, PersistResult } from './persist-protocol.js';
+
+type Pending = { resolve: (r: PersistResult[]) => void; reject: (e: Error) => void };
+
+/**
+ * The main-thread side of the persist worker: sends chunks, resolves their results. One worker
+ * per store instance (no module-level state); a crash of the worker fails the chunks in flight,
+ * whose points go back to the cache, and a new worker is started on the next chunk.
+ */
+export class PersistWorker {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly onError: (err: Error) => void) {}
+
+  private spawn(): Worker {
+    const self = import.meta.url;
+    let w: Worker;
+    if (self.endsWith('.ts')) {
+      // running from sources under tsx: the worker must register tsx's loader itself
+      const api = import.meta.resolve('tsx/esm/api');
+      const url = new URL('./persist-worker.ts', self).href;
+      w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { eval: true });
+    } else {
+      w = new Worker(new URL('./persist-worker.js', self));
+    }
+    w.on('message', (m: PersistResponse | { type: 'closed'; id: number }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      p.resolve(m.type === 'persisted' ? m.results : []);
+    });
+    w.on('error', (err) => {
+      this.onError(err);
+    });
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.reject(new Error('persist worker exited'));
+      }
+    });
+    w.unref();
+    return w;
+  }
+
+  run(req: Omit<PersistRequest, 'type' | 'id'>): Promise<PersistResult[]> {
+    this.worker ??= this.spawn();
+    const id = this.nextId++;
+    const msg: PersistRequest = { type: 'persist', id, ...req };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage(msg, [msg.times.buffer as ArrayBuffer, msg.values.buffer as ArrayBuffer, msg.offsets.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    const id = this.nextId++;
+    await new Promise<void>((resolve) => {
+      this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      w.postMessage({ type: 'close', id });
+    });
+    this.worker = undefined;
+    await w.terminate();
+  }
+}

@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { mkdtemp, open, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startInProcess, portOf, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
+import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
+import { pointBatch } from '../../../core/index.js';
+import { readHeader } from '../../shared/whisper-format/index.js';
+import type { WhisperStore } from './whisper-store.js';
+
+const NOW = Math.floor(Date.now() / 1000);
+const SCHEMAS = [{ name: 'test', pattern: '.*', retentions: '10s:1h,60s:1d' }];
+
+async function tmp(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `carbonado-whisper-${prefix}-`));
+}
+
+async function start(dataDir: string, extra: Record<string, unknown> = {}): Promise<{ c: InProcess; store: WhisperStore; port: number }> {
+  const c = await startInProcess({
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { main: { type: 'whisper', dataDir, schemas: SCHEMAS, ...extra } },
+  });
+  const store = c.runtime.instance<WhisperStore>('stores.main')!;
+  return { c, store, port: portOf(c.listening('inputs.carbon'), 'tcp').port };
+}
+
+function send(port: number, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.end(lines.map((l) => `${l}\n`).join('')));
+    s.on('close', () => resolve());
+    s.on('error', reject);
+  });
+}
+
+function valuesOf(v: Float64Array): Array<number | null> {
+  return [...v].map((x) => (Number.isNaN(x) ? null : x));
+}
+
+test('a point is readable the moment it is accepted, in the finest and a coarser archive', async () => {
+  const dir = await tmp('merge');
+  const { c, store } = await start(dir, { aggregation: [{ name: 's', pattern: 'sum$', aggregationMethod: 'sum', xFilesFactor: 0 }] });
+  try {
+    const t0 = NOW - (NOW % 60) - 120;
+    store.write(pointBatch([['m.sum', 1, t0], ['m.sum', 2, t0 + 10], ['m.sum', 4, t0 + 20], ['m.avg', 3, t0]]));
+    // no await between write and fetch: the points are in the cache or already on disk
+    const [fine, avg] = await store.fetch(['m.sum', 'm.avg'], NOW - 600, NOW);
+    assert.equal(fine!.step, 10);
+    const i = (t0 - fine!.start) / 10;
+    assert.deepEqual(valuesOf(fine!.values).slice(i, i + 3), [1, 2, 4]);
+    assert.equal(avg!.values[(t0 - avg!.start) / 10], 3);
+    const [coarse] = await store.fetch(['m.sum'], NOW - 7200, NOW);
+    assert.equal(coarse!.step, 60);
+    assert.equal(coarse!.values[(t0 - coarse!.start) / 60], 7); // consolidated with the file's method
+    assert.deepEqual(await store.find('m.*'), [
+      { path: 'm.avg', isLeaf: true },
+      { path: 'm.sum', isLeaf: true },
+    ]);
+    // and once on disk, the same answers
+    await waitFor(() => store.stats().cache_points === 0, 'cache drained');
+    const [after] = await store.fetch(['m.sum'], NOW - 7200, NOW);
+    assert.equal(after!.values[(t0 - after!.start) / 60], 7);
+    assert.equal((await stat(join(dir, 'm', 'sum.wsp'))).isFile(), true);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('carbon_line → whisper → python whisper-fetch; tagged series, find, restart', async (t) => {
+  const dir = await tmp('e2e');
+  let { c, store, port } = await start(dir);
+  try {
+    const t0 = NOW - (NOW % 10) - 100;
+    const lines: string[] = [];
+    for (let i = 0; i < 10; i++) lines.push(`app.web1.req ${i} ${t0 + i * 10}`, `disk.used;host=a;dc=x ${i * 2} ${t0 + i * 10}`);
+    lines.push('bad..name 1 1', `nan.value nan ${t0}`);
+    await send(port, lines);
+    await waitFor(async () => (await store.fetch(['app.web1.req'], t0 - 1, t0 + 100))[0]?.values[9] === 9, 'points readable');
+    assert.deepEqual(await store.find('app.*'), [{ path: 'app.web1', isLeaf: false }]);
+    assert.deepEqual(await store.find('disk.used;dc=x;host=a'), [{ path: 'disk.used;dc=x;host=a', isLeaf: true }]);
+    assert.deepEqual(await store.tags.findTagged([{ tag: 'host', op: '=', value: 'a' }]), ['disk.used;dc=x;host=a']);
+    assert.equal((await store.find('_tagged.*')).length, 1);
+    await c.stop();
+    // the WAL is gone after a clean stop, the files hold everything
+    const wal = await readdir(join(dir, '.carbonado-wal'));
+    assert.deepEqual(wal, []);
+    if (requirePeer(t, hasPythonModule('whisper'), 'python3-whisper')) {
+      const r = spawnSync(DEBIAN_PYTHON, ['/usr/bin/whisper-fetch', '--json', `--from=${t0 - 1}`, `--until=${t0 + 99}`, join(dir, 'app', 'web1', 'req.wsp')], { encoding: 'utf8' });
+      assert.deepEqual(JSON.parse(r.stdout).values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    ({ c, store, port } = await start(dir));
+    assert.deepEqual(await store.tags.tagValues('dc'), ['x']);
+    const [tagged] = await store.fetch(['disk.used;dc=x;host=a'], t0 - 1, t0 + 99);
+    assert.deepEqual(valuesOf(tagged!.values), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    const st = c.stats().instances['stores.main']!;
+    assert.equal(st.dropped.bad_name ?? 0, 0); // refused by the input already
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('corrupt and truncated files are skipped and counted, never overwritten', async () => {
+  const dir = await tmp('corrupt');
+  await mkdir(join(dir, 'srv'), { recursive: true });
+  await writeFile(join(dir, 'srv', 'zero.wsp'), '');
+  await writeFile(join(dir, 'srv', 'trunc.wsp'), Buffer.from('00000001000000640000000000000001000000280000000a', 'hex'));
+  const { c, store } = await start(dir);
+  try {
+    store.write(pointBatch([['srv.ok', 1, NOW - 20], ['srv.zero', 1, NOW - 20], ['srv.trunc', 1, NOW - 20]]));
+    const names = (await store.find('srv.*')).map((n) => n.path);
+    assert.deepEqual(names, ['srv.ok', 'srv.trunc', 'srv.zero']);
+    const got = await store.fetch(names, NOW - 100, NOW);
+    assert.deepEqual(got.map((s) => s.name), ['srv.ok']);
+    await waitFor(() => store.stats().cache_points === 0, 'cache settled');
+    const st = c.stats().instances['stores.main']!;
+    assert.ok((st.errors.corrupt_file ?? 0) >= 2, JSON.stringify(st.errors));
+    assert.equal(st.dropped.corrupt_file, 2);
+    assert.equal((await stat(join(dir, 'srv', 'zero.wsp'))).size, 0);
+    assert.equal((await stat(join(dir, 'srv', 'trunc.wsp'))).size, 24);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the create limit queues new series (none dropped); stop writes them all', async () => {
+  const dir = await tmp('creates');
+  const { c, store } = await start(dir, { maxCreatesPerMinute: 1 });
+  try {
+    const names = ['q.a', 'q.b', 'q.c', 'q.d', 'q.e'];
+    store.write(pointBatch(names.map((n, i) => [n, i, NOW - 30] as [string, number, number])));
+    await waitFor(() => store.stats().series_on_disk === 1 && store.stats().creates_queued === 4, 'one create, four queued');
+    const got = await store.fetch(names, NOW - 100, NOW);
+    assert.equal(got.length, 5);
+    await c.stop();
+    for (const n of names) assert.ok((await stat(join(dir, 'q', `${n.slice(2)}.wsp`))).size > 0);
+  } finally {
+    await c.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('over the high-water mark the store signals pressure; over the budget it drops and counts', async () => {
+  const dir = await tmp('pressure');
+  const { c, store } = await start(dir, { cacheMaxPoints: 1000, pressureHighPercent: 50, pressureLowPercent: 10, maxUpdatesPerSecond: 1 });
+  try {
+    const events: boolean[] = [];
+    c.runtime.services.bus.on('pressure', (s) => events.push(s.active));
+    const batch: Array<[string, number, number]> = [];
+    for (let i = 0; i < 1500; i++) batch.push([`p.s${i % 3}`, i, NOW - 3000 + i]);
+    store.write(pointBatch(batch));
+    assert.deepEqual(events, [true]);
+    const st = c.stats().instances['stores.main']!;
+    assert.equal(st.dropped.cache_full, 500);
+    assert.equal(st.counters.cache_overflow, 500);
+    await waitFor(() => events.length === 2, 'pressure released', 15_000);
+    assert.deepEqual(events, [true, false]);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rules from carbon files: first match wins, SIGHUP reloads, new files only', async () => {
+  const dir = await tmp('rules');
+  const schemasFile = join(dir, 'storage-schemas.conf');
+  const aggregationFile = join(dir, 'storage-aggregation.conf');
+  await writeFile(schemasFile, '[counts]\npattern = ^stats_counts\\.\nretentions = 10s:1h,1m:1d\n');
+  await writeFile(aggregationFile, '[sum]\npattern = ^stats_counts\\.\nxFilesFactor = 0\naggregationMethod = sum\n');
+  const { c, store } = await start(join(dir, 'data'), { schemas: [], aggregation: [], schemasFile, aggregationFile });
+  try {
+    store.write(pointBatch([['stats_counts.x', 1, NOW - 30], ['other', 1, NOW - 30]]));
+    await waitFor(() => store.stats().series_on_disk === 2, 'created');
+    const fh = await open(join(dir, 'data', 'stats_counts', 'x.wsp'), 'r');
+    const h = await readHeader(fh, 'x');
+    await fh.close();
+    assert.equal(h.aggregationMethod, 'sum');
+    assert.deepEqual(h.archives.map((a) => [a.secondsPerPoint, a.points]), [[10, 360], [60, 1440]]);
+    const fh2 = await open(join(dir, 'data', 'other.wsp'), 'r');
+    const h2 = await readHeader(fh2, 'other');
+    await fh2.close();
+    assert.deepEqual(h2.archives.map((a) => [a.secondsPerPoint, a.points]), [[60, 10080]]); // carbon's fallback
+    assert.equal(h2.aggregationMethod, 'average');
+    // SIGHUP re-reads the files; only files created afterwards follow the new rules
+    await writeFile(schemasFile, '[all]\npattern = .*\nretentions = 1s:1h\n');
+    c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
+    await waitFor(() => c.stats().instances['stores.main']!.counters.rules_reloaded === 1, 'rules reloaded');
+    store.write(pointBatch([['later', 1, NOW - 30], ['other', 2, NOW - 20]]));
+    await waitFor(() => store.stats().series_on_disk === 3 && store.stats().cache_points === 0, 'created');
+    const fh3 = await open(join(dir, 'data', 'later.wsp'), 'r');
+    assert.deepEqual((await readHeader(fh3, 'later')).archives.map((a) => [a.secondsPerPoint, a.points]), [[1, 3600]]);
+    await fh3.close();
+    const fh4 = await open(join(dir, 'data', 'other.wsp'), 'r');
+    assert.deepEqual((await readHeader(fh4, 'other')).archives.map((a) => [a.secondsPerPoint, a.points]), [[60, 10080]]);
+    await fh4.close();
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL: points of an unclean stop are replayed at start', async () => {
+  const dir = await tmp('wal');
+  const { c, store } = await start(dir, { maxCreatesPerMinute: 1, walFlushIntervalMs: 20 });
+  const names = ['w.a', 'w.b', 'w.c'];
+  store.write(pointBatch(names.map((n, i) => [n, i + 1, NOW - 30] as [string, number, number])));
+  await waitFor(async () => (await readdir(join(dir, '.carbonado-wal'))).length > 0 && (await readFile(join(dir, '.carbonado-wal', (await readdir(join(dir, '.carbonado-wal')))[0]!))).length > 0, 'WAL written');
+  // simulate a crash: copy the WAL aside before the clean stop deletes it
+  const walDir = join(dir, '.carbonado-wal');
+  const saved = await Promise.all((await readdir(walDir)).map(async (f) => [f, await readFile(join(walDir, f))] as const));
+  await c.stop();
+  await rm(join(dir, 'w'), { recursive: true, force: true });
+  for (const [f, b] of saved) await writeFile(join(walDir, f), b);
+  const again = await start(dir);
+  try {
+    const got = await again.store.fetch(names, NOW - 100, NOW);
+    assert.deepEqual(got.map((s) => s.name), names);
+    assert.equal(again.c.stats().instances['stores.main']!.counters.wal_replayed_points, 3);
+  } finally {
+    await again.c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

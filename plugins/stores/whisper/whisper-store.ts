@@ -1,0 +1,647 @@
+import { mkdir, open, readdir, readFile, appendFile, unlink } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import {
+  isBadName,
+  isTagged,
+  normalizeSeriesName,
+  type FetchOptions,
+  type FindNode,
+  type PointBatch,
+  type SeriesData,
+  type StoreContext,
+  type StoreInstance,
+} from '../../../core/index.js';
+import {
+  CorruptWhisperFile,
+  emptyFetch,
+  encodeHeader,
+  fetchArchive,
+  fetchWindow,
+  parseHeader,
+  readHeader,
+  validateArchiveList,
+  type WhisperHeader,
+} from '../../shared/whisper-format/index.js';
+import { StorageRules } from '../../shared/storage-rules/index.js';
+import { NameTree, TagIndex } from '../../shared/name-index/index.js';
+import { WriteCache, dedupeLastWins } from './cache.js';
+import { mergeCached } from './merge.js';
+import { seriesPath, taggedTreePath } from './paths.js';
+import { TokenBucket } from './token-bucket.js';
+import { WriteAheadLog } from './wal.js';
+import { PersistWorker } from './persister.js';
+import type { CreateSpec } from './persist-protocol.js';
+import type { WhisperStoreOptions } from './options.js';
+
+/** File of tagged names (their files are named by hash); a dotfile, so graphite-web skips it. */
+const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
+const MAX_TIMESTAMP = 0xffffffff;
+const FETCH_CONCURRENCY = 32;
+const IDLE_MS = 1000;
+const BACKOFF_MS = 1000;
+
+/** series and points per chunk sent to the persist worker */
+const CHUNK_SERIES = 512;
+const CHUNK_POINTS = 100_000;
+const CHUNKS_IN_FLIGHT = 2;
+
+/** FNV-1a over the name: spreads series over the worker lanes, always the same lane per series. */
+function laneOf(name: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
+/**
+ * The Whisper store: carbon-cache's job in one object. Accepted points go to the write-back
+ * cache (and the WAL); a persister writes them out, series with most points first, through
+ * async positioned I/O with bounded concurrency; queries read the files and merge the cache.
+ */
+export class WhisperStore implements StoreInstance {
+  readonly tags = new TagIndex();
+  private rules: StorageRules = StorageRules.build({});
+  private readonly dataDir: string;
+  private readonly tree = new NameTree();
+  /** every series seen: on disk, or accepted into the cache */
+  private readonly known = new Set<string>();
+  private readonly onDisk = new Set<string>();
+  private readonly headers = new Map<string, WhisperHeader>();
+  /** series whose file is corrupt: never written, reads skip them */
+  private readonly corrupt = new Set<string>();
+  private readonly cache = new WriteCache();
+  private readonly wal: WriteAheadLog | undefined;
+  private walSegments: number[] = [];
+  private readonly updateBucket: TokenBucket;
+  private readonly createBucket: TokenBucket;
+  private readonly unlimited = new TokenBucket(0);
+  private readonly high: number;
+  private readonly low: number;
+  private pressured = false;
+  private stopping = false;
+  private started = false;
+  private diskFull = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private walBusy = false;
+  private readonly taggedToSave: string[] = [];
+  private readonly workers: PersistWorker[];
+  private createsQueued = 0;
+  private pointsWritten = 0;
+  private updates = 0;
+  private writeMs = 0;
+  private lastLatencyMs = 0;
+  private readonly onHup = (): void => void this.reloadRules();
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly o: Readonly<WhisperStoreOptions>,
+  ) {
+    this.dataDir = resolve(o.dataDir);
+    this.updateBucket = new TokenBucket(o.maxUpdatesPerSecond);
+    this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, Math.max(1, o.maxCreatesPerMinute));
+    this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
+    this.low = Math.min(this.high, Math.floor((o.cacheMaxPoints * o.pressureLowPercent) / 100));
+    this.workers = Array.from(
+      { length: o.persistThreads },
+      () =>
+        new PersistWorker((err) => {
+          this.ctx.stats.addError('persist_worker');
+          this.ctx.log.error('persist worker crashed; it restarts on the next pass', { error: err });
+        }),
+    );
+    if (o.durability === 'wal') this.wal = new WriteAheadLog(o.walDir ? resolve(o.walDir) : join(this.dataDir, '.carbonado-wal'));
+    // Inline rules are checked now so that a bad config fails before start (no I/O here).
+    StorageRules.build({ schemas: o.schemas, aggregation: o.aggregation });
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    this.rules = await this.loadRules();
+    await this.scan(this.dataDir, '');
+    await this.loadTaggedNames();
+    if (this.wal) await this.replayWal(this.wal);
+    this.ctx.log.info('whisper store ready', {
+      dataDir: this.dataDir,
+      series: this.onDisk.size,
+      replayedPoints: this.cache.points,
+    });
+    // SIGHUP reaches plugins as the bus `reload` event (the CLI owns the signal)
+    this.ctx.bus.on('reload', this.onHup);
+    this.started = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.loop;
+    await Promise.all(this.workers.map((w) => w.close()));
+    for (const t of this.timers) clearInterval(t);
+    this.ctx.bus.off('reload', this.onHup);
+    if (this.wal) {
+      while (this.walBusy) await new Promise((r) => setTimeout(r, 5));
+      await this.wal.close();
+      if (this.cache.points === 0) {
+        for (const s of [...this.walSegments, this.wal.seq]) await this.wal.remove(s);
+      } else {
+        this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
+      }
+    }
+    this.started = false;
+  }
+
+  // ---- ingest -------------------------------------------------------------------------------
+
+  write(batch: PointBatch): void {
+    const { names, values, times } = batch;
+    const n = batch.length;
+    const max = this.o.cacheMaxPoints;
+    const seg = this.wal?.seq ?? 0;
+    const wal = this.started ? this.wal : undefined;
+    const cache = this.cache;
+    let nan = 0;
+    let badTime = 0;
+    let full = 0;
+    let badName = 0;
+    let corrupt = 0;
+    wal?.beginRecord();
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) {
+        nan++;
+        continue;
+      }
+      const t = Math.trunc(times[i]!);
+      if (!(t > 0 && t <= MAX_TIMESTAMP)) {
+        badTime++;
+        continue;
+      }
+      if (this.cache.points >= max) {
+        full++;
+        continue;
+      }
+      const name = names[i]!;
+      // hot path: one map lookup for a series already in the cache
+      let sp = cache.pendingEntry(name);
+      if (!sp) {
+        if (!this.known.has(name) && !this.admit(name)) {
+          badName++;
+          continue;
+        }
+        if (this.corrupt.size !== 0 && this.corrupt.has(name)) {
+          corrupt++;
+          continue;
+        }
+        sp = cache.newEntry(name, seg);
+      }
+      sp.times.push(t);
+      sp.values.push(v);
+      cache.points++;
+      wal?.append(name, t, v);
+    }
+    wal?.endRecord();
+    const stats = this.ctx.stats;
+    if (nan) stats.addDropped('nan_value', nan);
+    if (badTime) stats.addDropped('bad_timestamp', badTime);
+    if (badName) stats.addDropped('bad_name', badName);
+    if (corrupt) stats.addDropped('corrupt_file', corrupt);
+    if (full) {
+      stats.addDropped('cache_full', full);
+      stats.count('cache_overflow', full);
+      this.ctx.log.limited('cache_full', 'write-back cache full: points dropped', { cacheMaxPoints: max, dropped: full });
+    }
+    if (!this.pressured && this.cache.points >= this.high) {
+      this.pressured = true;
+      this.ctx.setPressure(true);
+    }
+    this.wakeUp?.();
+  }
+
+  /** First sight of a series: validate it and make it findable at once. */
+  private admit(name: string): boolean {
+    const norm = normalizeSeriesName(name);
+    if (isBadName(norm) || norm !== name || seriesPath(this.dataDir, name) === undefined) {
+      this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason: isBadName(norm) ? norm.bad : 'not_canonical' });
+      return false;
+    }
+    this.known.add(name);
+    this.tags.add(name);
+    this.tree.add(isTagged(name) ? taggedTreePath(name) : name);
+    return true;
+  }
+
+  // ---- persister ----------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    if (this.wal) this.startWalTimers(this.wal);
+    for (;;) {
+      if (this.cache.pendingSeries === 0) {
+        if (this.stopping) return;
+        await this.idle(IDLE_MS);
+        continue;
+      }
+      const progressed = await this.pass();
+      if (!progressed) {
+        if (this.stopping) {
+          this.ctx.log.error('cannot write the cache out while stopping', { points: this.cache.points, diskFull: this.diskFull });
+          return;
+        }
+        await this.idle(BACKOFF_MS);
+      }
+    }
+  }
+
+  /**
+   * One pass over the cache, most points first (carbon's `sorted`), each series once. Chunks of
+   * series go to the persist worker, two in flight so that it never waits for the main thread.
+   */
+  private async pass(): Promise<boolean> {
+    const draining = this.stopping;
+    const names = this.cache.snapshot();
+    let progressed = false;
+    let queued = 0;
+    this.diskFull = false;
+    const t0 = performance.now();
+    const updatesBefore = this.updates;
+    // one lane per worker thread; a series always maps to the same lane, so one file is never
+    // written by two threads at once
+    const lanes = this.workers.map(() => ({ chunk: [] as string[], points: 0, inflight: new Set<Promise<void>>() }));
+    const send = (w: number): void => {
+      const lane = lanes[w]!;
+      const p = this.sendChunk(w, lane.chunk, draining).then((ok) => {
+        if (ok) progressed = true;
+      });
+      lane.chunk = [];
+      lane.points = 0;
+      lane.inflight.add(p);
+      void p.finally(() => lane.inflight.delete(p));
+    };
+    for (const name of names) {
+      if (this.diskFull) break;
+      if (!this.onDisk.has(name) && !(draining ? this.unlimited : this.createBucket).tryTake()) {
+        queued++;
+        continue;
+      }
+      if (!draining) await this.updateBucket.take();
+      const w = laneOf(name, lanes.length);
+      const lane = lanes[w]!;
+      lane.chunk.push(name);
+      lane.points += this.cache.pendingPoints(name);
+      if (lane.chunk.length >= CHUNK_SERIES || lane.points >= CHUNK_POINTS) {
+        send(w);
+        while (lane.inflight.size >= CHUNKS_IN_FLIGHT) await Promise.race(lane.inflight);
+      }
+    }
+    lanes.forEach((lane, w) => {
+      if (lane.chunk.length > 0 && !this.diskFull) send(w);
+    });
+    await Promise.all(lanes.flatMap((l) => [...l.inflight]));
+    this.createsQueued = queued;
+    const done = this.updates - updatesBefore;
+    if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
+    this.ctx.stats.gauge('disk_full', this.diskFull ? 1 : 0);
+    return progressed;
+  }
+
+  /** Takes the chunk's points out of the cache, has the worker write them, settles each series. */
+  private async sendChunk(lane: number, names: string[], draining: boolean): Promise<boolean> {
+    const paths: string[] = [];
+    const taken: string[] = [];
+    const creates: Array<CreateSpec | null> = [];
+    const parts: Array<{ times: number[]; values: number[] }> = [];
+    let total = 0;
+    for (const name of names) {
+      const sp = this.cache.take(name);
+      if (!sp) continue;
+      const d = dedupeLastWins(sp);
+      taken.push(name);
+      parts.push(d);
+      total += d.times.length;
+      paths.push(seriesPath(this.dataDir, name)!);
+      if (this.onDisk.has(name)) creates.push(null);
+      else {
+        const r = this.rules.match(name);
+        creates.push({ archives: r.archives, xFilesFactor: r.xFilesFactor, aggregationMethod: r.aggregationMethod });
+      }
+    }
+    if (taken.length === 0) return false;
+    const offsets = new Uint32Array(taken.length + 1);
+    const times = new Float64Array(total);
+    const values = new Float64Array(total);
+    let at = 0;
+    parts.forEach((d, i) => {
+      offsets[i] = at;
+      times.set(d.times, at);
+      values.set(d.values, at);
+      at += d.times.length;
+    });
+    offsets[taken.length] = at;
+    let results;
+    try {
+      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, paths, creates, offsets, times, values });
+    } catch (err) {
+      for (const name of taken) this.cache.putBack(name);
+      this.ctx.stats.addError('persist_worker');
+      this.ctx.log.limited('persist_worker', 'persist worker failed: points stay queued', { error: err as Error });
+      return false;
+    }
+    let any = false;
+    const stats = this.ctx.stats;
+    for (let i = 0; i < taken.length; i++) {
+      const name = taken[i]!;
+      const r = results[i]!;
+      if (r.created || (r.ok && creates[i])) {
+        if (!this.onDisk.has(name)) {
+          this.onDisk.add(name);
+          if (r.created) stats.count('creates');
+          if (isTagged(name)) this.taggedToSave.push(name);
+        }
+      }
+      if (r.ok) {
+        any = true;
+        this.updates++;
+        this.writeMs += r.ms;
+        this.pointsWritten += r.written;
+        stats.count('update_operations');
+        stats.count('points_written', r.written);
+        if (r.tooOld > 0) stats.addDropped('too_old', r.tooOld);
+        this.cache.done(name);
+      } else {
+        this.writeFailed(name, paths[i]!, r.code ?? 'error', r.message ?? '');
+      }
+    }
+    if (this.taggedToSave.length > 0) await this.saveTaggedNames();
+    if (this.pressured && this.cache.points <= this.low) {
+      this.pressured = false;
+      this.ctx.setPressure(false);
+    }
+    return any;
+  }
+
+  private writeFailed(name: string, path: string, code: string, message: string): void {
+    const log = this.ctx.log;
+    if (code === 'corrupt') {
+      // never overwrite what we cannot read: the operator decides (whisper-info, restore, delete)
+      this.corrupt.add(name);
+      const n = this.cache.discard(name);
+      this.ctx.stats.addDropped('corrupt_file', n);
+      this.ctx.stats.addError('corrupt_file');
+      log.limited('corrupt_write', 'corrupt whisper file: series skipped, points dropped', { path, error: message });
+      return;
+    }
+    this.cache.putBack(name);
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      this.diskFull = true;
+      this.ctx.stats.addError('disk_full');
+      log.limited('disk_full', 'disk full: points stay queued, retrying', { path });
+      return;
+    }
+    if (code === 'ENOENT') {
+      // removed behind our back: create it again on the next pass
+      this.onDisk.delete(name);
+      this.headers.delete(name);
+    }
+    this.ctx.stats.addError(code.toLowerCase());
+    log.limited(`write_${code}`, 'whisper write failed: points stay queued', { path, error: message });
+  }
+
+  private async saveTaggedNames(): Promise<void> {
+    const names = this.taggedToSave.splice(0);
+    try {
+      await appendFile(join(this.dataDir, TAGGED_NAMES_FILE), names.map((n) => `${n}\n`).join(''));
+    } catch (err) {
+      this.taggedToSave.push(...names);
+      this.ctx.stats.addError('tagged_names');
+      this.ctx.log.limited('tagged_names', 'cannot record tagged series names', { error: err as Error });
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((res) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        res();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  // ---- WAL ----------------------------------------------------------------------------------
+
+  private async replayWal(wal: WriteAheadLog): Promise<void> {
+    const segs = await wal.segments();
+    let points = 0;
+    for (const seg of segs) {
+      const r = await wal.replay(seg, (name, t, v) => {
+        if (!this.known.has(name) && !this.admit(name)) return;
+        this.cache.add(name, t, v, seg);
+        points++;
+      });
+      if (r.torn) this.ctx.log.warn('WAL segment ends with a torn record (crash while writing); the rest was replayed', { segment: seg });
+    }
+    this.walSegments = segs;
+    await wal.open(segs.length > 0 ? segs[segs.length - 1]! + 1 : 1);
+    if (points > 0) {
+      this.ctx.stats.count('wal_replayed_points', points);
+      this.ctx.log.info('replayed the write-ahead log', { points, segments: segs.length });
+    }
+  }
+
+  private startWalTimers(wal: WriteAheadLog): void {
+    const guarded = (fn: () => Promise<void>) => async () => {
+      if (this.walBusy) return;
+      this.walBusy = true;
+      try {
+        await fn();
+      } catch (err) {
+        this.ctx.stats.addError('wal_write');
+        this.ctx.log.limited('wal_write', 'write-ahead log write failed', { error: err as Error });
+      } finally {
+        this.walBusy = false;
+      }
+    };
+    this.timers.push(setInterval(guarded(() => wal.flush()), this.o.walFlushIntervalMs));
+    this.timers.push(setInterval(guarded(() => wal.sync()), this.o.walSyncIntervalMs));
+    this.timers.push(
+      setInterval(
+        guarded(async () => {
+          const closed = await wal.rotate();
+          this.walSegments.push(closed);
+          const keepFrom = this.cache.minSegment(wal.seq);
+          while (this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) await wal.remove(this.walSegments.shift()!);
+        }),
+        this.o.walSegmentSecs * 1000,
+      ),
+    );
+    for (const t of this.timers) t.unref();
+  }
+
+  // ---- start-up -----------------------------------------------------------------------------
+
+  private async loadRules(): Promise<StorageRules> {
+    const rules = await StorageRules.load({
+      schemas: this.o.schemas,
+      aggregation: this.o.aggregation,
+      ...(this.o.schemasFile ? { schemasFile: this.o.schemasFile } : {}),
+      ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
+    });
+    for (const w of rules.warnings) this.ctx.log.warn(w);
+    return rules;
+  }
+
+  /** SIGHUP: re-read the rule files; they apply to files created from now on, as in carbon. */
+  private async reloadRules(): Promise<void> {
+    try {
+      this.rules = await this.loadRules();
+      this.ctx.stats.count('rules_reloaded');
+      this.ctx.log.info('storage rules reloaded (they apply to new files only)');
+    } catch (err) {
+      this.ctx.stats.addError('rules_reload');
+      this.ctx.log.error('storage rules reload failed; the previous rules stay', { error: err as Error });
+    }
+  }
+
+  /** Builds the index from the tree on disk, once (no periodic walk). */
+  private async scan(dir: string, prefix: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      this.ctx.stats.addError('scan');
+      this.ctx.log.warn('cannot read directory while indexing', { dir, error: err as Error });
+      return;
+    }
+    const subdirs: Promise<void>[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) {
+        // a temporary file of a create interrupted by a crash
+        if (e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
+        continue;
+      }
+      if (e.isDirectory()) subdirs.push(this.scan(join(dir, e.name), `${prefix}${e.name}.`));
+      else if (e.isFile() && e.name.endsWith('.wsp') && e.name.length > 4) {
+        const name = prefix + e.name.slice(0, -4);
+        if (name.includes(sep)) continue;
+        this.onDisk.add(name);
+        this.known.add(name);
+        this.tree.add(name);
+        if (!name.startsWith('_tagged.')) this.tags.add(name);
+      }
+    }
+    await Promise.all(subdirs);
+  }
+
+  private async loadTaggedNames(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dataDir, TAGGED_NAMES_FILE), 'utf8');
+    } catch {
+      return;
+    }
+    for (const name of new Set(text.split('\n'))) {
+      if (!name || !this.onDisk.has(taggedTreePath(name))) continue;
+      const norm = normalizeSeriesName(name);
+      if (isBadName(norm) || norm !== name) continue;
+      this.onDisk.add(name);
+      this.known.add(name);
+      this.tags.add(name);
+    }
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  async find(pattern: string): Promise<FindNode[]> {
+    if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
+      // graphite-web: a tagged "pattern" is looked up as one exact series
+      const n = normalizeSeriesName(pattern);
+      return !isBadName(n) && this.known.has(n) ? [{ path: n, isLeaf: true }] : [];
+    }
+    return this.tree.find(pattern);
+  }
+
+  async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
+    const now = Math.trunc(opts?.now ?? this.ctx.now());
+    const out = new Array<SeriesData | undefined>(names.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < names.length) {
+        const i = next++;
+        out[i] = await this.fetchOne(names[i]!, from, until, now);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, names.length) }, worker));
+    return out.filter((s): s is SeriesData => s !== undefined);
+  }
+
+  private async fetchOne(name: string, from: number, until: number, now: number): Promise<SeriesData | undefined> {
+    if (!this.known.has(name)) {
+      const norm = normalizeSeriesName(name);
+      if (isBadName(norm) || norm !== name) return undefined;
+    }
+    if (this.corrupt.has(name)) return undefined;
+    const path = seriesPath(this.dataDir, name);
+    if (!path) return undefined;
+    const cached = this.cache.pointsOf(name);
+    let header = this.headers.get(name);
+    let result;
+    try {
+      const fh = await open(path, 'r');
+      try {
+        if (!header) {
+          header = await readHeader(fh, path);
+          this.headers.set(name, header);
+        }
+        const w = fetchWindow(header, from, until, now);
+        if (!w) return undefined;
+        result = await fetchArchive(fh, w.archive, w.from, w.until);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+        if (cached.length === 0) return undefined;
+        // accepted but not yet on disk: the grid the file will have, filled from the cache
+        const rule = this.rules.match(name);
+        header = parseHeader(encodeHeader(validateArchiveList(rule.archives), rule.xFilesFactor, rule.aggregationMethod), path);
+        const w = fetchWindow(header, from, until, now);
+        if (!w) return undefined;
+        result = emptyFetch(w.archive, w.from, w.until);
+      } else {
+        this.ctx.stats.addError(e instanceof CorruptWhisperFile ? 'corrupt_file' : 'read_failed');
+        this.ctx.log.limited(`read_${e.name}`, 'whisper read failed: series skipped', { path, error: e.message });
+        return undefined;
+      }
+    }
+    mergeCached(cached, result.start, result.step, result.values, header.aggregationMethod, header.archives[0]!.secondsPerPoint);
+    return {
+      name,
+      start: result.start,
+      end: result.end,
+      step: result.step,
+      values: result.values,
+      consolidation: header.aggregationMethod,
+      xFilesFactor: header.xFilesFactor,
+    };
+  }
+
+  stats(): Record<string, number> {
+    return {
+      cache_points: this.cache.points,
+      cache_series: this.cache.series,
+      creates_queued: this.createsQueued,
+      series_on_disk: this.onDisk.size,
+      points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
+      write_latency_ms: this.lastLatencyMs,
+      update_ms_avg: this.updates > 0 ? this.writeMs / this.updates : 0,
+      wal_bytes: this.wal?.bytesWritten ?? 0,
+    };
+  }
+}
