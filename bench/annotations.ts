@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnCarbonado, waitFor } from '../test/helpers/carbonado.js';
+import { SHARED_DIR } from '../test/helpers/peers.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '2000' }, queries: { type: 'string', default: '200' } } });
 const EVENTS = Number(values.events);
@@ -14,7 +15,7 @@ const QUERIES = Number(values.queries);
 const BASE = 1700000000;
 const SPACING_S = 43; // 2000 events cover a day
 const TAGS = [['deploy', 'hub'], ['deploy', 'web'], ['incident']];
-const ANCHOR = '/work/shared/bench/anchors/graphite-web/start.sh';
+const ANCHOR = join(SHARED_DIR, 'bench/anchors/graphite-web/start.sh');
 
 function pct(sorted: number[], p: number): number {
   return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2));

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, sleep, startCarbonado } from './lib/harness.mjs';
@@ -135,21 +135,19 @@ async function cRelay(sinks, replication, bufs) {
   const port = await freePort();
   const logFile = join(tmpdir(), `relay-bench-c-relay-${process.pid}.log`);
   const p = spawn('carbon-c-relay', ['-f', conf, '-p', String(port), '-s', '-w', '2', '-q', '4000000', '-l', logFile], { stdio: 'ignore' });
-  p.on('exit', (code, sig) => console.error(`carbon-c-relay exited: ${code ?? sig} (log ${logFile})`));
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise((r) => {
-      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) break;
-    await sleep(50);
-  }
+  p.on('exit', (code, sig) => {
+    if (code !== 0) console.error(`carbon-c-relay exited: ${code ?? sig} (log ${logFile})`);
+  });
+  // carbon-c-relay 3.7.3 can crash (SIGSEGV) when a client connects before its workers have
+  // started, so wait for its own "startup sequence complete" instead of probing the port
+  for (let i = 0; i < 400 && !(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('startup sequence complete')); i++) await sleep(50);
   const r = await measure('carbon-c-relay', port, sinks, replication, bufs);
   if (p.exitCode === null && p.signalCode === null) {
     p.kill('SIGTERM');
     await once(p, 'exit');
   }
   rmSync(dir, { recursive: true, force: true });
+  rmSync(logFile, { force: true });
   return r;
 }
 

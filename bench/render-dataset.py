@@ -1,4 +1,4 @@
-# The bench.gw dataset of /work/shared/bench (1000 series x 1 day at 10 s, retention 10s:1d) written
+# The bench.gw dataset of the shared bench harness (1000 series x 1 day at 10 s, retention 10s:1d) written
 # straight into whisper files, so carbonado and graphite-web can be measured on the very same tree
 # without a carbon-cache load first. Values follow carbon-blast's rule: series i at step j = i*1000+j.
 # usage: /usr/bin/python3 bench/render-dataset.py OUT_DIR [SERIES=1000] [POINTS=8600]

@@ -17,10 +17,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCarbonado, startInProcess, REPO_ROOT } from '../test/helpers/carbonado.js';
+import { SHARED_DIR } from '../test/helpers/peers.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { definePlugin, type FindNode, type SeriesData, type StoreInstance } from '../core/index.js';
 
-const HARNESS = '/work/shared/bench';
+const HARNESS = join(SHARED_DIR, 'bench');
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);

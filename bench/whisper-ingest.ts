@@ -2,7 +2,7 @@
  * bench/whisper-ingest: Carbon plaintext → carbon_line → whisper store, end to end, verified on disk
  * by the shared harness (carbon-run.js reads every point back from the .wsp files).
  *
- *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
+ *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1] [--durability wal|none]
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -25,6 +25,8 @@ function arg(name: string, def: string): string {
 const loads = arg('loads', '10000x60,10000x600').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const anchors = arg('anchors', 'carbon,vm').split(',').filter(Boolean);
 const runs = Number(arg('runs', '1'));
+/** 'wal' (default) or 'none': what the write-ahead log costs */
+const durability = arg('durability', 'wal');
 
 interface CarbonRun {
   e2e_points_s: number | null;
@@ -85,6 +87,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
         // the carbon anchor's rules (anchors/carbon/storage-*.conf), for a like-for-like file size
         schemas: [{ name: 'bench', pattern: '.*', retentions: '10s:1d' }],
         aggregation: [{ name: 'avg', pattern: '.*', xFilesFactor: 0, aggregationMethod: 'average' }],
+        durability,
       },
     },
   });
@@ -174,5 +177,5 @@ for (const [series, points] of loads) {
   }
   results[key] = entry;
 }
-process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, results })}\n`);
+process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, durability, results })}\n`);
 process.exit(0);

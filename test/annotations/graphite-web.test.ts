@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEBIAN_PYTHON, hasCommand, hasPythonModule, requirePeer } from '../helpers/peers.js';
+import { DEBIAN_PYTHON, hasCommand, hasPythonModule, requirePeer, SHARED_DIR } from '../helpers/peers.js';
 import { startInProcess, waitFor } from '../helpers/carbonado.js';
 
-const ANCHOR = '/work/shared/bench/anchors/graphite-web/start.sh';
+const ANCHOR = join(SHARED_DIR, 'bench/anchors/graphite-web/start.sh');
 
 /** Starts graphite-web on a free port; returns its URL and a stop function (by PID). */
 async function startGraphiteWeb(dir: string): Promise<{ url: string; stop(): void }> {

@@ -212,3 +212,71 @@ add('expand-leaves', [['query', 'servers.web01.*'], ['query', 'servers.web01.*.*
 add('index-json', [], { path: '/metrics/index.json' });
 
 export const CASES: readonly Case[] = cases;
+
+/** the tagged series of `make-fixture.py OUT tagged`, registered in graphite-web's TagDB before recording */
+export const TAGGED = [
+  'disk.used;datacenter=dc1;rack=a1;server=web01',
+  'disk.used;datacenter=dc1;rack=a2;server=web02',
+  'disk.used;datacenter=dc2;rack=b1;server=db01',
+  'cpu.load;datacenter=dc1;server=web01',
+  'cpu.load;datacenter=dc2;server=db01',
+];
+
+/** Tag API and seriesByTag cases, recorded from graphite-web with its SQL TagDB (golden/tags-cases.json). */
+export const TAG_CASES: readonly Case[] = (() => {
+  const out: Case[] = [];
+  const t = (id: string, path: string, params: Array<[string, string]> = [], method: 'GET' | 'POST' = 'GET') =>
+    out.push({ id, path, method, params: [...params, ['now', String(NOW)]] });
+  const render = (id: string, target: string, extra: Array<[string, string]> = []) =>
+    t(id, '/render', [['target', target], ['from', '-30min'], ['format', 'json'], ...extra]);
+  t('tagSeries', '/tags/tagSeries', [['path', 'disk.used;server=web01;rack=a1;datacenter=dc1']], 'POST');
+  t('tagMultiSeries', '/tags/tagMultiSeries', [['path', 'cpu.load;server=web01;datacenter=dc1'], ['path', 'disk.used;rack=b1;datacenter=dc2;server=db01']], 'POST');
+  t('tagMultiSeries-brackets', '/tags/tagMultiSeries', [['path[]', 'cpu.load;server=db01;datacenter=dc2']], 'POST');
+  t('err-tagSeries-get', '/tags/tagSeries', [['path', 'a.b;c=d']]);
+  t('err-tagSeries-nopath', '/tags/tagSeries', [], 'POST');
+  t('findSeries-name', '/tags/findSeries', [['expr', 'name=disk.used']]);
+  t('findSeries-regex', '/tags/findSeries', [['expr', 'server=~web']]);
+  t('findSeries-anchored', '/tags/findSeries', [['expr', 'server=~eb']]);
+  t('findSeries-two', '/tags/findSeries', [['expr', 'datacenter=dc1'], ['expr', 'server!=web01']]);
+  t('findSeries-notregex', '/tags/findSeries', [['expr', 'name=~disk'], ['expr', 'rack!=~a']]);
+  t('findSeries-missing-tag', '/tags/findSeries', [['expr', 'name=cpu.load'], ['expr', 'rack=']]);
+  t('findSeries-brackets', '/tags/findSeries', [['expr[]', 'datacenter=dc2']], 'POST');
+  t('err-findSeries-empty-only', '/tags/findSeries', [['expr', 'rack=']]);
+  t('err-findSeries-none', '/tags/findSeries');
+  t('tags', '/tags');
+  t('tags-filter', '/tags', [['filter', 'ra']]);
+  t('tags-limit', '/tags', [['limit', '2']]);
+  t('tag-server', '/tags/server');
+  t('tag-server-filter', '/tags/server', [['filter', 'web']]);
+  t('tag-name', '/tags/name');
+  t('tag-unknown', '/tags/nosuchtag');
+  t('ac-tags', '/tags/autoComplete/tags');
+  t('ac-tags-prefix', '/tags/autoComplete/tags', [['tagPrefix', 's']]);
+  t('ac-tags-expr', '/tags/autoComplete/tags', [['expr', 'name=disk.used']]);
+  t('ac-tags-expr-prefix', '/tags/autoComplete/tags', [['expr', 'datacenter=dc1'], ['tagPrefix', 'r']]);
+  t('ac-tags-limit', '/tags/autoComplete/tags', [['limit', '2']]);
+  t('ac-tags-post', '/tags/autoComplete/tags', [['expr', 'server=db01'], ['from', '-6h'], ['until', 'now']], 'POST');
+  t('ac-values', '/tags/autoComplete/values', [['tag', 'server']]);
+  t('ac-values-prefix', '/tags/autoComplete/values', [['tag', 'server'], ['valuePrefix', 'w']]);
+  t('ac-values-expr', '/tags/autoComplete/values', [['tag', 'rack'], ['expr', 'datacenter=dc1']]);
+  t('ac-values-name', '/tags/autoComplete/values', [['tag', 'name']]);
+  t('ac-values-name-expr', '/tags/autoComplete/values', [['tag', 'name'], ['expr', 'server=web01']]);
+  t('ac-values-limit', '/tags/autoComplete/values', [['tag', 'datacenter'], ['limit', '1']]);
+  t('err-ac-values-notag', '/tags/autoComplete/values');
+  render('sbt-name', "seriesByTag('name=disk.used')");
+  render('sbt-two', "seriesByTag('name=~disk','datacenter=dc1')");
+  render('sbt-ne', "seriesByTag('server!=web01','name=cpu.load')");
+  render('sbt-sum', "sumSeries(seriesByTag('server=web01'))");
+  render('sbt-groupByTags', "groupByTags(seriesByTag('name=disk.used'),'sum','datacenter')");
+  render('sbt-groupByTags-2', "groupByTags(seriesByTag('name=~.+'),'max','datacenter','name')");
+  render('sbt-aliasByTags', "aliasByTags(seriesByTag('name=disk.used'),'server','rack')");
+  render('sbt-aliasByTags-node', "aliasByTags(seriesByTag('name=cpu.load'),1,'datacenter')");
+  render('sbt-aliasSub-grafana', 'aliasSub(seriesByTag(\'name=cpu.load\'), "(^.*$)", "\\1 A")');
+  render('sbt-mdp', "seriesByTag('name=disk.used')", [['maxDataPoints', '7']]);
+  render('sbt-none', "seriesByTag('name=nothing')");
+  render('err-sbt-all-empty', "seriesByTag('rack=','datacenter!=~dc')");
+  render('tagged-canonical-path', 'disk.used;datacenter=dc1;rack=a2;server=web02');
+  render('tagged-unsorted-path', 'disk.used;rack=a2;server=web02;datacenter=dc1');
+  t('delSeries', '/tags/delSeries', [['path', 'no.such;x=y']], 'POST');
+  return out;
+})();

@@ -3,7 +3,9 @@
 // RemoteReader and SafeUnpickler, by GET (its default) and by POST (REMOTE_STORE_USE_POST, multipart).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { NOW } from './cases.js';
 import { hasGraphiteWeb, makeFixture, startCarbonado, startGraphiteWeb } from './support.js';
@@ -13,11 +15,12 @@ test('graphite-web reads carbonado as a cluster member (pickle find and render)'
   if (!requirePeer(t, hasGraphiteWeb, 'graphite-web gunicorn')) return;
   const dir = makeFixture();
   const app = await startCarbonado(dir);
+  const scratch = mkdtempSync(join(tmpdir(), 'carbonado-gr-gw-'));
   try {
     const member = new URL(app.httpUrl).host;
     const direct = async (path: string) => (await fetch(`${app.httpUrl}${path}`)).json();
     for (const usePost of [false, true]) {
-      const gw = await startGraphiteWeb('', { cluster: member, usePost });
+      const gw = await startGraphiteWeb('', { cluster: member, usePost, scratch });
       try {
         const find = '/metrics/find?query=servers.web01.*.*';
         assert.deepEqual(await (await fetch(`${gw.url}${find}`)).json(), await direct(find), `find via ${usePost ? 'POST' : 'GET'}`);
@@ -32,5 +35,6 @@ test('graphite-web reads carbonado as a cluster member (pickle find and render)'
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -1,8 +1,11 @@
 # Builds the whisper tree the graphite_render differential suite serves from both graphite-web 1.1.8
 # and carbonado. Deterministic: the wall clock is pinned to NOW so whisper's retention checks accept
 # the points, and every request of the suite passes now=NOW.
-# usage: /usr/bin/python3 make-fixture.py OUT_DIR     (needs Debian's python3-whisper)
-import math, os, sys, time
+# usage: /usr/bin/python3 make-fixture.py OUT_DIR [tagged]     (needs Debian's python3-whisper)
+# With `tagged`, OUT_DIR gets only tagged series, stored as carbon does with TAG_HASH_FILENAMES
+# (`_tagged/<h[0:3]>/<h[3:6]>/<h>.wsp`, h = sha256 of the name), which graphite-web's finder reads,
+# plus the name list carbonado's whisper store keeps beside them (`_tagged/.carbonado-tagged-names`).
+import hashlib, math, os, sys, time
 
 NOW = 1700000000
 time.time = lambda: NOW  # whisper drops points older than time.time() - maxRetention
@@ -35,6 +38,27 @@ def fill(path, fn, archives=STD, agg='average', span=3 * 86400, xff=0.5):
     for i in range(0, len(pts), 500):
         whisper.update_many(fs, pts[i:i + 500])
 
+
+TAGGED = [
+    'disk.used;datacenter=dc1;rack=a1;server=web01',
+    'disk.used;datacenter=dc1;rack=a2;server=web02',
+    'disk.used;datacenter=dc2;rack=b1;server=db01',
+    'cpu.load;datacenter=dc1;server=web01',
+    'cpu.load;datacenter=dc2;server=db01',
+]
+
+if len(sys.argv) > 2 and sys.argv[2] == 'tagged':
+    for k, name in enumerate(TAGGED):
+        h = hashlib.sha256(name.encode('utf-8')).hexdigest()
+        fs = os.path.join(out, '_tagged', h[0:3], h[3:6], h + '.wsp')
+        os.makedirs(os.path.dirname(fs), exist_ok=True)
+        whisper.create(fs, STD, xFilesFactor=0.5, aggregationMethod='average')
+        end = NOW - NOW % 60
+        whisper.update_many(fs, [(t, float((t // 60 * (k + 3)) % 41)) for t in range(end - 86400, end + 1, 60)])
+    with open(os.path.join(out, '_tagged', '.carbonado-tagged-names'), 'w') as f:
+        f.write(''.join(n + '\n' for n in TAGGED))
+    print(out)
+    sys.exit(0)
 
 hosts = ['web01', 'web02', 'web03', 'web04', 'db01']
 for h, host in enumerate(hosts):

@@ -1,6 +1,6 @@
 /** Shared by graphite_render's HTTP tests: the fixture tree, a carbonado serving it, graphite-web, requests. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -15,9 +15,9 @@ import { NOW, type Case } from './cases.js';
 export const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Builds the whisper fixture tree with Debian's python3-whisper into a fresh temp dir. */
-export function makeFixture(): string {
+export function makeFixture(kind: 'plain' | 'tagged' = 'plain'): string {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-gr-fixture-'));
-  execFileSync(DEBIAN_PYTHON, [join(HERE, 'make-fixture.py'), dir], { stdio: 'ignore' });
+  execFileSync(DEBIAN_PYTHON, [join(HERE, 'make-fixture.py'), dir, ...(kind === 'tagged' ? ['tagged'] : [])], { stdio: 'ignore' });
   return dir;
 }
 
@@ -75,19 +75,21 @@ function hasPythonModuleCached(mod: string): boolean {
  * Starts Debian's graphite-web 1.1.8 under gunicorn (one worker) with gw_settings.py: serving
  * `whisperDir`, and/or querying `cluster` (host:port) as a cluster member. Stopped by its PID.
  */
-export async function startGraphiteWeb(whisperDir: string, opts: { cluster?: string; usePost?: boolean } = {}): Promise<{ url: string; stop(): void }> {
+export async function startGraphiteWeb(whisperDir: string, opts: { cluster?: string; usePost?: boolean; tagdb?: boolean; scratch?: string } = {}): Promise<{ url: string; stop(): void }> {
   const port = await freePort();
-  const scratch = mkdtempSync(join(tmpdir(), 'carbonado-gr-gw-'));
+  // a scratch dir given again keeps its migrated database: `django migrate` is most of the start time
+  const scratch = opts.scratch ?? mkdtempSync(join(tmpdir(), 'carbonado-gr-gw-'));
   mkdirSync(join(scratch, 'log'), { recursive: true });
   const env = {
     ...process.env,
     PYTHONPATH: HERE, GRAPHITE_SETTINGS_MODULE: 'gw_settings', DJANGO_SETTINGS_MODULE: 'graphite.settings',
-    GW_STORAGE_DIR: scratch, GW_WHISPER_DIR: whisperDir, GW_CLUSTER: opts.cluster ?? '', GW_USE_POST: opts.usePost ? '1' : '0',
+    GW_STORAGE_DIR: scratch, GW_WHISPER_DIR: whisperDir, GW_CLUSTER: opts.cluster ?? '', GW_USE_POST: opts.usePost ? '1' : '0', GW_TAGDB: opts.tagdb ? '1' : '0',
   };
-  execFileSync(DEBIAN_PYTHON, ['-m', 'django', 'migrate', '--noinput'], { env, stdio: 'ignore' });
+  if (!existsSync(join(scratch, 'graphite.db'))) execFileSync(DEBIAN_PYTHON, ['-m', 'django', 'migrate', '--noinput'], { env, stdio: 'ignore' });
   const child = spawn(DEBIAN_PYTHON, ['-m', 'gunicorn', '--bind', `127.0.0.1:${port}`, '--workers', '1', '--timeout', '120',
     '--access-logfile', '/dev/null', '--error-logfile', join(scratch, 'log', 'gunicorn.log'), 'graphite.wsgi:application'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
+  if (!opts.scratch) child.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const stop = () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   };

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Tests that need a real peer (a Debian package, a Python module, a server) call this first.
@@ -25,3 +27,9 @@ export function hasPythonModule(mod: string): boolean {
 export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * The shared/ folder beside the repository (its bench anchors launch the reference daemons).
+ * CI lays a copy of it beside the clone; CARBONADO_SHARED overrides.
+ */
+export const SHARED_DIR = process.env.CARBONADO_SHARED ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');

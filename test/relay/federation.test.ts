@@ -11,29 +11,19 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PluginManifest } from '../../core/index.js';
 import { pointBatch } from '../../core/index.js';
-import { builtinPlugins } from '../../plugins/index.js';
-import whisper from '../../plugins/stores/whisper/index.js';
-import graphiteRender from '../../plugins/outputs/graphite_render/index.js';
 import { CarbonRelay } from '../../plugins/stores/carbon_relay/relay.js';
 import { portOf, startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { ctxFor, relayOptions } from './context.js';
 import { freePort } from './sinks.js';
 
-const PLUGINS: PluginManifest[] = [...builtinPlugins];
-for (const p of [whisper, graphiteRender]) if (!PLUGINS.some((b) => b.kind === p.kind && b.name === p.name)) PLUGINS.push(p);
-
 async function node(dataDir: string): Promise<InProcess> {
-  return startInProcess(
-    {
-      inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
-      stores: { whisper: { type: 'whisper', dataDir, schemas: [{ name: 'all', pattern: '.*', retentions: '60s:1d' }] } },
-      outputs: { graphite: { type: 'graphite_render' } },
-    },
-    { plugins: PLUGINS },
-  );
+  return startInProcess({
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { whisper: { type: 'whisper', dataDir, schemas: [{ name: 'all', pattern: '.*', retentions: '60s:1d' }] } },
+    outputs: { graphite: { type: 'graphite_render' } },
+  });
 }
 
 function settings(dir: string, cluster: string[]): void {
@@ -115,6 +105,14 @@ test('graphite-web with CLUSTER_SERVERS = three carbonado nodes renders like one
     assert.deepEqual(byTarget(got), byTarget(want!));
     const nonNull = got.reduce((n, s) => n + s.datapoints.filter(([v]) => v !== null).length, 0);
     assert.equal(nonNull, points.length, 'every relayed point is rendered through the cluster');
+
+    // functions run in graphite-web over the series it fetched from the nodes
+    for (const target of ['sumSeries(fed.*.cpu)', 'aliasByNode(fed.host1*.cpu,1)']) {
+      const fq = `target=${encodeURIComponent(target)}&format=json&from=${t0 - 60}&until=${t0 + 20 * 60}`;
+      const viaCluster = (await (await fetch(`${gwUrl}/render?${fq}`)).json()) as JsonSeries[];
+      const single1 = (await (await fetch(`${single.httpUrl}/render?${fq}`)).json()) as JsonSeries[];
+      assert.deepEqual(byTarget(viaCluster), byTarget(single1), target);
+    }
 
     // the tree through the cluster, too
     const find = (await (await fetch(`${gwUrl}/metrics/find?query=fed.*&format=treejson`)).json()) as Array<{ text: string }>;

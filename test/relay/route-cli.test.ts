@@ -57,6 +57,10 @@ test('carbonado route: names as arguments, canonical tags, invalid names, and co
     const bad = carbonado(['route', '--config', join(dir, 'bad.yaml'), 'x']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /give each an instance/);
+    // check-config reports the same, through the plugin's validate() hook
+    const check = carbonado(['check-config', join(dir, 'bad.yaml')]);
+    assert.equal(check.status, 1);
+    assert.match(check.stderr, /stores\.relay \(carbon_relay\): destination 127\.0\.0\.1:2004 repeats/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pointBatch } from '../../core/index.js';
 import { CarbonRelay } from '../../plugins/stores/carbon_relay/relay.js';
-import { requirePeer } from '../helpers/peers.js';
+import { requirePeer, SHARED_DIR } from '../helpers/peers.js';
 import { waitFor } from '../helpers/carbonado.js';
 import { ctxFor, relayOptions } from './context.js';
 import { freePort, until } from './sinks.js';
 
-const LAUNCHER = '/work/shared/bench/anchors/start-victoria-metrics.sh';
+const LAUNCHER = join(SHARED_DIR, 'bench/anchors/start-victoria-metrics.sh');
 
 interface ExportLine {
   metric: Record<string, string>;

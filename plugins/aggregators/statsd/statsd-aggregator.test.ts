@@ -104,3 +104,21 @@ test('flushes fire on interval boundaries, one per boundary, stamped with it', a
     }
   }
 });
+
+test('config validation: defaults applied, bad options refused with the key path', async () => {
+  const { validateConfig } = await import('../../../core/runtime/runtime.js');
+  const { builtinPlugins } = await import('../../index.js');
+  const ok = await validateConfig({ aggregators: { statsd: { type: 'statsd' } } }, { plugins: builtinPlugins });
+  const agg = (ok.config.aggregators as Record<string, Record<string, unknown>>).statsd!;
+  assert.equal(agg.flushIntervalMs, 10000);
+  assert.deepEqual(agg.percentThresholds, [90]);
+  assert.equal(agg.namespace, 'legacy');
+  await assert.rejects(
+    validateConfig({ aggregators: { statsd: { type: 'statsd', namespace: 'flat', deleteIdle: ['nope'] } } }, { plugins: builtinPlugins }),
+    /namespace|deleteIdle/,
+  );
+  await assert.rejects(
+    validateConfig({ aggregators: { statsd: { type: 'statsd', histograms: [{ metric: '', bins: [10, 'infinity'] }] } } }, { plugins: builtinPlugins }),
+    /bins/,
+  );
+});

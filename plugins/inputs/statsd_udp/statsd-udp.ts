@@ -52,7 +52,7 @@ export class StatsdUdpInput implements InputInstance {
     if (this.o.recvBufferSize > 0 && actual < expected) {
       this.ctx.log.info('receive buffer capped by the kernel; raise net.core.rmem_max to get the configured size', {
         requested: this.o.recvBufferSize,
-        actual,
+        granted: process.platform === 'linux' ? actual / 2 : actual,
       });
     }
     const a = socket.address();

@@ -52,11 +52,11 @@ export function md5Position(s: string): number {
 }
 
 /**
- * 64-bit FNV-1a (signed-char quirk included), as a BigInt. The multiply by the 64-bit prime
- * 0x100000001b3 is done on two 32-bit halves (h*0x1b3 + h<<40) so a name costs no BigInt work
- * per byte.
+ * 64-bit FNV-1a (signed-char quirk included) as two unsigned 32-bit halves [hi, lo]. The multiply
+ * by the 64-bit prime 0x100000001b3 is done on the halves (h*0x1b3 + h<<40), so a name costs no
+ * BigInt work per byte.
  */
-export function fnv1a64(s: string): bigint {
+export function fnv1a64Parts(s: string): [number, number] {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   const bytes = utf8IfNeeded(s);
@@ -69,34 +69,58 @@ export function fnv1a64(s: string): bigint {
     } else {
       lo = (lo ^ b) >>> 0;
     }
-    // (hi:lo) * 0x1b3 + (lo << 40): every partial product stays below 2^53, so it is exact.
+    // every partial product stays below 2^53, so it is exact
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);
     const newLo = loMul >>> 0;
-    const newHi = (hi * 0x1b3 + carry + (lo & 0xffffff) * 0x100) % 0x100000000;
-    hi = newHi >>> 0;
+    hi = (hi * 0x1b3 + carry + (lo & 0xffffff) * 0x100) % 0x100000000;
     lo = newLo;
   }
+  return [hi >>> 0, lo];
+}
+
+export function fnv1a64(s: string): bigint {
+  const [hi, lo] = fnv1a64Parts(s);
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 const MASK64 = (1n << 64n) - 1n;
-const JUMP_MULT = 2862933555777941757n;
+
+/** The 64-bit jump multiplier 2862933555777941757 in 16-bit limbs, low first. */
+const JM = [0xb0fd, 0x87b0, 0x2ee6, 0x27bb] as const;
 
 /**
- * Lamping and Veach's jump consistent hash: the bucket in [0, buckets) for `key`. The division is
- * done in doubles exactly as carbon-c-relay does, so both agree bit for bit.
+ * Lamping and Veach's jump consistent hash: the bucket in [0, buckets) for the 64-bit key
+ * (hi, lo). The 64-bit multiply-add runs on 16-bit limbs (exact in doubles) and the division in
+ * doubles exactly as carbon-c-relay does, so both agree bit for bit.
  */
-export function jumpBucket(key: bigint, buckets: number): number {
+export function jumpBucketParts(hi: number, lo: number, buckets: number): number {
   let b = -1;
   let j = 0;
-  let k = key;
+  let k0 = lo & 0xffff, k1 = lo >>> 16, k2 = hi & 0xffff, k3 = hi >>> 16;
   while (j < buckets) {
     b = j;
-    k = (k * JUMP_MULT + 1n) & MASK64;
-    j = Math.trunc((b + 1) * (2147483648 / (Number(k >> 33n) + 1)));
+    // k = k * JUMP_MULT + 1 (mod 2^64), limb by limb with carries
+    const c0 = k0 * JM[0] + 1;
+    const c1 = k1 * JM[0] + k0 * JM[1];
+    const c2 = k2 * JM[0] + k1 * JM[1] + k0 * JM[2];
+    const c3 = k3 * JM[0] + k2 * JM[1] + k1 * JM[2] + k0 * JM[3];
+    k0 = c0 % 0x10000;
+    let t = c1 + Math.floor(c0 / 0x10000);
+    k1 = t % 0x10000;
+    t = c2 + Math.floor(t / 0x10000);
+    k2 = t % 0x10000;
+    t = c3 + Math.floor(t / 0x10000);
+    k3 = t % 0x10000;
+    // key >> 33 is the high 32 bits shifted right by one
+    const top = (k3 * 0x10000 + k2) / 2;
+    j = Math.trunc((b + 1) * (2147483648 / (Math.floor(top) + 1)));
   }
   return b;
+}
+
+export function jumpBucket(key: bigint, buckets: number): number {
+  return jumpBucketParts(Number((key >> 32n) & 0xffffffffn), Number(key & 0xffffffffn), buckets);
 }
 
 /** carbon-c-relay's xorshift step that derives the next replica's jump key from the previous. */

@@ -11,7 +11,7 @@
  *   with a xorshifted key among the members not chosen yet.
  * Pure: no I/O, no module state. Placement depends on member order only where the originals' does.
  */
-import { fnv1a64, fnv1aPosition, jumpBucket, md5Position, xorshiftNext } from './hashes.js';
+import { fnv1a64Parts, fnv1aPosition, jumpBucketParts, md5Position, xorshiftNext } from './hashes.js';
 
 export type RingMethod = 'carbon_ch' | 'fnv1a_ch' | 'jump_fnv1a_ch';
 export const RING_METHODS: readonly RingMethod[] = ['carbon_ch', 'fnv1a_ch', 'jump_fnv1a_ch'];
@@ -254,15 +254,21 @@ class JumpRing implements Ring {
   }
 
   nodes(name: string): number[] {
+    let [hi, lo] = fnv1a64Parts(name);
+    const first = this.order[jumpBucketParts(hi, lo, this.order.length)]!;
+    if (this.replication === 1) return [first];
+    // further replicas (rare): BigInt is fine here
     const buckets = this.order.slice();
-    let hash = fnv1a64(name);
     const out: number[] = [];
     let n = buckets.length;
+    let hash = (BigInt(hi) << 32n) | BigInt(lo);
     for (;;) {
-      const j = jumpBucket(hash, n);
+      const j = jumpBucketParts(hi, lo, n);
       out.push(buckets[j]!);
       if (out.length === this.replication) return out;
       hash = xorshiftNext(hash);
+      hi = Number(hash >> 32n);
+      lo = Number(hash & 0xffffffffn);
       // the chosen member leaves the list; the last one takes its bucket
       buckets[j] = buckets[--n]!;
     }

@@ -3,11 +3,12 @@
  * a bounded disk queue behind that.
  *
  * Invariants:
- * - Every point handed to `append` ends up exactly once in one of: written to the socket
- *   (`sent`, counted when the kernel took it), the disk queue (`spilled`), or a drop counter
- *   with a reason. Points written in the last `resendWindowMs` before a connection breaks are
- *   queued again and counted as `resent` (carbon's protocols have no acks; Graphite stores a
- *   repeated (name, time, value) once, so at-least-once is the safe side).
+ * - Every point handed to `append` is, at any moment, in the memory queue, the disk queue, in
+ *   flight, `sent` (counted when the kernel took it) or a drop counter with a reason. Points
+ *   written in the last `resendWindowMs` before a connection breaks are queued again; those
+ *   already counted as sent are counted as `resent`, so at rest
+ *   appended = sent - resent + queued + dropped. (carbon's protocols have no acks; Graphite
+ *   stores a repeated (name, time, value) once, so at-least-once is the safe side.)
  * - Order is FIFO per destination: disk segments (older) are sent before the memory queue.
  * - Nothing here throws into `write()`: socket errors close the connection and schedule a
  *   reconnect with exponential backoff.
@@ -121,8 +122,14 @@ export class Destination {
   private toDiskOrDrop(chunks: Chunk[], points: number, reason: string): void {
     if (points === 0) return;
     if (this.s.spill) {
-      const written = this.s.spill.push(chunks);
-      if (written > 0) this.count('spilled', written);
+      try {
+        const written = this.s.spill.push(chunks);
+        if (written > 0) this.count('spilled', written);
+      } catch (err) {
+        // a full or read-only disk must not break write(): the points are lost, and counted
+        this.drop('spill_failed', points);
+        this.log.limited(`relay.spill.${this.s.label}`, `${this.address}: cannot spill to disk: ${(err as Error).message}`);
+      }
       return;
     }
     this.drop(reason, points);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pointBatch } from '../../../core/index.js';
@@ -193,4 +193,20 @@ test('a connection cut mid-stream loses nothing: recent writes are sent again', 
   // exact accounting: every point counted sent once, plus once more for each resend
   assert.equal(snap.counters.sent! - (snap.counters.resent ?? 0), 40_000);
   await sink.close();
+});
+
+test('a disk queue that cannot be written drops and counts instead of throwing', async () => {
+  const port = await freePort();
+  const ctx = ctxFor();
+  // a regular file where the spill directory's parent should be: every write fails
+  const roDir = mkdtempSync(join(tmpdir(), 'relay-ro-'));
+  const blocker = join(roDir, 'file');
+  writeFileSync(blocker, 'x');
+  const relay = new CarbonRelay(ctx, relayOptions({ destinations: [`127.0.0.1:${port}`], memoryQueuePoints: 1000, spillDir: join(blocker, 'sub'), drainTimeoutMs: 200 }));
+  await assert.rejects(relay.start(), /ENOTDIR|EEXIST/);
+  relay.write(batchOf(names(3000), 1_700_000_000));
+  await relay.stop();
+  const snap = ctx.stats.snapshot();
+  assert.equal(snap.dropped.spill_failed ?? 0, 3000);
+  rmSync(roDir, { recursive: true, force: true });
 });

@@ -46,6 +46,11 @@ export class PersistWorker {
     return w;
   }
 
+  /** Starts the thread now, so that its start-up cost is not paid during the first ingest. */
+  warm(): void {
+    this.worker ??= this.spawn();
+  }
+
   run(req: Omit<PersistRequest, 'type' | 'id'>): Promise<PersistResult[]> {
     this.worker ??= this.spawn();
     const id = this.nextId++;

@@ -120,21 +120,36 @@ export class WriteAheadLog {
     return this.writing;
   }
 
+  /** Flushes, then fsyncs the current segment (queued behind the writes, never blocking them). */
   async sync(): Promise<void> {
     await this.flush();
     if (this.dirty && this.fh) {
       this.dirty = false;
-      await this.fh.datasync();
+      const fh = this.fh;
+      await fh.datasync();
     }
   }
 
-  /** Closes the current segment and opens the next; returns the closed segment's number. */
+  /**
+   * Opens the next segment and makes it current; the old one is synced and closed behind the
+   * writes already queued for it. Returns the closed segment's number. Points tagged with the old
+   * number but flushed after the switch land in the new segment: that only keeps the old one a
+   * little longer than needed.
+   */
   async rotate(): Promise<number> {
-    await this.sync();
-    const old = this.seq;
-    await this.fh?.close();
-    await this.open(old + 1);
-    return old;
+    await this.flush();
+    const oldSeq = this.seq;
+    const oldFh = this.fh;
+    const next = await open(this.file(oldSeq + 1), 'a');
+    this.fh = next;
+    this.seq = oldSeq + 1;
+    const closing = this.writing.then(async () => {
+      await oldFh?.datasync();
+      await oldFh?.close();
+    });
+    this.writing = closing;
+    await closing;
+    return oldSeq;
   }
 
   async close(): Promise<void> {

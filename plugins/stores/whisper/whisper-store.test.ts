@@ -225,3 +225,30 @@ test('WAL: points of an unclean stop are replayed at start', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('Graphite HTTP API (graphite_render) over the whisper store: find, render, seriesByTag, tags', async () => {
+  const dir = await tmp('api');
+  const c = await startInProcess({
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { main: { type: 'whisper', dataDir: dir, schemas: SCHEMAS } },
+    outputs: { graphite: { type: 'graphite_render' } },
+  });
+  try {
+    const port = portOf(c.listening('inputs.carbon'), 'tcp').port;
+    const t = NOW - (NOW % 10) - 30;
+    await send(port, [`srv.web1.cpu 1 ${t}`, `srv.web2.cpu 2 ${t}`, `disk;host=a 5 ${t}`]);
+    await waitFor(() => c.stats().instances['stores.main']!.received === 3, 'points accepted');
+    const get = async (q: string): Promise<unknown> => (await fetch(`${c.httpUrl}${q}`)).json();
+    const found = (await get('/metrics/find?query=srv.*')) as Array<{ id: string; leaf: number }>;
+    assert.deepEqual(found.map((n) => [n.id, n.leaf]), [['srv.web1', 0], ['srv.web2', 0]]);
+    const sum = (await get(`/render?target=sumSeries(srv.*.cpu)&from=${t - 10}&until=${t + 10}&format=json`)) as Array<{ datapoints: Array<[number | null, number]> }>;
+    assert.deepEqual(sum[0]!.datapoints.filter((p) => p[0] !== null), [[3, t]]);
+    const tagged = (await get(`/render?target=seriesByTag('host=a')&from=${t - 10}&until=${t + 10}&format=json`)) as Array<{ target: string; datapoints: Array<[number | null, number]> }>;
+    assert.equal(tagged[0]!.target, 'disk;host=a');
+    assert.deepEqual(tagged[0]!.datapoints.filter((p) => p[0] !== null), [[5, t]]);
+    assert.deepEqual(await get('/tags/autoComplete/tags'), ['host', 'name']);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

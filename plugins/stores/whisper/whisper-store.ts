@@ -84,7 +84,7 @@ export class WhisperStore implements StoreInstance {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  private walBusy = false;
+  private readonly walBusy = new Set<string>();
   private readonly taggedToSave: string[] = [];
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
@@ -118,6 +118,7 @@ export class WhisperStore implements StoreInstance {
 
   async start(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
+    for (const w of this.workers) w.warm();
     this.rules = await this.loadRules();
     await this.scan(this.dataDir, '');
     await this.loadTaggedNames();
@@ -142,7 +143,7 @@ export class WhisperStore implements StoreInstance {
     for (const t of this.timers) clearInterval(t);
     this.ctx.bus.off('reload', this.onHup);
     if (this.wal) {
-      while (this.walBusy) await new Promise((r) => setTimeout(r, 5));
+      while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
       await this.wal.close();
       if (this.cache.points === 0) {
         for (const s of [...this.walSegments, this.wal.seq]) await this.wal.remove(s);
@@ -455,23 +456,25 @@ export class WhisperStore implements StoreInstance {
   }
 
   private startWalTimers(wal: WriteAheadLog): void {
-    const guarded = (fn: () => Promise<void>) => async () => {
-      if (this.walBusy) return;
-      this.walBusy = true;
+    // One guard per job: a slow fsync (seconds on a loaded disk) must never hold back the
+    // hand-off of new records to the OS, which is what bounds a kill -9's loss.
+    const guarded = (key: 'flush' | 'sync' | 'rotate', fn: () => Promise<void>) => async () => {
+      if (this.walBusy.has(key)) return;
+      this.walBusy.add(key);
       try {
         await fn();
       } catch (err) {
         this.ctx.stats.addError('wal_write');
         this.ctx.log.limited('wal_write', 'write-ahead log write failed', { error: err as Error });
       } finally {
-        this.walBusy = false;
+        this.walBusy.delete(key);
       }
     };
-    this.timers.push(setInterval(guarded(() => wal.flush()), this.o.walFlushIntervalMs));
-    this.timers.push(setInterval(guarded(() => wal.sync()), this.o.walSyncIntervalMs));
+    this.timers.push(setInterval(guarded('flush', () => wal.flush()), this.o.walFlushIntervalMs));
+    this.timers.push(setInterval(guarded('sync', () => wal.sync()), this.o.walSyncIntervalMs));
     this.timers.push(
       setInterval(
-        guarded(async () => {
+        guarded('rotate', async () => {
           const closed = await wal.rotate();
           this.walSegments.push(closed);
           const keepFrom = this.cache.minSegment(wal.seq);
@@ -568,6 +571,7 @@ export class WhisperStore implements StoreInstance {
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
     const now = Math.trunc(opts?.now ?? this.ctx.now());
+    if (Math.trunc(from) > Math.trunc(until)) return []; // whisper raises InvalidTimeInterval; the API layer reports it
     const out = new Array<SeriesData | undefined>(names.length);
     let next = 0;
     const worker = async (): Promise<void> => {
