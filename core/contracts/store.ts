@@ -86,4 +86,9 @@ export interface QueryStore {
  */
 export interface StoreInstance extends Lifecycle, QueryStore {
   write(batch: PointBatch): void;
+  /**
+   * Optional: false for stores that keep no series to read back (a relay, an annotations-only
+   * store); the runtime never picks such a store as the default query store.
+   */
+  readonly holdsSeries?: boolean;
 }

@@ -151,7 +151,7 @@ export class Runtime {
         if (kind === 'store') {
           const store = instance as StoreInstance;
           storesById.set(id, store);
-          if ((config.query.store ?? Object.keys(config.stores)[0]) === name) queryStore = store;
+          if (config.query.store === name || (config.query.store === undefined && !queryStore && store.holdsSeries !== false)) queryStore = store;
           if (config.query.eventStore === name || (config.query.eventStore === undefined && !eventStore && store.events)) eventStore = store.events;
         }
       }

@@ -71,7 +71,8 @@ export interface Spawned {
  * the start lines are how ports are discovered).
  */
 export async function spawnCarbonado(config: Record<string, unknown>, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; configFile?: string } = {}): Promise<Spawned> {
-  const cfg = testConfig({ ...config, log: { level: 'info', ...((config.log as object) ?? {}) } });
+  // the start lines (info) are how ports are discovered, so the level is never above info
+  const cfg = testConfig({ ...config, log: { ...((config.log as object) ?? {}), level: (config.log as { level?: string } | undefined)?.level === 'debug' ? 'debug' : 'info' } });
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-spawn-'));
   const configFile = opts.configFile ?? join(dir, 'carbonado.yaml');
   writeFileSync(configFile, stringify(cfg));

@@ -17,6 +17,8 @@ export function destinationLabel(spec: string): string {
 }
 
 export class CarbonRelay implements StoreInstance {
+  /** keeps no series: never the default query store */
+  readonly holdsSeries = false;
   readonly router: Router;
   private readonly dests: Destination[];
   private readonly touched: Uint8Array;

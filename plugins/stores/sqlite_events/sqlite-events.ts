@@ -34,6 +34,8 @@ interface EventRow {
  * arrive a few times a day, so that is acceptable here, and it would not be for datapoints.
  */
 export class SqliteEventsStore implements StoreInstance {
+  /** keeps no series: never the default query store */
+  readonly holdsSeries = false;
   readonly events: EventStore;
   private db: Database.Database | undefined;
   private stmts: ReturnType<typeof prepare> | undefined;
