@@ -75,13 +75,20 @@ test('Etsy statsd with graphiteProtocol pickle: flushed counters and gauges arri
 
     const sock = createSocket('udp4');
     const send = (line: string) => new Promise<void>((r) => sock.send(line, udpPort, '127.0.0.1', () => r()));
+    const rec0 = c.runtime.instance<Recording>('stores.rec')!;
+    // statsd logs "server is up" before its UDP socket is surely bound: a gauge (idempotent) is
+    // sent until a flush carries it, then the counted lines are sent once
+    await waitFor(async () => {
+      await send('pk.etsy.probe:1|g');
+      return rec0.points.some((p) => p[0] === 'stats.gauges.pk.etsy.probe');
+    }, 'statsd to receive and flush', 60_000, 250);
     await send('pk.etsy.hits:7|c');
     await send('pk.etsy.level:-2.5|g');
     sock.close();
 
     const rec = c.runtime.instance<Recording>('stores.rec')!;
     const find = (name: string) => rec.points.find((p) => p[0] === name);
-    await waitFor(() => find('stats_counts.pk.etsy.hits') && find('stats.gauges.pk.etsy.level'), 'flushed metrics', 20_000, 50);
+    await waitFor(() => find('stats_counts.pk.etsy.hits') && find('stats.gauges.pk.etsy.level'), 'flushed metrics', 60_000, 50);
     assert.equal(find('stats_counts.pk.etsy.hits')![1], 7);
     assert.equal(find('stats.pk.etsy.hits')![1], 14); // 7 per 0.5 s flush, as a per-second rate
     assert.equal(find('stats.gauges.pk.etsy.level')![1], -2.5);

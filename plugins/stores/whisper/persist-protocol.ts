@@ -18,6 +18,8 @@ export interface PersistRequest {
   /** fdatasync each file after its update (drain at stop) */
   readonly sync: boolean;
   readonly allocation: 'zero' | 'sparse';
+  /** files this worker may keep open (its share of the process's descriptor limit) */
+  readonly maxOpen: number;
   readonly paths: string[];
   readonly creates: Array<CreateSpec | null>;
   readonly offsets: Uint32Array;

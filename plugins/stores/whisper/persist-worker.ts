@@ -22,7 +22,8 @@ import {
 } from '../../shared/whisper-format/index.js';
 import type { PersistRequest, PersistResult, WorkerRequest } from './persist-protocol.js';
 
-const MAX_OPEN = 1024;
+/** until the first request says otherwise */
+let maxOpen = 1024;
 
 interface OpenFile {
   file: SyncFile;
@@ -45,7 +46,7 @@ function closeOne(path: string): void {
 }
 
 function remember(path: string, f: OpenFile): void {
-  if (open.size >= MAX_OPEN) closeOne(open.keys().next().value!);
+  while (open.size >= maxOpen) closeOne(open.keys().next().value!);
   open.set(path, f);
 }
 
@@ -97,6 +98,7 @@ function create(path: string, req: PersistRequest, i: number): boolean {
 }
 
 async function persist(req: PersistRequest): Promise<PersistResult[]> {
+  maxOpen = Math.max(1, req.maxOpen);
   const out: PersistResult[] = [];
   for (let i = 0; i < req.paths.length; i++) {
     const path = req.paths[i]!;
