@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { parseArgs, stringOption } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
-import { isBadName, normalizeSeriesName, pointBatch } from '../../core/index.js';
+import { isBadName, normalizeSeriesName, pointBatch, type SeriesSpec, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
 
@@ -13,8 +13,9 @@ const command: Command = {
   usage: `Usage: carbonado import-whisper DIR --config FILE [--store NAME] [--state FILE]
 
 Reads every .wsp file under DIR (a carbon/graphite data directory) and writes its points into the
-store NAME of the config (default: the store queries read), with the config's retention and
-aggregation rules. Points only a coarser archive still holds are imported from it; the finer
+store NAME of the config (default: the store queries read). Each series keeps its file's
+archives, xFilesFactor and aggregation method where the store can define series (sqlite);
+otherwise the config's rules apply. Points only a coarser archive still holds are imported from it; the finer
 archives' points are imported as they are and the coarser values are rolled up again by the store.
 Resumable: files already imported are listed in the state file (default
 ./carbonado-import-state.json) and skipped when the command runs again. Tagged series whose file
@@ -54,14 +55,48 @@ when it uses the same store.`,
       process.stderr.write(`carbonado import-whisper: ${(err as Error).message}\n`);
       return 1;
     }
-    // honour the store's back-pressure: wait while it is over its high-water mark
-    const pressured = new Set<string>();
-    runtime.services.bus.on('pressure', (p) => (p.active ? pressured.add(p.source) : pressured.delete(p.source)));
-    const done = new Set<string>(await readState(stateFile));
-    const files = await listWsp(dir);
-    const counts = { series: 0, points: 0, skipped_done: 0, skipped_hashed_tagged: 0, skipped_bad_name: 0, corrupt: 0 };
-    const tty = process.stderr.isTTY;
-    let sinceSave = 0;
+    const storeId = `stores.${Object.keys(runtime.config.stores)[0]}`;
+    const counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY });
+    const done = counts.done;
+    await runtime.stop(); // drains the store: every point written before the state is saved
+    await writeState(stateFile, done);
+    const { done: _d, ...summary } = counts;
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return counts.corrupt > 0 ? 1 : 0;
+  },
+};
+export default command;
+
+
+export interface ImportCounts {
+  files: number;
+  series: number;
+  points: number;
+  skipped_done: number;
+  skipped_hashed_tagged: number;
+  skipped_bad_name: number;
+  corrupt: number;
+  done: Set<string>;
+}
+
+/**
+ * Imports every .wsp file under `dir` into the store `storeId` of a started runtime. Each series
+ * keeps its file's archives, xFilesFactor and method when the store can define series
+ * (`defineSeries`); otherwise the store's rules apply. The store is not drained here: stop the
+ * runtime before trusting the state file.
+ */
+export async function importWhisperTree(runtime: Runtime, storeId: string, dir: string, opts: { stateFile?: string; progress?: boolean } = {}): Promise<ImportCounts> {
+  const store = runtime.instance<StoreInstance>(storeId);
+  if (!store) throw new Error(`no store ${storeId}`);
+  // honour the store's back-pressure: wait while it is over its high-water mark
+  const pressured = new Set<string>();
+  const onPressure = (p: { source: string; active: boolean }) => (p.active ? pressured.add(p.source) : pressured.delete(p.source));
+  runtime.services.bus.on('pressure', onPressure);
+  const done = new Set<string>(opts.stateFile ? await readState(opts.stateFile) : []);
+  const files = await listWsp(dir);
+  const counts: ImportCounts = { files: files.length, series: 0, points: 0, skipped_done: 0, skipped_hashed_tagged: 0, skipped_bad_name: 0, corrupt: 0, done };
+  let sinceSave = 0;
+  try {
     for (let i = 0; i < files.length; i++) {
       const rel = relative(dir, files[i]!);
       if (done.has(rel)) {
@@ -73,10 +108,11 @@ when it uses the same store.`,
       else if (name === undefined) counts.skipped_bad_name++;
       else {
         try {
-          const pts = await readAllPoints(files[i]!, Math.trunc(runtime.services.clock()));
-          if (pts.length) runtime.services.bus.emit('points', pointBatch(pts.map(([t, v]) => [name, v, t])), 'import');
+          const { spec, points } = await readAllPoints(files[i]!, Math.trunc(runtime.services.clock()));
+          store.defineSeries?.(name, spec);
+          if (points.length) runtime.services.bus.emit('points', pointBatch(points.map(([t, v]) => [name, v, t])), 'import');
           counts.series++;
-          counts.points += pts.length;
+          counts.points += points.length;
           while (pressured.size > 0) await new Promise((r) => setTimeout(r, 20));
         } catch (err) {
           counts.corrupt++;
@@ -85,20 +121,18 @@ when it uses the same store.`,
         }
       }
       done.add(rel);
-      if (++sinceSave >= 200) {
-        await writeState(stateFile, done);
+      if (opts.stateFile && ++sinceSave >= 200) {
+        await writeState(opts.stateFile, done);
         sinceSave = 0;
       }
-      if (tty && (i % 50 === 0 || i === files.length - 1)) progress(i + 1, files.length, counts.points);
+      if (opts.progress && (i % 50 === 0 || i === files.length - 1)) progress(i + 1, files.length, counts.points);
     }
-    if (tty) process.stderr.write('\n');
-    await runtime.stop(); // drains the store: every point written before the state is saved
-    await writeState(stateFile, done);
-    process.stdout.write(`${JSON.stringify({ files: files.length, ...counts })}\n`);
-    return counts.corrupt > 0 ? 1 : 0;
-  },
-};
-export default command;
+  } finally {
+    runtime.services.bus.off('pressure', onPressure);
+  }
+  if (opts.progress) process.stderr.write('\n');
+  return counts;
+}
 
 async function listWsp(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -131,10 +165,11 @@ export function seriesNameOf(rel: string): string | 'hashed' | undefined {
  * coarser archive only the points older than the next finer archive's retention (the rest is
  * rolled up again from the finer points by the store).
  */
-async function readAllPoints(path: string, now: number): Promise<Array<[number, number]>> {
+async function readAllPoints(path: string, now: number): Promise<{ spec: SeriesSpec; points: Array<[number, number]> }> {
   const fh = await open(path, 'r');
   try {
     const h = await readHeader(fh, path);
+    const spec: SeriesSpec = { archives: h.archives.map((a) => [a.secondsPerPoint, a.points] as const), xFilesFactor: h.xFilesFactor, aggregationMethod: h.aggregationMethod };
     const out: Array<[number, number]> = [];
     for (let ai = h.archives.length - 1; ai >= 0; ai--) {
       const a = h.archives[ai]!;
@@ -149,7 +184,7 @@ async function readAllPoints(path: string, now: number): Promise<Array<[number, 
         out.push([t, buf.readDoubleBE(k * POINT_SIZE + 4)]);
       }
     }
-    return out;
+    return { spec, points: out };
   } finally {
     await fh.close();
   }

@@ -62,6 +62,13 @@ export interface FetchOptions {
   readonly now?: number;
 }
 
+/** Retention and rollup of one series: archives finest first, as `[secondsPerPoint, points]`. */
+export interface SeriesSpec {
+  readonly archives: ReadonlyArray<readonly [number, number]>;
+  readonly xFilesFactor: number;
+  readonly aggregationMethod: string;
+}
+
 /** The read side every store answers, and what outputs use (never a file format). */
 export interface QueryStore {
   /**
@@ -91,4 +98,9 @@ export interface StoreInstance extends Lifecycle, QueryStore {
    * store); the runtime never picks such a store as the default query store.
    */
   readonly holdsSeries?: boolean;
+  /**
+   * Optional: creates a series with an explicit retention instead of the store's rules (imports
+   * use it to keep each file's archives). Does nothing when the series exists.
+   */
+  defineSeries?(name: string, spec: SeriesSpec): void;
 }

@@ -19,7 +19,7 @@ const DIVERGES: Record<string, { why: string; status: number; body?: unknown }> 
   'tagged-unsorted-path': { why: 'graphite-web looks up the un-normalised name and finds nothing; carbonado normalises it', status: 200 },
 };
 
-const STORES: StoreKind[] = hasWhisperStore ? ['whisper', 'fixture'] : ['fixture'];
+const STORES: StoreKind[] = hasWhisperStore ? ['whisper', 'sqlite', 'fixture'] : ['fixture'];
 
 test('carbonado answers as graphite-web 1.1.8 on 190+ recorded cases', { timeout: 180_000 }, async (t) => {
   if (!requirePeer(t, hasPythonModule('whisper'), 'python3-whisper')) return;

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startInProcess, type InProcess } from '../helpers/carbonado.js';
+import { startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
+import { importWhisperTree } from '../../cli/commands/import-whisper.js';
 import { DEBIAN_PYTHON } from '../helpers/peers.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { fixtureStorePlugin } from './fixture-store.js';
@@ -22,7 +23,7 @@ export function makeFixture(kind: 'plain' | 'tagged' = 'plain'): string {
 }
 
 /** Which store serves the tree: the product's whisper store, or the test-only reader (fixture-store.ts). */
-export type StoreKind = 'whisper' | 'fixture';
+export type StoreKind = 'whisper' | 'fixture' | 'sqlite';
 
 export const hasWhisperStore = builtinPlugins.some((p) => p.name === 'whisper' && p.kind === 'store');
 
@@ -30,11 +31,19 @@ export const hasWhisperStore = builtinPlugins.some((p) => p.name === 'whisper' &
 export async function startCarbonado(dir: string, renderOptions: Record<string, unknown> = {}, store: StoreKind = hasWhisperStore ? 'whisper' : 'fixture'): Promise<InProcess> {
   const stores = store === 'whisper'
     ? { main: { type: 'whisper', dataDir: dir, durability: 'none' } }
-    : { fixture: { type: 'test_whisper_reader', dir } };
-  return startInProcess(
+    : store === 'sqlite'
+      ? { main: { type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'carbonado-gr-sqlite-')), 'carbonado.db') } }
+      : { fixture: { type: 'test_whisper_reader', dir } };
+  const app = await startInProcess(
     { stores, query: { store: Object.keys(stores)[0] }, outputs: { graphite: { type: 'graphite_render', ...renderOptions } } },
     { plugins: [...builtinPlugins.filter((p) => p.name !== 'graphite_render'), graphiteRender, fixtureStorePlugin], clock: () => NOW },
   );
+  if (store === 'sqlite') {
+    // the same tree, moved into the sqlite store the way an operator would (import-whisper)
+    await importWhisperTree(app.runtime, 'stores.main', dir);
+    await waitFor(() => (app.stats().instances['stores.main']!.gauges.queue_points ?? 0) === 0, 'sqlite import to commit', 60_000);
+  }
+  return app;
 }
 
 export interface Answer {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import {
   isTagged,
   type FetchOptions,
+  type SeriesSpec,
   type FindNode,
   type PointBatch,
   type SeriesData,
@@ -13,7 +14,7 @@ import {
 } from '../../../core/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
-import { emptyFetch, fetchWindow, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
+import { emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
 import { mergeCached } from '../whisper/merge.js';
 import { taggedTreePath } from '../whisper/paths.js';
 import { headerOf, slotOf } from './archive-math.js';
@@ -142,6 +143,14 @@ export class SqliteStore implements StoreInstance {
     this.queued += n;
     this.checkPressure();
     if (c.names.length >= CHUNK_POINTS) this.commit();
+  }
+
+  defineSeries(name: string, spec: SeriesSpec): void {
+    if (this.meta.has(name) || !isAggregationMethod(spec.aggregationMethod)) return;
+    const archives = validateArchiveList(spec.archives.map(([s, p]) => [s, p] as ArchiveSpec)).map((a) => [a[0], a[1]] as ArchiveSpec);
+    this.remember(name, undefined, archives, spec.xFilesFactor, spec.aggregationMethod);
+    this.chunk.newSeries.push({ name, archives, xff: spec.xFilesFactor, method: spec.aggregationMethod });
+    this.ctx.stats.count('series_created');
   }
 
   async find(pattern: string): Promise<FindNode[]> {

@@ -6,6 +6,9 @@
 export class SeriesPoints {
   times: number[] = [];
   values: number[] = [];
+  /** WAL segment in which walId is defined (-1: none yet) */
+  walSeq = -1;
+  walId = 0;
   constructor(
     /** WAL segment that holds this entry's oldest point: segments below the minimum can go */
     public segment: number,

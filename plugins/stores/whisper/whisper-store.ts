@@ -29,7 +29,7 @@ import { mergeCached } from './merge.js';
 import { seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
-import { PersistWorker } from './persister.js';
+import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
 
@@ -88,6 +88,8 @@ export class WhisperStore implements StoreInstance {
   private readonly taggedToSave: string[] = [];
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
+  /** files each persist worker keeps open (set at start from the descriptor limit) */
+  private maxOpenPerWorker = 1024;
   private pointsWritten = 0;
   private updates = 0;
   private writeMs = 0;
@@ -119,6 +121,7 @@ export class WhisperStore implements StoreInstance {
   async start(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     for (const w of this.workers) w.warm();
+    this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.scan(this.dataDir, '');
     await this.loadTaggedNames();
@@ -201,7 +204,14 @@ export class WhisperStore implements StoreInstance {
       sp.times.push(t);
       sp.values.push(v);
       cache.points++;
-      wal?.append(name, t, v);
+      if (wal) {
+        // the series' WAL id is looked up once per cache entry and segment, not per point
+        if (sp.walSeq !== seg) {
+          sp.walId = wal.define(name);
+          sp.walSeq = seg;
+        }
+        wal.appendPoint(sp.walId, t, v);
+      }
     }
     wal?.endRecord();
     const stats = this.ctx.stats;
@@ -342,7 +352,7 @@ export class WhisperStore implements StoreInstance {
     offsets[taken.length] = at;
     let results;
     try {
-      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, paths, creates, offsets, times, values });
+      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, paths, creates, offsets, times, values });
     } catch (err) {
       for (const name of taken) this.cache.putBack(name);
       this.ctx.stats.addError('persist_worker');
