@@ -39,6 +39,7 @@ async function measure(label, storeConfig, dir) {
   }
   const persistedS = (Date.now() - t0) / 1000;
   const bytes = Number(execSync(`du -sb ${dir}`).toString().split('\t')[0]);
+  const allocated = Number(execSync(`du -sk ${dir}`).toString().split('\t')[0]) * 1024;
   const render = await runJson(join(SHARED_BENCH, 'render-probe.js'), [
     '--url', c.httpUrl, '--target', `sumSeries(${prefix}.s1??)`, '--from', '-1h', '--requests', String(requests), '--concurrency', '4',
   ]);
@@ -49,10 +50,12 @@ async function measure(label, storeConfig, dir) {
     readable_after_s: run.readable_after_s,
     persisted_after_s: +persistedS.toFixed(2),
     disk_bytes_per_series: Math.round(bytes / series),
+    disk_allocated_bytes_per_series: Math.round(allocated / series),
     rss_mb: run.rss_max_kb ? Math.round(run.rss_max_kb / 1024) : undefined,
-    render_p50_ms: render.p50_ms,
-    render_p99_ms: render.p99_ms,
-    render_series: render.first?.series,
+    render_p50_ms: render.lat_ms?.p50,
+    render_p99_ms: render.lat_ms?.p99,
+    render_ok: render.ok,
+    render_first: render.first_response,
   };
 }
 
