@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import {
+  NameCache,
   StreamServer,
   isBadName,
   type InputContext,
@@ -8,7 +9,6 @@ import {
 } from '../../../core/index.js';
 import type { CarbonPickleOptions } from './options.js';
 import { FrameReader, type FrameBudget } from './frame-reader.js';
-import { NameMemo } from './name-memo.js';
 import { PickleDecoder, isLimitRefusal, type DatapointSink, type FrameRefusal, type ItemSkip } from './pickle-decoder.js';
 
 /**
@@ -22,7 +22,7 @@ import { PickleDecoder, isLimitRefusal, type DatapointSink, type FrameRefusal, t
  */
 export class CarbonPickleInput implements InputInstance {
   private readonly tcp: StreamServer;
-  private readonly names = new NameMemo();
+  private readonly names = new NameCache();
   private readonly decoder: PickleDecoder;
   private readonly budget: FrameBudget;
 
