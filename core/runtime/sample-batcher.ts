@@ -1,40 +1,39 @@
 import type { SampleBatch, SampleType } from '../model/sample-batch.js';
 import type { BatchLimits } from './batcher.js';
+import { TimedBatch } from './timed-batch.js';
+
+interface MutableSampleBatch {
+  length: number;
+  names: string[];
+  types: Uint8Array;
+  values: Float64Array;
+  rates: Float64Array;
+  members: (string | undefined)[];
+  receivedAt: number;
+}
 
 /** Like Batcher, for raw samples. Arrays are reused after each emit (listeners copy). */
-export class SampleBatcher {
-  private readonly batch: {
-    length: number;
-    names: string[];
-    types: Uint8Array;
-    values: Float64Array;
-    rates: Float64Array;
-    members: (string | undefined)[];
-    receivedAt: number;
-  };
-  private readonly cap: number;
-  private timer: NodeJS.Timeout | undefined;
-  private emitting = false;
-
+export class SampleBatcher extends TimedBatch<MutableSampleBatch> {
   constructor(
-    private readonly emitBatch: (batch: SampleBatch) => void,
-    private readonly limits: BatchLimits,
+    emitBatch: (batch: SampleBatch) => void,
+    limits: BatchLimits,
     private readonly now: () => number,
   ) {
-    const cap = (this.cap = Math.max(1, limits.maxPoints));
-    this.batch = {
-      length: 0,
-      names: new Array<string>(cap),
-      types: new Uint8Array(cap),
-      values: new Float64Array(cap),
-      rates: new Float64Array(cap),
-      members: new Array<string | undefined>(cap),
-      receivedAt: 0,
-    };
-  }
-
-  get pending(): number {
-    return this.batch.length;
+    const cap = Math.max(1, limits.maxPoints);
+    super(
+      emitBatch,
+      limits,
+      {
+        length: 0,
+        names: new Array<string>(cap),
+        types: new Uint8Array(cap),
+        values: new Float64Array(cap),
+        rates: new Float64Array(cap),
+        members: new Array<string | undefined>(cap),
+        receivedAt: 0,
+      },
+      cap,
+    );
   }
 
   add(name: string, type: SampleType, value: number, rate: number, member?: string): void {
@@ -47,32 +46,6 @@ export class SampleBatcher {
     b.rates[i] = rate;
     b.members[i] = member;
     b.length = i + 1;
-    if (b.length >= this.cap) this.flush();
-    else if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.limits.maxDelayMs);
+    this.added();
   }
-
-  flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const b = this.batch;
-    if (b.length === 0 || this.emitting) return;
-    this.emitting = true;
-    try {
-      this.emitBatch(b);
-    } finally {
-      this.emitting = false;
-      b.length = 0;
-    }
-  }
-
-  close(): void {
-    this.flush();
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.flush();
-  };
 }
