@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { parseArgs, stringOption } from '../args.js';
-import { AtTimeError, parseAtTime } from '../../plugins/outputs/grafana_annotations/attime.js';
+import { AtTimeError, parseAtTime } from '../../plugins/shared/attime/attime.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -84,7 +84,7 @@ function usage(msg: string): number {
 function parseWhen(s: string): number | undefined {
   const now = Date.now() / 1000;
   try {
-    return parseAtTime(s, now);
+    return parseAtTime(s, { now });
   } catch (err) {
     if (!(err instanceof AtTimeError)) throw err;
   }

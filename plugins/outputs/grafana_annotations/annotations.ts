@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { EventRecord, EventStore, OutputContext, OutputInstance } from '../../../core/index.js';
 import { checkAccess, type AccessPolicy } from './access.js';
-import { AtTimeError, parseAtTime } from './attime.js';
+import { AtTimeError, parseAtTime } from '../../shared/attime/attime.js';
 import { parseEventBody, parseQueryTags } from './event-input.js';
 import type { GrafanaAnnotationsOptions } from './options.js';
 import { GrafanaPusher } from './push.js';
@@ -241,10 +241,11 @@ function timeParam(c: Context, name: string, dflt: number, now: number): number 
   const v = lastParam(c, name);
   if (v === undefined || v === '') return dflt;
   try {
-    const t = parseAtTime(v, now);
+    const t = parseAtTime(v, { now });
     return Number.isFinite(t) ? t : `invalid ${name}`;
   } catch (err) {
-    if (err instanceof AtTimeError) return `invalid ${name}: ${err.message}`;
+    // a fixed message: the client's text is never echoed back
+    if (err instanceof AtTimeError) return `invalid ${name}: expected a Graphite time such as -1h, now-1d, 20231101 or epoch seconds`;
     throw err;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { pointsForJson } from './consolidate.js';
 import { encodePickle, PickleFloat, valuesForPickle, type PickleValue } from './pickle.js';
-import { toWall } from './attime.js';
+import { toWall } from '../../shared/attime/attime.js';
 import { pyFloat } from './expr/pyformat.js';
 import { safeStringify } from './respond.js';
 

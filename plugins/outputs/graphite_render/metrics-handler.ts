@@ -5,7 +5,7 @@
 import type { FindNode, QueryStore } from '../../../core/index.js';
 import { ApiError, checkJsonp, graphiteJson, noCache, sendJson } from './respond.js';
 import { encodePickle, PickleTuple, type PickleValue } from './pickle.js';
-import { AtTimeError, parseAtTime, resolveZone } from './attime.js';
+import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
 import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
 import type { Params } from './params.js';

@@ -2,7 +2,7 @@
  * GET/POST /render: targets → series → json, csv, raw or pickle (graphite-web 1.1.8 semantics, §4.2).
  */
 import { ApiError, checkJsonp, quote, sendJson } from './respond.js';
-import { AtTimeError, parseAtTime, resolveZone } from './attime.js';
+import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
 import { renderCsv, renderJson, renderPickle, renderRaw, type RenderSeries } from './formats.js';
 import { ConsolidationError } from './consolidate.js';
 import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, type TimeSeries } from './expr/index.js';

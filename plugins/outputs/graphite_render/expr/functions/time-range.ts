@@ -1,4 +1,4 @@
-import { AtTimeError, fromWall, parseAtTime, resolveZone, toWall } from '../../attime.js';
+import { AtTimeError, fromWall, parseAtTime, resolveZone, toWall } from '../../../../shared/attime/attime.js';
 import { badArgs } from '../errors.js';
 import { parseInterval } from '../interval.js';
 import { safeLen } from '../safe.js';

@@ -1,4 +1,4 @@
-import { fromWall, resolveZone, toWall, zoneOffset } from '../../attime.js';
+import { fromWall, resolveZone, toWall, zoneOffset } from '../../../../shared/attime/attime.js';
 import { badArgs } from '../errors.js';
 import { parseInterval } from '../interval.js';
 import { pyD, pyFloat, pyG, pyNum, pyRound } from '../pyformat.js';

