@@ -22,7 +22,7 @@ import {
 } from '../../shared/whisper-format/index.js';
 import type { PersistRequest, PersistResult, WorkerRequest } from './persist-protocol.js';
 
-/** until the first request says otherwise */
+/** files kept open; each request brings this worker's share of the descriptor limit */
 let maxOpen = 1024;
 
 interface OpenFile {

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, appendFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, appendFile, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
@@ -12,20 +12,20 @@ import {
   type StoreInstance,
 } from '../../../core/index.js';
 import {
-  CorruptWhisperFile,
   emptyFetch,
   encodeHeader,
-  fetchArchive,
   fetchWindow,
   parseHeader,
-  readHeader,
   validateArchiveList,
+  type AggregationMethod,
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
+import { ReadPool } from './reader.js';
+import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
@@ -36,7 +36,6 @@ import type { WhisperStoreOptions } from './options.js';
 /** File of tagged names (their files are named by hash); a dotfile, so graphite-web skips it. */
 const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
 const MAX_TIMESTAMP = 0xffffffff;
-const FETCH_CONCURRENCY = 32;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
 
@@ -67,6 +66,11 @@ export class WhisperStore implements StoreInstance {
   private readonly known = new Set<string>();
   private readonly onDisk = new Set<string>();
   private readonly headers = new Map<string, WhisperHeader>();
+  /** query-side file reads, on worker threads (reader.ts) */
+  private readonly reader = new ReadPool((err) => {
+    this.ctx.stats.addError('read_worker');
+    this.ctx.log.error('read worker crashed; it restarts on the next query', { error: err });
+  });
   /** series whose file is corrupt: never written, reads skip them */
   private readonly corrupt = new Set<string>();
   private readonly cache = new WriteCache();
@@ -121,11 +125,13 @@ export class WhisperStore implements StoreInstance {
   async start(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     for (const w of this.workers) w.warm();
+    const readers = this.reader.warm();
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.scan(this.dataDir, '');
     await this.loadTaggedNames();
     if (this.wal) await this.replayWal(this.wal);
+    await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
       dataDir: this.dataDir,
       series: this.onDisk.size,
@@ -143,6 +149,7 @@ export class WhisperStore implements StoreInstance {
     this.wakeUp?.();
     await this.loop;
     await Promise.all(this.workers.map((w) => w.close()));
+    await this.reader.close();
     for (const t of this.timers) clearInterval(t);
     this.ctx.bus.off('reload', this.onHup);
     if (this.wal) {
@@ -582,68 +589,66 @@ export class WhisperStore implements StoreInstance {
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
     const now = Math.trunc(opts?.now ?? this.ctx.now());
     if (Math.trunc(from) > Math.trunc(until)) return []; // whisper raises InvalidTimeInterval; the API layer reports it
-    const out = new Array<SeriesData | undefined>(names.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < names.length) {
-        const i = next++;
-        out[i] = await this.fetchOne(names[i]!, from, until, now);
+    // names are checked and the cache snapshotted here, BEFORE the files are read: a point the
+    // persister writes meanwhile is then in the file or in the snapshot, never in neither
+    const wanted: Array<{ name: string; path: string; cached: Array<readonly [number, number]> }> = [];
+    for (const name of names) {
+      if (!this.known.has(name)) {
+        const norm = normalizeSeriesName(name);
+        if (isBadName(norm) || norm !== name) continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, names.length) }, worker));
-    return out.filter((s): s is SeriesData => s !== undefined);
+      if (this.corrupt.has(name)) continue;
+      const path = seriesPath(this.dataDir, name);
+      if (path) wanted.push({ name, path, cached: this.cache.pointsOf(name) });
+    }
+    if (wanted.length === 0) return [];
+    const results = await this.reader.read(wanted.map((w) => w.path), from, until, now);
+    const out: SeriesData[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const s = this.settleRead(wanted[i]!, results[i]!, from, until, now);
+      if (s) out.push(s);
+    }
+    return out;
   }
 
-  private async fetchOne(name: string, from: number, until: number, now: number): Promise<SeriesData | undefined> {
-    if (!this.known.has(name)) {
-      const norm = normalizeSeriesName(name);
-      if (isBadName(norm) || norm !== name) return undefined;
+  /** One file's read result → its series: cache merged in; a file not yet created answers from the cache. */
+  private settleRead(
+    { name, path, cached }: { name: string; path: string; cached: Array<readonly [number, number]> },
+    r: ReadResult,
+    from: number,
+    until: number,
+    now: number,
+  ): SeriesData | undefined {
+    let result: { start: number; end: number; step: number; values: Float64Array };
+    let method: AggregationMethod;
+    let xFilesFactor: number;
+    let rawStep: number;
+    if (r.ok) {
+      result = r;
+      method = r.aggregationMethod;
+      xFilesFactor = r.xFilesFactor;
+      rawStep = r.rawStep;
+    } else if (r.code === 'none') {
+      return undefined;
+    } else if (r.code === 'ENOENT' || r.code === 'ENOTDIR') {
+      if (cached.length === 0) return undefined;
+      // accepted but not yet on disk: the grid the file will have, filled from the cache
+      const rule = this.rules.match(name);
+      const header = parseHeader(encodeHeader(validateArchiveList(rule.archives), rule.xFilesFactor, rule.aggregationMethod), path);
+      const w = fetchWindow(header, from, until, now);
+      if (!w) return undefined;
+      result = emptyFetch(w.archive, w.from, w.until);
+      method = header.aggregationMethod;
+      xFilesFactor = header.xFilesFactor;
+      rawStep = header.archives[0]!.secondsPerPoint;
+    } else {
+      const f = r as ReadFailed;
+      this.ctx.stats.addError(f.code === 'corrupt' ? 'corrupt_file' : 'read_failed');
+      this.ctx.log.limited(`read_${f.name}`, 'whisper read failed: series skipped', { path, error: f.message });
+      return undefined;
     }
-    if (this.corrupt.has(name)) return undefined;
-    const path = seriesPath(this.dataDir, name);
-    if (!path) return undefined;
-    const cached = this.cache.pointsOf(name);
-    let header = this.headers.get(name);
-    let result;
-    try {
-      const fh = await open(path, 'r');
-      try {
-        if (!header) {
-          header = await readHeader(fh, path);
-          this.headers.set(name, header);
-        }
-        const w = fetchWindow(header, from, until, now);
-        if (!w) return undefined;
-        result = await fetchArchive(fh, w.archive, w.from, w.until);
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
-        if (cached.length === 0) return undefined;
-        // accepted but not yet on disk: the grid the file will have, filled from the cache
-        const rule = this.rules.match(name);
-        header = parseHeader(encodeHeader(validateArchiveList(rule.archives), rule.xFilesFactor, rule.aggregationMethod), path);
-        const w = fetchWindow(header, from, until, now);
-        if (!w) return undefined;
-        result = emptyFetch(w.archive, w.from, w.until);
-      } else {
-        this.ctx.stats.addError(e instanceof CorruptWhisperFile ? 'corrupt_file' : 'read_failed');
-        this.ctx.log.limited(`read_${e.name}`, 'whisper read failed: series skipped', { path, error: e.message });
-        return undefined;
-      }
-    }
-    mergeCached(cached, result.start, result.step, result.values, header.aggregationMethod, header.archives[0]!.secondsPerPoint);
-    return {
-      name,
-      start: result.start,
-      end: result.end,
-      step: result.step,
-      values: result.values,
-      consolidation: header.aggregationMethod,
-      xFilesFactor: header.xFilesFactor,
-    };
+    mergeCached(cached, result.start, result.step, result.values, method, rawStep);
+    return { name, start: result.start, end: result.end, step: result.step, values: result.values, consolidation: method, xFilesFactor };
   }
 
   stats(): Record<string, number> {

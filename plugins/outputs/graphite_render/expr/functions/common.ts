@@ -1,6 +1,7 @@
 import type { Expr } from '../ast.js';
 import { ExprEvalError, badArgs } from '../errors.js';
 import { normalize, row } from '../normalize.js';
+import { aggregateColumns } from '../column-agg.js';
 import { parseTarget } from '../parser.js';
 import { getAggFunc, xffOk } from '../safe.js';
 import { TimeSeries } from '../time-series.js';
@@ -42,11 +43,14 @@ export function aggregateSeries(ctx: FnContext, list: readonly TimeSeries[], raw
   if (!norm) return [];
   const xff = xFilesFactor ?? ctx.xFilesFactor;
   const name = `${func}Series(${formatPathExpressions(list)})`;
-  const out = new Float64Array(norm.length);
-  const r = new Float64Array(list.length);
-  for (let i = 0; i < norm.length; i++) {
-    row(norm.values, i, r);
-    out[i] = xffValues(r, xff) ? agg(r) : NaN;
+  let out = aggregateColumns(norm.values, norm.length, agg, xff);
+  if (!out) {
+    out = new Float64Array(norm.length);
+    const r = new Float64Array(list.length);
+    for (let i = 0; i < norm.length; i++) {
+      row(norm.values, i, r);
+      out[i] = xffValues(r, xff) ? agg(r) : NaN;
+    }
   }
   let tags: Record<string, string> = { ...list[0]!.tags };
   for (const s of list) {
