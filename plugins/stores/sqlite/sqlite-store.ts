@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../shared/worker/start-worker.js';
 import Database from 'better-sqlite3';
 import {
   isTagged,
@@ -79,7 +78,7 @@ export class SqliteStore implements StoreInstance {
       ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
     });
     for (const w of this.rules.warnings) this.ctx.log.warn(w);
-    this.worker = startWorker();
+    this.worker = startModuleWorker(import.meta.url, 'writer-worker');
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => {
       this.ctx.stats.addError('worker_failed');
@@ -367,13 +366,3 @@ export class SqliteStore implements StoreInstance {
   };
 }
 
-/**
- * The writer runs the built .js module; from source (tests, `npm run dev`) it registers tsx in
- * the worker first, since on Node 20 a worker does not inherit the main thread's loader hooks.
- */
-function startWorker(): Worker {
-  const js = new URL('./writer-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  const ts = new URL('./writer-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(ts)}); });`, { eval: true });
-}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { startModuleWorker } from '../../shared/worker/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { PersistRequest, PersistResponse, PersistResult } from './persist-protocol.js';
 
@@ -35,16 +36,7 @@ export class PersistWorker {
   constructor(private readonly onError: (err: Error) => void) {}
 
   private spawn(): Worker {
-    const self = import.meta.url;
-    let w: Worker;
-    if (self.endsWith('.ts')) {
-      // running from sources under tsx: the worker must register tsx's loader itself
-      const api = import.meta.resolve('tsx/esm/api');
-      const url = new URL('./persist-worker.ts', self).href;
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { eval: true });
-    } else {
-      w = new Worker(new URL('./persist-worker.js', self));
-    }
+    const w = startModuleWorker(import.meta.url, 'persist-worker');
     w.on('message', (m: PersistResponse | { type: 'closed'; id: number }) => {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -7,6 +7,7 @@
  * merges the write-back cache into the arrays it gets back.
  */
 import { availableParallelism } from 'node:os';
+import { startModuleWorker } from '../../shared/worker/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { ReadResponse, ReadResult } from './read-protocol.js';
 
@@ -25,16 +26,7 @@ class ReadThread {
   constructor(private readonly onError: (err: Error) => void) {}
 
   private spawn(): Worker {
-    const self = import.meta.url;
-    let w: Worker;
-    if (self.endsWith('.ts')) {
-      // running from sources under tsx: the worker must register tsx's loader itself
-      const api = import.meta.resolve('tsx/esm/api');
-      const url = new URL('./read-worker.ts', self).href;
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { eval: true });
-    } else {
-      w = new Worker(new URL('./read-worker.js', self));
-    }
+    const w = startModuleWorker(import.meta.url, 'read-worker');
     w.on('message', (m: ReadResponse | { type: 'closed'; id: number }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
