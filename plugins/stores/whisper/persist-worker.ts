@@ -22,8 +22,6 @@ import {
 } from '../../shared/whisper-format/index.js';
 import type { PersistRequest, PersistResult, WorkerRequest } from './persist-protocol.js';
 
-/** files kept open; each request brings this worker's share of the descriptor limit */
-let maxOpen = 1024;
 
 interface OpenFile {
   file: SyncFile;
@@ -32,7 +30,8 @@ interface OpenFile {
 
 const open = new Map<string, OpenFile>();
 const dirs = new Set<string>();
-const state = { tmpCounter: 0 };
+/** per-thread state; maxOpen: files kept open (each request brings this worker's share of the descriptor limit) */
+const state = { tmpCounter: 0, maxOpen: 1024 };
 
 function closeOne(path: string): void {
   const f = open.get(path);
@@ -46,7 +45,7 @@ function closeOne(path: string): void {
 }
 
 function remember(path: string, f: OpenFile): void {
-  while (open.size >= maxOpen) closeOne(open.keys().next().value!);
+  while (open.size >= state.maxOpen) closeOne(open.keys().next().value!);
   open.set(path, f);
 }
 
@@ -98,7 +97,7 @@ function create(path: string, req: PersistRequest, i: number): boolean {
 }
 
 async function persist(req: PersistRequest): Promise<PersistResult[]> {
-  maxOpen = Math.max(1, req.maxOpen);
+  state.maxOpen = Math.max(1, req.maxOpen);
   const out: PersistResult[] = [];
   for (let i = 0; i < req.paths.length; i++) {
     const path = req.paths[i]!;
