@@ -10,11 +10,7 @@
 // while a well-behaved client keeps sending, and reports carbonado's RSS and the good client's rate.
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { REPO, SHARED_BENCH, runJson, sleep, procSample } from './lib/harness.mjs';
+import { REPO, SHARED_BENCH, runJson, sleep, procSample, startCarbonado } from './lib/harness.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).join(' ').split('--').filter(Boolean).map((s) => s.trim().split(/\s+/)).map(([k, v]) => [k, v]));
 const series = Number(args.series ?? 10000);
@@ -24,39 +20,7 @@ const conns = Number(args.conns ?? 1);
 const total = series * points;
 const blast = join(SHARED_BENCH, 'carbon-blast.js');
 
-/**
- * Starts carbonado from the sources (through tsx): the harness prefers dist/, which may predate
- * this plugin. Resolves once every instance has logged its start line.
- */
-async function startFromSource(config) {
-  const file = join(mkdtempSync(join(tmpdir(), 'carbonado-bench-')), 'config.json');
-  writeFileSync(file, JSON.stringify({ log: { level: 'info' }, selfMetrics: { intervalSecs: 0 }, ...config }));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bin', 'carbonado.ts'), '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  const want = Object.keys(config.inputs).map((n) => `started inputs.${n} (`);
-  const deadline = Date.now() + 60_000;
-  while (!want.every((w) => log.includes(w)) || !log.includes('started http')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`carbonado did not start:\n${log}`);
-    }
-    await sleep(50);
-  }
-  const httpUrl = /started http (http:\/\/\S+)/.exec(log)[1];
-  return {
-    pid: child.pid,
-    log: () => log,
-    stats: async () => (await fetch(`${httpUrl}/stats`)).json(),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
-    },
-  };
-}
-
-const c = await startFromSource({
+const c = await startCarbonado({
   http: { host: '127.0.0.1', port: 0 },
   plugins: [join(REPO, 'bench', 'lib', 'counting-store.mjs')],
   inputs: {
