@@ -2,7 +2,8 @@
  * bench/whisper-ingest: Carbon plaintext → carbon_line → whisper store, end to end, verified on disk
  * by the shared harness (carbon-run.js reads every point back from the .wsp files).
  *
- *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1] [--durability wal|none]
+ *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
+ *        [--durability wal|none] [--scratch DIR] [--profile DIR]
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -14,8 +15,9 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnCarbonado, portOf } from '../test/helpers/carbonado.js';
+import { SHARED_DIR } from '../test/helpers/peers.js';
 
-const HARNESS = resolve(process.env.CARBONADO_BENCH_HARNESS ?? '/work/shared/bench');
+const HARNESS = resolve(process.env.CARBONADO_BENCH_HARNESS ?? join(SHARED_DIR, 'bench'));
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +29,33 @@ const anchors = arg('anchors', 'carbon,vm').split(',').filter(Boolean);
 const runs = Number(arg('runs', '1'));
 /** 'wal' (default) or 'none': what the write-ahead log costs */
 const durability = arg('durability', 'wal');
+/**
+ * Every run writes into its own directory under one scratch root (--scratch, default the OS temp
+ * directory), removed when the bench is over. Where the scratch root lives matters: on an ext4
+ * WITHOUT a journal (as on this project's machines) the kernel skips inodes freed in the last 5 s,
+ * or 5 min while their inode-table block is dirty, when it allocates new ones in the same block
+ * group, scanning past each of them; after any mass deletion (a test suite, the previous run),
+ * creating a file then costs 0.5-1.3 ms of kernel CPU instead of ~40 µs, for carbon-cache and
+ * carbonado alike, and whichever ran after a deletion paid most. docs/performance.md shows how to
+ * give the bench a journaled ext4 (a loop mount) instead. Nothing is deleted between runs, and the
+ * root gets the top-directory attribute (chattr +T) when it can, spreading runs over block groups.
+ */
+const scratchRoot = mkdtempSync(join(resolve(arg('scratch', tmpdir())), 'whisper-ingest-'));
+try {
+  execFileSync('chattr', ['+T', scratchRoot], { stdio: 'ignore' });
+} catch {
+  process.stderr.write('whisper-ingest: chattr +T failed (not ext4?)\n');
+}
+const scratchFs = (() => {
+  try {
+    return execFileSync('df', ['--output=fstype,source', scratchRoot]).toString().split('\n')[1]!.trim().replace(/\s+/g, ' ');
+  } catch {
+    return 'unknown';
+  }
+})();
+const scratchDir = (prefix: string): string => mkdtempSync(join(scratchRoot, prefix));
+/** --profile DIR: carbonado writes V8 CPU profiles (one per thread) into DIR */
+const profileDir = arg('profile', '');
 
 interface CarbonRun {
   e2e_points_s: number | null;
@@ -76,7 +105,7 @@ function pick(r: CarbonRun): Record<string, unknown> {
 }
 
 async function runCarbonado(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), 'carbonado-bench-'));
+  const dir = scratchDir('carbonado-');
   const dataDir = join(dir, 'whisper');
   const proc = await spawnCarbonado({
     inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
@@ -90,7 +119,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
         durability,
       },
     },
-  });
+  }, profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] } : {});
   const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
   process.stderr.write(`whisper-ingest: carbonado pid ${proc.pid} port ${port}, ${series}x${points}\n`);
   // event-loop responsiveness: latency of a trivial HTTP request during the whole run
@@ -118,7 +147,6 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
   proc.kill('SIGTERM');
   await proc.exited;
   const du = Number(execFileSync('du', ['-sk', dataDir]).toString().split('\t')[0]);
-  rmSync(dir, { recursive: true, force: true });
   lat.sort((a, b) => a - b);
   const st = stats.instances['stores.main']!;
   return {
@@ -133,7 +161,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
 }
 
 async function runCarbonCache(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
-  const d = mkdtempSync(join(tmpdir(), 'carbon-anchor-'));
+  const d = scratchDir('carbon-anchor-');
   const pid = Number(execFileSync(join(HARNESS, 'anchors/carbon/start.sh'), [d, '22103', '22104', '22102']).toString().trim());
   await new Promise((r) => setTimeout(r, 4000));
   try {
@@ -144,12 +172,11 @@ async function runCarbonCache(series: number, points: number, tag: string): Prom
   } finally {
     process.kill(pid);
     await waitGone(pid);
-    rmSync(d, { recursive: true, force: true });
   }
 }
 
 async function runVm(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
-  const d = mkdtempSync(join(tmpdir(), 'vm-anchor-'));
+  const d = scratchDir('vm-anchor-');
   const pid = Number(execFileSync(join(HARNESS, 'anchors/start-victoria-metrics.sh'), [d, '22203', '28428']).toString().trim());
   await new Promise((r) => setTimeout(r, 3000));
   try {
@@ -160,7 +187,6 @@ async function runVm(series: number, points: number, tag: string): Promise<Recor
   } finally {
     process.kill(pid);
     await waitGone(pid);
-    rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -177,5 +203,6 @@ for (const [series, points] of loads) {
   }
   results[key] = entry;
 }
-process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, durability, results })}\n`);
+rmSync(scratchRoot, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, durability, scratch_fs: scratchFs, results })}\n`);
 process.exit(0);

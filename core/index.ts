@@ -10,6 +10,7 @@ export * from './model/series.js';
 export * from './model/metric-name.js';
 export * from './model/tag-expression.js';
 export * from './model/name-cache.js';
+export * from './model/series-ids.js';
 export type { Bus, BusEventName } from './bus/bus.js';
 export type { BusEvents, PressureSignal, FlushSignal } from './bus/events.js';
 export { Batcher, type BatchLimits } from './runtime/batcher.js';

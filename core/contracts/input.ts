@@ -1,6 +1,7 @@
 import type { BaseContext, Lifecycle } from './plugin.js';
 import type { Batcher } from '../runtime/batcher.js';
 import type { SampleBatcher } from '../runtime/sample-batcher.js';
+import type { SeriesIds } from '../model/series-ids.js';
 
 /**
  * Inputs turn bytes into batches. They never emit on the bus by hand: they append to the batchers
@@ -11,6 +12,8 @@ export interface InputContext extends BaseContext {
   readonly points: Batcher;
   /** raw samples (counters, timers, gauges, sets) → bus event `samples`, consumed by aggregators */
   readonly samples: SampleBatcher;
+  /** the process-wide series ids (the runtime always gives it; hand-made test contexts may not) */
+  readonly series?: SeriesIds;
   /**
    * True while some store is over its high-water mark. Stream inputs pause reading while it is
    * true and resume on the `pressure` bus event that clears it; datagram inputs count drops.

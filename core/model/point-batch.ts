@@ -5,6 +5,8 @@
  * - only indexes below `length` are meaningful (arrays may be longer: producers reuse them);
  * - `names[i]` is a validated, canonical series name (tags sorted, see metric-name.ts);
  * - `times[i]` is Unix seconds (may carry a fraction; stores truncate it to their step);
+ * - `ids`, when present, holds for each point the SeriesIds id of `names[i]`, or -1 where the
+ *   producer did not look it up: an index a store may use instead of hashing the name;
  * - a batch is read-only once emitted and only valid during the listener's call:
  *   a listener that keeps anything past its own call copies it.
  */
@@ -13,6 +15,7 @@ export interface PointBatch {
   readonly names: readonly string[];
   readonly values: Float64Array;
   readonly times: Float64Array;
+  readonly ids?: Int32Array;
 }
 
 /** Build a standalone batch (copies nothing; for tests, flushes and small producers). */
@@ -38,6 +41,7 @@ export function copyPointBatch(batch: PointBatch): PointBatch {
     names: batch.names.slice(0, n),
     values: batch.values.slice(0, n),
     times: batch.times.slice(0, n),
+    ...(batch.ids ? { ids: batch.ids.slice(0, n) } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ interface MutablePointBatch {
   names: string[];
   values: Float64Array;
   times: Float64Array;
+  ids: Int32Array;
 }
 
 /**
@@ -23,15 +24,17 @@ interface MutablePointBatch {
 export class Batcher extends TimedBatch<MutablePointBatch> {
   constructor(emitBatch: (batch: PointBatch) => void, limits: BatchLimits) {
     const cap = Math.max(1, limits.maxPoints);
-    super(emitBatch, limits, { length: 0, names: new Array<string>(cap), values: new Float64Array(cap), times: new Float64Array(cap) }, cap);
+    super(emitBatch, limits, { length: 0, names: new Array<string>(cap), values: new Float64Array(cap), times: new Float64Array(cap), ids: new Int32Array(cap) }, cap);
   }
 
-  add(name: string, value: number, time: number): void {
+  /** `id`: the name's SeriesIds id when the producer has it (see PointBatch.ids), else -1 */
+  add(name: string, value: number, time: number, id = -1): void {
     const b = this.batch;
     const i = b.length;
     b.names[i] = name;
     b.values[i] = value;
     b.times[i] = time;
+    b.ids[i] = id;
     b.length = i + 1;
     this.added();
   }

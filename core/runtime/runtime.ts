@@ -13,6 +13,7 @@ import { PluginRegistry } from './registry.js';
 import { Batcher } from './batcher.js';
 import { SampleBatcher } from './sample-batcher.js';
 import { InstanceStats, flattenSnapshot, type InstanceSnapshot } from './self-stats.js';
+import { SeriesIds } from '../model/series-ids.js';
 
 export interface RuntimeOptions {
   /** built-in plugin manifests (plugins/index.ts) */
@@ -64,6 +65,8 @@ export class Runtime {
   readonly services: CoreServices;
   private readonly running: Running[] = [];
   private readonly pressured = new Set<string>();
+  /** one id space for every input and store of this runtime (PointBatch.ids) */
+  private readonly series = new SeriesIds();
   private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   private selfTimer: NodeJS.Timeout | undefined;
   private readonly coreStats = new InstanceStats('core');
@@ -132,6 +135,7 @@ export class Runtime {
           ...base,
           points,
           samples,
+          series: this.series,
           underPressure: () => this.pressured.size > 0,
           setPressure: (active: boolean) => this.setPressure(id, active),
           store: storeProxy,

@@ -8,12 +8,15 @@ import {
 } from '../../../core/index.js';
 import type { CarbonLineOptions } from './options.js';
 import { CarbonLineParser, type LineReason, type LineSink } from './line-parser.js';
+import { ByteLineParser, RawNameTable } from './byte-lines.js';
 
 /** Carbon plaintext over TCP (LF-framed stream) and UDP (one datagram, Python splitlines). */
 export class CarbonLineInput implements InputInstance {
   private readonly tcp: StreamServer | undefined;
   private udp: DatagramServer | undefined;
   private readonly names = new NameCache();
+  /** raw bytes → canonical name, shared by the connections (see byte-lines.ts) */
+  private readonly rawNames = new RawNameTable();
 
   constructor(
     private readonly ctx: InputContext,
@@ -57,7 +60,7 @@ export class CarbonLineInput implements InputInstance {
   }
 
   stats(): Record<string, number> {
-    return { connections: this.tcp?.connections ?? 0, known_names: this.names.size };
+    return { connections: this.tcp?.connections ?? 0, known_names: Math.max(this.names.size, this.rawNames.size) };
   }
 
   private tooLong(peer: string): void {
@@ -86,6 +89,13 @@ export class CarbonLineInput implements InputInstance {
    */
   private connection(peer: string): StreamHandler {
     const parser = this.parserFor(peer);
+    const ctx = this.ctx;
+    const bytes = new ByteLineParser(this.opts.maxLineBytes, this.rawNames, this.names, ctx.series, parser, {
+      point: (name, value, time, id) => {
+        ctx.stats.addReceived(1);
+        ctx.points.add(name, value, time, id);
+      },
+    });
     const max = this.opts.maxLineBytes;
     let tail: Buffer | undefined;
     let skipping = false; // inside an over-long line: discard until the next LF
@@ -137,8 +147,7 @@ export class CarbonLineInput implements InputInstance {
             skipping = true;
           } else tail = Buffer.from(rest);
         }
-        const text = chunk.toString('utf8', from, last);
-        parser.parseLF(text, 0, text.length, now);
+        bytes.parse(chunk, from, last, now);
       },
       end: () => {
         if (tail && tail.length > 0) {

@@ -9,6 +9,8 @@ export class SeriesPoints {
   /** WAL segment in which walId is defined (-1: none yet) */
   walSeq = -1;
   walId = 0;
+  /** SeriesIds id of the series while this entry is pending and indexed by id, else -1 */
+  id = -1;
   constructor(
     /** WAL segment that holds this entry's oldest point: segments below the minimum can go */
     public segment: number,
@@ -21,6 +23,8 @@ export class SeriesPoints {
 export class WriteCache {
   private readonly pending = new Map<string, SeriesPoints>();
   private readonly inflight = new Map<string, SeriesPoints>();
+  /** the pending entries again, by series id (PointBatch.ids), for the write path */
+  private readonly byId: Array<SeriesPoints | undefined> = [];
   /** points held in pending + inflight */
   points = 0;
 
@@ -37,10 +41,26 @@ export class WriteCache {
     return this.pending.get(name);
   }
 
+  /** pendingEntry by series id (an array index; undefined when not indexed yet) */
+  pendingById(id: number): SeriesPoints | undefined {
+    return this.byId[id];
+  }
+
+  /** Indexes a pending entry by its series id too. */
+  index(sp: SeriesPoints, id: number): void {
+    sp.id = id;
+    this.byId[id] = sp;
+  }
+
   newEntry(name: string, segment: number): SeriesPoints {
     const sp = new SeriesPoints(segment);
     this.pending.set(name, sp);
     return sp;
+  }
+
+  private unindex(sp: SeriesPoints): void {
+    if (sp.id >= 0 && this.byId[sp.id] === sp) this.byId[sp.id] = undefined;
+    sp.id = -1;
   }
 
   add(name: string, time: number, value: number, segment: number): void {
@@ -81,6 +101,7 @@ export class WriteCache {
     const sp = this.pending.get(name);
     if (!sp) return undefined;
     this.pending.delete(name);
+    this.unindex(sp);
     this.inflight.set(name, sp);
     return sp;
   }
@@ -100,9 +121,20 @@ export class WriteCache {
     this.inflight.delete(name);
     const newer = this.pending.get(name);
     if (newer) {
-      sp.times.push(...newer.times);
-      sp.values.push(...newer.values);
+      // a loop, not push(...): a series held back by a full disk can have more points than the
+      // engine accepts as call arguments
+      for (let i = 0; i < newer.length; i++) {
+        sp.times.push(newer.times[i]!);
+        sp.values.push(newer.values[i]!);
+      }
       sp.segment = Math.min(sp.segment, newer.segment);
+      // the newer entry may be the one the write path finds by id: the old one replaces it there
+      const id = newer.id;
+      this.unindex(newer);
+      if (id >= 0) this.index(sp, id);
+      // its WAL id (per name and segment) serves the merged entry as well
+      sp.walSeq = newer.walSeq;
+      sp.walId = newer.walId;
     }
     this.pending.set(name, sp);
   }
@@ -115,6 +147,7 @@ export class WriteCache {
       if (sp) {
         n += sp.length;
         m.delete(name);
+        this.unindex(sp);
       }
     }
     this.points -= n;

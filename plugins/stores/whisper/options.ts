@@ -39,6 +39,12 @@ export interface WhisperStoreOptions {
   maxUpdatesPerSecond: number;
   /** new files per minute; 0 for no limit. Series over the limit wait in the cache (never dropped) */
   maxCreatesPerMinute: number;
+  /**
+   * While points keep arriving, a series' points wait up to this long to be written together
+   * (more points per update, less CPU); they are written as soon as the stream pauses. 0 writes
+   * continuously, as carbon-cache does. New series are created at once either way.
+   */
+  writeCoalesceMs: number;
   /** worker threads that write files (synchronous positioned I/O off the event loop) */
   persistThreads: number;
   /** 'wal' logs accepted points before acknowledging them, replayed after a crash; 'none' keeps them only in memory */

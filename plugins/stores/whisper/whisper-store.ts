@@ -38,6 +38,8 @@ const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
 const MAX_TIMESTAMP = 0xffffffff;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
+/** no point accepted for this long: the stream has paused, write what the cache holds */
+const QUIET_MS = 20;
 
 /** series and points per chunk sent to the persist worker */
 const CHUNK_SERIES = 512;
@@ -92,6 +94,11 @@ export class WhisperStore implements StoreInstance {
   private readonly taggedToSave: string[] = [];
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
+  /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
+  private lastWriteAt = 0;
+  private firstPendingAt = 0;
+  /** series that got a cache entry while having no file: created at once, not coalesced */
+  private toCreate: string[] = [];
   /** files each persist worker keeps open (set at start from the descriptor limit) */
   private maxOpenPerWorker = 1024;
   private pointsWritten = 0;
@@ -167,12 +174,15 @@ export class WhisperStore implements StoreInstance {
   // ---- ingest -------------------------------------------------------------------------------
 
   write(batch: PointBatch): void {
-    const { names, values, times } = batch;
+    const { names, values, times, ids } = batch;
     const n = batch.length;
     const max = this.o.cacheMaxPoints;
     const seg = this.wal?.seq ?? 0;
     const wal = this.started ? this.wal : undefined;
     const cache = this.cache;
+    const wasEmpty = cache.pendingSeries === 0;
+    const createsBefore = this.toCreate.length;
+    const pointsBefore = cache.points;
     let nan = 0;
     let badTime = 0;
     let full = 0;
@@ -195,8 +205,13 @@ export class WhisperStore implements StoreInstance {
         continue;
       }
       const name = names[i]!;
-      // hot path: one map lookup for a series already in the cache
-      let sp = cache.pendingEntry(name);
+      // hot path: an array index (or one map lookup without an id) for a series already pending
+      const id = ids === undefined ? -1 : ids[i]!;
+      let sp = id >= 0 ? cache.pendingById(id) : cache.pendingEntry(name);
+      if (!sp && id >= 0) {
+        sp = cache.pendingEntry(name);
+        if (sp) cache.index(sp, id);
+      }
       if (!sp) {
         if (!this.known.has(name) && !this.admit(name)) {
           badName++;
@@ -207,6 +222,8 @@ export class WhisperStore implements StoreInstance {
           continue;
         }
         sp = cache.newEntry(name, seg);
+        if (id >= 0) cache.index(sp, id);
+        if (!this.onDisk.has(name)) this.toCreate.push(name);
       }
       sp.times.push(t);
       sp.values.push(v);
@@ -231,11 +248,18 @@ export class WhisperStore implements StoreInstance {
       stats.count('cache_overflow', full);
       this.ctx.log.limited('cache_full', 'write-back cache full: points dropped', { cacheMaxPoints: max, dropped: full });
     }
+    let wake = wasEmpty || this.toCreate.length > createsBefore;
     if (!this.pressured && this.cache.points >= this.high) {
       this.pressured = true;
       this.ctx.setPressure(true);
+      wake = true;
     }
-    this.wakeUp?.();
+    if (cache.points !== pointsBefore) {
+      this.lastWriteAt = performance.now();
+      if (this.firstPendingAt === 0) this.firstPendingAt = this.lastWriteAt;
+    }
+    // while the loop coalesces it wakes itself on a timer; a wake-up per batch would only cost
+    if (wake) this.wakeUp?.();
   }
 
   /** First sight of a series: validate it and make it findable at once. */
@@ -261,7 +285,12 @@ export class WhisperStore implements StoreInstance {
         await this.idle(IDLE_MS);
         continue;
       }
-      const progressed = await this.pass();
+      const due = this.due();
+      if (typeof due === 'number') {
+        await this.idle(due);
+        continue;
+      }
+      const progressed = await this.pass(due);
       if (!progressed) {
         if (this.stopping) {
           this.ctx.log.error('cannot write the cache out while stopping', { points: this.cache.points, diskFull: this.diskFull });
@@ -273,12 +302,43 @@ export class WhisperStore implements StoreInstance {
   }
 
   /**
+   * What the persister does next: a pass over the whole cache ('all'), a pass that only creates
+   * the files of new series ('new'), or wait (ms). Why coalesce: an update costs the same
+   * syscalls and messages whether it carries 10 points or 100, and on a busy machine the CPU the
+   * persister saves is the CPU ingestion needs. Points are queryable from the cache meanwhile,
+   * and the WAL, not the files, bounds what a crash loses.
+   */
+  private due(): 'all' | 'new' | number {
+    const coalesce = this.o.writeCoalesceMs;
+    if (this.stopping || this.pressured || coalesce === 0) return 'all';
+    const now = performance.now();
+    if (now - this.lastWriteAt >= QUIET_MS || now - this.firstPendingAt >= coalesce) return 'all';
+    if (this.toCreate.length > 0) return 'new';
+    return Math.max(1, Math.min(this.lastWriteAt + QUIET_MS, this.firstPendingAt + coalesce) - now);
+  }
+
+  /** The series a 'new' pass creates: pending, still without a file, each once. */
+  private newSeries(): string[] {
+    const names = new Set<string>();
+    for (const name of this.toCreate) if (!this.onDisk.has(name) && this.cache.pendingPoints(name) > 0) names.add(name);
+    this.toCreate = [];
+    return [...names];
+  }
+
+  /**
    * One pass over the cache, most points first (carbon's `sorted`), each series once. Chunks of
    * series go to the persist worker, two in flight so that it never waits for the main thread.
    */
-  private async pass(): Promise<boolean> {
+  private async pass(mode: 'all' | 'new' = 'all'): Promise<boolean> {
     const draining = this.stopping;
-    const names = this.cache.snapshot();
+    let names: string[];
+    if (mode === 'new') names = this.newSeries();
+    else {
+      names = this.cache.snapshot();
+      // points accepted from now on wait for the next pass
+      this.firstPendingAt = 0;
+      this.toCreate = [];
+    }
     let progressed = false;
     let queued = 0;
     this.diskFull = false;
@@ -317,6 +377,7 @@ export class WhisperStore implements StoreInstance {
       if (lane.chunk.length > 0 && !this.diskFull) send(w);
     });
     await Promise.all(lanes.flatMap((l) => [...l.inflight]));
+    if (process.env.WSP_TRACE) (await import("node:fs")).appendFileSync(process.env.WSP_TRACE, `TRACE pass ${mode} ${names.length} series ${Math.round(t0)}..${Math.round(performance.now())} ms cache=${this.cache.points}\n`);
     this.createsQueued = queued;
     const done = this.updates - updatesBefore;
     if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
