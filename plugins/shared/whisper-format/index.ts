@@ -5,3 +5,4 @@ export { updateMany, aggregate, type UpdateResult } from './update.js';
 export { fetchWhisper, fetchArchive, fetchWindow, emptyFetch, selectArchive, InvalidTimeInterval, type FetchResult, type FetchWindow } from './fetch.js';
 export { pythonSetOrder } from './python-set.js';
 export { SyncFile, createWhisperSync, writeFully, type WhisperFile } from './io.js';
+export { NewFileImage } from './new-file.js';

@@ -20,6 +20,8 @@ export interface PersistRequest {
   readonly allocation: 'zero' | 'sparse';
   /** files this worker may keep open (its share of the process's descriptor limit) */
   readonly maxOpen: number;
+  /** where new files are written before they are linked into the tree (same filesystem) */
+  readonly stagingDir: string;
   readonly paths: string[];
   readonly creates: Array<CreateSpec | null>;
   readonly offsets: Uint32Array;

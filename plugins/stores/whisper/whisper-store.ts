@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, appendFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, appendFile, unlink, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
@@ -35,6 +35,8 @@ import type { WhisperStoreOptions } from './options.js';
 
 /** File of tagged names (their files are named by hash); a dotfile, so graphite-web skips it. */
 const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
+/** new files are written here by the persist threads, then linked into the tree (persist-worker.ts) */
+const STAGING_DIR = '.carbonado-staging';
 const MAX_TIMESTAMP = 0xffffffff;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
@@ -131,6 +133,8 @@ export class WhisperStore implements StoreInstance {
 
   async start(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
+    // files of creates a crash interrupted: never linked into the tree, so nothing refers to them
+    await rm(join(this.dataDir, STAGING_DIR), { recursive: true, force: true });
     for (const w of this.workers) w.warm();
     const readers = this.reader.warm();
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
@@ -377,7 +381,6 @@ export class WhisperStore implements StoreInstance {
       if (lane.chunk.length > 0 && !this.diskFull) send(w);
     });
     await Promise.all(lanes.flatMap((l) => [...l.inflight]));
-    if (process.env.WSP_TRACE) (await import("node:fs")).appendFileSync(process.env.WSP_TRACE, `TRACE pass ${mode} ${names.length} series ${Math.round(t0)}..${Math.round(performance.now())} ms cache=${this.cache.points}\n`);
     this.createsQueued = queued;
     const done = this.updates - updatesBefore;
     if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
@@ -420,7 +423,7 @@ export class WhisperStore implements StoreInstance {
     offsets[taken.length] = at;
     let results;
     try {
-      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, paths, creates, offsets, times, values });
+      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, stagingDir: join(this.dataDir, STAGING_DIR), paths, creates, offsets, times, values });
     } catch (err) {
       for (const name of taken) this.cache.putBack(name);
       this.ctx.stats.addError('persist_worker');

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  NewFileImage,
+  createWhisper,
+  encodeHeader,
+  parseHeader,
+  readHeader,
+  updateMany,
+  validateArchiveList,
+  whisperFileSize,
+  writeFully,
+  AGGREGATION_METHODS,
+  type ArchiveSpec,
+} from './index.js';
+
+const CONFIGS: ArchiveSpec[][] = [
+  [[10, 8640]],
+  [[10, 2160], [60, 10080], [600, 262800]],
+  [[1, 60], [5, 60], [60, 10]],
+  [[60, 5]],
+];
+
+test('a new file made from NewFileImage has the bytes of create + update_many on disk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-newfile-'));
+  try {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const now = 1_700_000_000;
+    let k = 0;
+    for (const archives of CONFIGS) {
+      for (const method of AGGREGATION_METHODS) {
+        for (const shape of ['ascending', 'random', 'future', 'wrap'] as const) {
+          const n = 1 + rnd(shape === 'wrap' ? 400 : 80);
+          const times: number[] = [];
+          const values: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const t =
+              shape === 'ascending' ? now - (n - i) * 10 :
+              shape === 'future' ? now + rnd(3) * 7 - rnd(100) :
+              shape === 'wrap' ? now - i * 3 :
+              now - rnd(100_000);
+            times.push(t);
+            values.push(rnd(2) ? rnd(1000) : -rnd(1000) / 7);
+          }
+          const xff = [0, 0.4, 0.5, 1][rnd(4)]!;
+          const a = join(dir, `a${k}.wsp`);
+          const b = join(dir, `b${k}.wsp`);
+          k++;
+          await createWhisper(a, archives, { xFilesFactor: xff, aggregationMethod: method, allocation: 'sparse' });
+          const fh = await open(a, 'r+');
+          await updateMany(fh, await readHeader(fh, a), times, values, n, now);
+          await fh.close();
+
+          const sorted = validateArchiveList(archives);
+          const head = encodeHeader(sorted, xff, method);
+          const image = new NewFileImage(whisperFileSize(sorted));
+          await image.write(head, 0, head.length, 0);
+          await updateMany(image, parseHeader(head, b), times, values, n, now);
+          const fd = openSync(b, 'wx+');
+          let end = 0;
+          for (const e of image.extents()) {
+            writeFully(fd, e.buf, e.pos);
+            end = e.pos + e.buf.length;
+          }
+          if (end < image.size) writeFully(fd, Buffer.alloc(1), image.size - 1);
+          closeSync(fd);
+          assert.ok(readFileSync(a).equals(readFileSync(b)), `${JSON.stringify(archives)} ${method} ${shape}: files differ`);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('extents merge adjacent and overlapping writes, later writes winning, and leave holes', async () => {
+  const img = new NewFileImage(100);
+  await img.write(Buffer.from([1, 1, 1, 1]), 0, 4, 0);
+  await img.write(Buffer.from([2, 2]), 0, 2, 4);
+  await img.write(Buffer.from([3]), 0, 1, 1);
+  await img.write(Buffer.from([4, 4]), 0, 2, 50);
+  assert.deepEqual(img.extents().map((e) => [e.pos, [...e.buf]]), [[0, [1, 3, 1, 1, 2, 2]], [50, [4, 4]]]);
+  const out = Buffer.alloc(8, 9);
+  assert.equal((await img.read(out, 0, 8, 48)).bytesRead, 8);
+  assert.deepEqual([...out], [0, 0, 4, 4, 0, 0, 0, 0]);
+  await assert.rejects(img.write(Buffer.alloc(2), 0, 2, 99), RangeError);
+});
