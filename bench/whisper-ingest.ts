@@ -3,7 +3,7 @@
  * by the shared harness (carbon-run.js reads every point back from the .wsp files).
  *
  *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
- *        [--durability wal|none] [--scratch DIR] [--profile DIR]
+ *        [--durability wal|none] [--scratch DIR] [--profile DIR] [--from source|build]
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -11,7 +11,7 @@
  * loop is blocked by the persister. Prints ONE JSON line.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnCarbonado, portOf } from '../test/helpers/carbonado.js';
@@ -56,6 +56,8 @@ const scratchFs = (() => {
 const scratchDir = (prefix: string): string => mkdtempSync(join(scratchRoot, prefix));
 /** --profile DIR: carbonado writes V8 CPU profiles (one per thread) into DIR */
 const profileDir = arg('profile', '');
+/** --from source|build: run carbonado from the TypeScript sources (tsx) or from dist/ (`npm run build` first), as `npm start` does */
+const from = arg('from', 'source');
 
 interface CarbonRun {
   e2e_points_s: number | null;
@@ -119,7 +121,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
         durability,
       },
     },
-  }, profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] } : {});
+  }, { fromBuild: from === 'build', ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] } : {}) });
   const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
   process.stderr.write(`whisper-ingest: carbonado pid ${proc.pid} port ${port}, ${series}x${points}\n`);
   // event-loop responsiveness: latency of a trivial HTTP request during the whole run
@@ -137,6 +139,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
+  const threadsBefore = threadCpu(proc.pid);
   const r = await carbonRun([
     '--port', String(port), '--mode', 'plain', '--series', String(series), '--points', String(points),
     '--prefix', `bench.w${tag}`, '--verify', 'whisper', '--whisper-dir', dataDir, '--pids', String(proc.pid), '--timeout', '600',
@@ -144,6 +147,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
   polling = false;
   await poller;
   const stats = (await (await fetch(`${proc.httpUrl}/stats`)).json()) as { instances: Record<string, { gauges: Record<string, number>; counters: Record<string, number> }> };
+  const threads = threadCpuDelta(threadsBefore, threadCpu(proc.pid));
   proc.kill('SIGTERM');
   await proc.exited;
   const du = Number(execFileSync('du', ['-sk', dataDir]).toString().split('\t')[0]);
@@ -157,6 +161,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
     updates: st.counters.update_operations,
     points_per_update: Math.round((st.gauges.points_per_update ?? 0) * 10) / 10,
     disk_kb: du,
+    threads_cpu_s: threads,
   };
 }
 
@@ -190,6 +195,41 @@ async function runVm(series: number, points: number, tag: string): Promise<Recor
   }
 }
 
+/** CPU seconds used by each thread of `pid` so far, by thread id, from /proc (empty if not Linux). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t) === pid ? 'main' : t, (Number(f[11]) + Number(f[12])) / 100); // USER_HZ
+    }
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
+
+/** The threads that worked during the run, busiest first: `main:4.15`, `<tid>:1.52`, … */
+function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): string[] {
+  return [...after]
+    .map(([t, s]) => [t, s - (before.get(t) ?? 0)] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, s]) => `${t}:${s.toFixed(2)}`);
+}
+
+/**
+ * Before every run: write back what earlier runs left dirty, then wait a moment. Why: carbon-cache
+ * leaves ~40 MB of dirty pages per 10,000 files, and the kernel writes them back 30 s later, i.e.
+ * in the middle of whichever run comes next (with a loop-mounted scratch, on the same two cores):
+ * without this, the run after two anchors measured 35-40 % slower than the same run after one.
+ */
+async function settle(): Promise<void> {
+  execFileSync('sync');
+  await new Promise((r) => setTimeout(r, 2000));
+}
+
 process.stderr.write('whisper-ingest: starting\n');
 const results: Record<string, unknown> = {};
 for (const [series, points] of loads) {
@@ -197,12 +237,19 @@ for (const [series, points] of loads) {
   const entry: Record<string, unknown[]> = { carbonado: [] };
   for (let r = 0; r < runs; r++) {
     const tag = `${Date.now() % 100000}r${r}`;
+    await settle();
     entry.carbonado!.push(await runCarbonado(series, points, tag));
-    if (anchors.includes('carbon') && existsSync('/usr/bin/carbon-cache')) (entry['carbon-cache'] ??= []).push(await runCarbonCache(series, points, tag));
-    if (anchors.includes('vm') && existsSync('/usr/bin/victoria-metrics')) (entry.victoriametrics ??= []).push(await runVm(series, points, tag));
+    if (anchors.includes('carbon') && existsSync('/usr/bin/carbon-cache')) {
+      await settle();
+      (entry['carbon-cache'] ??= []).push(await runCarbonCache(series, points, tag));
+    }
+    if (anchors.includes('vm') && existsSync('/usr/bin/victoria-metrics')) {
+      await settle();
+      (entry.victoriametrics ??= []).push(await runVm(series, points, tag));
+    }
   }
   results[key] = entry;
 }
 rmSync(scratchRoot, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, durability, scratch_fs: scratchFs, results })}\n`);
+process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, from, durability, scratch_fs: scratchFs, results })}\n`);
 process.exit(0);

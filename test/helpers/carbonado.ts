@@ -70,13 +70,13 @@ export interface Spawned {
  * has logged its start line. `config` gets testConfig()'s defaults (log level raised to info, as
  * the start lines are how ports are discovered).
  */
-export async function spawnCarbonado(config: Record<string, unknown>, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; configFile?: string; nodeArgs?: string[] } = {}): Promise<Spawned> {
+export async function spawnCarbonado(config: Record<string, unknown>, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; configFile?: string; nodeArgs?: string[]; fromBuild?: boolean } = {}): Promise<Spawned> {
   // the start lines (info) are how ports are discovered, so the level is never above info
   const cfg = testConfig({ ...config, log: { ...((config.log as object) ?? {}), level: (config.log as { level?: string } | undefined)?.level === 'debug' ? 'debug' : 'info' } });
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-spawn-'));
   const configFile = opts.configFile ?? join(dir, 'carbonado.yaml');
   writeFileSync(configFile, stringify(cfg));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, 'bin', 'carbonado.ts'), '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...(opts.fromBuild ? [join(REPO_ROOT, 'dist', 'bin', 'carbonado.js')] : ['--import', 'tsx', join(REPO_ROOT, 'bin', 'carbonado.ts')]), '--config', configFile], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
