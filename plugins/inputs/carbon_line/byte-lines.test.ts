@@ -104,4 +104,13 @@ test('a common-shape line longer than maxLineBytes is refused as the string pars
   const out = viaBytes(buf).out;
   same(out, viaString(buf), 'long line');
   assert.deepEqual(out[0], ['reject', 'line_too_long']);
+  // at the limit, a CR counts: MAX bytes before it pass, MAX + 1 with it do not (both parsers)
+  for (const len of [MAX - 1, MAX, MAX + 1]) {
+    const line = `a.${'y'.repeat(len - 'a. 1 1700000000\r'.length)} 1 1700000000\r`;
+    assert.equal(Buffer.byteLength(line), len);
+    const b = Buffer.from(`${line}\nb 2 1700000000\n`);
+    const o = viaBytes(b).out;
+    same(o, viaString(b), `line of ${len} bytes with CR`);
+    assert.equal(o[0]![0] === 'reject', len > MAX, `line of ${len} bytes`);
+  }
 });

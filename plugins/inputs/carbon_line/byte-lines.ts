@@ -152,9 +152,10 @@ export class ByteLineParser {
     i = this.number(buf, i + 1, end);
     if (i < 0) return -1;
     const time = this.num[0]!;
-    if (i - pos > this.maxLineBytes) return -1;
     if (i < end && buf[i] === 13) i++;
     if (i < end && buf[i] !== 10) return -1;
+    // the line's length as the string parser counts it: everything before the LF, CR included
+    if (i - pos > this.maxLineBytes) return -1;
     let e = this.table.find(buf, pos, nameEnd, h);
     if (e < 0) {
       const name = this.names.resolve(buf.toString('latin1', pos, nameEnd));
