@@ -132,7 +132,16 @@ async function createWithPoints(path: string, req: PersistRequest, i: number, fr
   const staging = join(req.stagingDir, String(threadId));
   ensureDir(staging);
   const tmp = join(staging, `${++state.tmpCounter}.wsp.tmp`);
-  const fd = openSync(tmp, 'wx+');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // the staging directory was removed behind our back: make it again, once
+    dirs.delete(staging);
+    ensureDir(staging);
+    fd = openSync(tmp, 'wx+');
+  }
   try {
     let end = 0;
     for (const e of image.extents()) {

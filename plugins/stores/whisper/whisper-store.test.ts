@@ -252,3 +252,32 @@ test('Graphite HTTP API (graphite_render) over the whisper store: find, render, 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('new files: the staging directory is emptied at start, and creates recover when it or the target directory is removed meanwhile', async () => {
+  const dir = await tmp('staging');
+  // a leftover of a create a crash interrupted
+  await mkdir(join(dir, '.carbonado-staging', '9'), { recursive: true });
+  await writeFile(join(dir, '.carbonado-staging', '9', '1.wsp.tmp'), 'partial');
+  const { c, store } = await start(dir);
+  try {
+    assert.deepEqual(await readdir(dir).then((l) => l.includes('.carbonado-staging') ? readdir(join(dir, '.carbonado-staging')) : []), []);
+    const t = NOW - (NOW % 10) - 60;
+    store.write(pointBatch([['a.one', 1, t]]));
+    await waitFor(() => store.stats().series_on_disk === 1 && store.stats().cache_points === 0, 'a.one on disk');
+    await rm(join(dir, '.carbonado-staging'), { recursive: true, force: true });
+    await rm(join(dir, 'a'), { recursive: true, force: true });
+    store.write(pointBatch([['a.two', 2, t]]));
+    await waitFor(() => store.stats().series_on_disk === 2 && store.stats().cache_points === 0, 'a.two on disk', 10_000);
+    const fh = await open(join(dir, 'a', 'two.wsp'), 'r');
+    try {
+      assert.equal((await readHeader(fh, 'two.wsp')).archives.length, 2);
+    } finally {
+      await fh.close();
+    }
+    const [two] = await store.fetch(['a.two'], NOW - 600, NOW);
+    assert.equal(two!.values[(t - two!.start) / 10], 2);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
