@@ -22,6 +22,7 @@ import {
   validateArchiveList,
   whisperFileSize,
   writeFully,
+  type BaseCache,
   type UpdateResult,
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
@@ -31,6 +32,8 @@ import type { PersistRequest, PersistResult, WorkerRequest } from './persist-pro
 interface OpenFile {
   file: SyncFile;
   header: WhisperHeader | undefined;
+  /** archive bases learnt while the file is open (whisper-format's BaseCache); dropped on close */
+  bases: BaseCache;
 }
 
 const open = new Map<string, OpenFile>();
@@ -62,7 +65,7 @@ function get(path: string): OpenFile {
     open.set(path, f);
     return f;
   }
-  f = { file: new SyncFile(openSync(path, 'r+')), header: undefined };
+  f = { file: new SyncFile(openSync(path, 'r+')), header: undefined, bases: new Map() };
   remember(path, f);
   return f;
 }
@@ -127,7 +130,8 @@ async function createWithPoints(path: string, req: PersistRequest, i: number, fr
   const header = parseHeader(head, path);
   const image = new NewFileImage(whisperFileSize(archives));
   await image.write(head, 0, head.length, 0);
-  const r = await updateMany(image, header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now);
+  const bases: BaseCache = new Map();
+  const r = await updateMany(image, header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, bases);
   ensureDir(dirname(path));
   const staging = join(req.stagingDir, String(threadId));
   ensureDir(staging);
@@ -172,7 +176,7 @@ async function createWithPoints(path: string, req: PersistRequest, i: number, fr
     closeSync(fd);
     return 'exists';
   }
-  remember(path, { file: new SyncFile(fd), header });
+  remember(path, { file: new SyncFile(fd), header, bases });
   return r;
 }
 
@@ -201,7 +205,7 @@ function create(path: string, req: PersistRequest, i: number): boolean {
     throw err;
   }
   const header = parseHeader(encodeHeader(validateArchiveList(spec.archives), spec.xFilesFactor, spec.aggregationMethod), path);
-  remember(path, { file: new SyncFile(fd), header });
+  remember(path, { file: new SyncFile(fd), header, bases: new Map() });
   return true;
 }
 
@@ -225,7 +229,7 @@ async function persist(req: PersistRequest): Promise<PersistResult[]> {
       } else if (req.creates[i]) created = create(path, req, i);
       const f = get(path);
       f.header ??= await readHeader(f.file, path);
-      const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now);
+      const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
       if (req.sync) fdatasyncSync(f.file.fd);
       out.push({ ok: true, written: r.written, tooOld: r.tooOld, created, ms: performance.now() - t0 });
     } catch (err) {
