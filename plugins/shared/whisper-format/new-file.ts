@@ -1,4 +1,6 @@
-import type { WhisperFile } from './io.js';
+import { writeFully, type WhisperFile } from './io.js';
+
+const ONE_ZERO = Buffer.alloc(1);
 
 /**
  * A Whisper file that does not exist yet, held as the writes made to it over an all-zero
@@ -31,6 +33,19 @@ export class NewFileImage implements WhisperFile {
 
   async stat(): Promise<{ size: number }> {
     return { size: this.size };
+  }
+
+  /**
+   * Writes the image to an open, empty file (synchronously, for a worker thread): the touched
+   * ranges, then the size as whisper's sparse create sets it, one byte at the end.
+   */
+  writeToSync(fd: number): void {
+    let end = 0;
+    for (const e of this.extents()) {
+      writeFully(fd, e.buf, e.pos);
+      end = e.pos + e.buf.length;
+    }
+    if (end < this.size) writeFully(fd, ONE_ZERO, this.size - 1);
   }
 
   /**

@@ -21,7 +21,6 @@ import {
   updateMany,
   validateArchiveList,
   whisperFileSize,
-  writeFully,
   type BaseCache,
   type UpdateResult,
   type WhisperHeader,
@@ -76,7 +75,14 @@ function tmpPathFor(path: string): string {
   return join(dir, `.${basename(path)}.${process.pid}.${threadId}.${++state.tmpCounter}.tmp`);
 }
 
-const ONE_ZERO = Buffer.alloc(1);
+/** Removes a temporary file that may already be gone. */
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone */
+  }
+}
 
 function ensureDir(dir: string): void {
   if (!dirs.has(dir)) {
@@ -105,11 +111,7 @@ function linkIntoPlace(tmp: string, path: string): boolean {
     ensureDir(dirname(path));
     linkSync(tmp, path);
   } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(tmp);
   }
   return true;
 }
@@ -147,21 +149,11 @@ async function createWithPoints(path: string, req: PersistRequest, i: number, fr
     fd = openSync(tmp, 'wx+');
   }
   try {
-    let end = 0;
-    for (const e of image.extents()) {
-      writeFully(fd, e.buf, e.pos);
-      end = e.pos + e.buf.length;
-    }
-    // the size, as whisper's sparse create sets it: one byte at the end
-    if (end < image.size) writeFully(fd, ONE_ZERO, image.size - 1);
+    image.writeToSync(fd);
     if (req.sync) fdatasyncSync(fd);
   } catch (err) {
     closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(tmp);
     throw err;
   }
   let placed: boolean;
@@ -197,11 +189,7 @@ function create(path: string, req: PersistRequest, i: number): boolean {
     renameSync(tmp, path);
   } catch (err) {
     closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(tmp);
     throw err;
   }
   const header = parseHeader(encodeHeader(validateArchiveList(spec.archives), spec.xFilesFactor, spec.aggregationMethod), path);
