@@ -3,7 +3,7 @@
  * by the shared harness (carbon-run.js reads every point back from the .wsp files).
  *
  *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
- *        [--durability wal|none] [--scratch DIR] [--profile DIR] [--from source|build]
+ *        [--durability wal|none] [--scratch DIR] [--profile DIR] [--from source|build] [--store-options JSON]
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -56,6 +56,8 @@ const scratchFs = (() => {
 const scratchDir = (prefix: string): string => mkdtempSync(join(scratchRoot, prefix));
 /** --profile DIR: carbonado writes V8 CPU profiles (one per thread) into DIR */
 const profileDir = arg('profile', '');
+/** --store-options JSON: merged into the whisper store's options (e.g. '{"persistThreads":1}') */
+const storeOptions = JSON.parse(arg('store-options', '{}')) as Record<string, unknown>;
 /** --from source|build: run carbonado from the TypeScript sources (tsx) or from dist/ (`npm run build` first), as `npm start` does */
 const from = arg('from', 'source');
 
@@ -119,6 +121,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
         schemas: [{ name: 'bench', pattern: '.*', retentions: '10s:1d' }],
         aggregation: [{ name: 'avg', pattern: '.*', xFilesFactor: 0, aggregationMethod: 'average' }],
         durability,
+        ...storeOptions,
       },
     },
   }, { fromBuild: from === 'build', ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] } : {}) });
@@ -251,5 +254,5 @@ for (const [series, points] of loads) {
   results[key] = entry;
 }
 rmSync(scratchRoot, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, from, durability, scratch_fs: scratchFs, results })}\n`);
+process.stdout.write(`${JSON.stringify({ bench: 'whisper-ingest', at: new Date().toISOString(), node: process.version, from, durability, store_options: storeOptions, scratch_fs: scratchFs, results })}\n`);
 process.exit(0);

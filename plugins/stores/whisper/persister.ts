@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { startModuleWorker } from '../../shared/worker/start-worker.js';
 import { Worker } from 'node:worker_threads';
-import type { PersistRequest, PersistResponse, PersistResult } from './persist-protocol.js';
+import { emptyResults, type PersistRequest, type PersistResponse, type PersistResults } from './persist-protocol.js';
 
 /**
  * How many files each persist worker may keep open: three quarters of the process's descriptor
@@ -21,7 +21,7 @@ export async function openFileBudget(threads: number): Promise<number> {
   return Math.max(64, Math.min(1 << 16, Math.floor((limit * 3) / 4 / Math.max(1, threads))));
 }
 
-type Pending = { resolve: (r: PersistResult[]) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: PersistResults) => void; reject: (e: Error) => void };
 
 /**
  * The main-thread side of the persist worker: sends chunks, resolves their results. One worker
@@ -41,7 +41,7 @@ export class PersistWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      p.resolve(m.type === 'persisted' ? m.results : []);
+      p.resolve(m.type === 'persisted' ? m.results : emptyResults(0));
     });
     w.on('error', (err) => {
       this.onError(err);
@@ -62,13 +62,13 @@ export class PersistWorker {
     this.worker ??= this.spawn();
   }
 
-  run(req: Omit<PersistRequest, 'type' | 'id'>): Promise<PersistResult[]> {
+  run(req: Omit<PersistRequest, 'type' | 'id'>): Promise<PersistResults> {
     this.worker ??= this.spawn();
     const id = this.nextId++;
     const msg: PersistRequest = { type: 'persist', id, ...req };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage(msg, [msg.times.buffer as ArrayBuffer, msg.values.buffer as ArrayBuffer, msg.offsets.buffer as ArrayBuffer]);
+      this.worker!.postMessage(msg, [msg.times.buffer as ArrayBuffer, msg.values.buffer as ArrayBuffer, msg.offsets.buffer as ArrayBuffer, msg.createSpec.buffer as ArrayBuffer]);
     });
   }
 

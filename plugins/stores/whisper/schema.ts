@@ -59,7 +59,12 @@ export const schema: JSONSchemaType<WhisperStoreOptions> = {
     maxUpdatesPerSecond: { type: 'integer', minimum: 0, default: 0, description: 'file updates per second; 0 unlimited' },
     maxCreatesPerMinute: { type: 'integer', minimum: 0, default: 0, description: 'new files per minute; 0 unlimited; excess series wait in the cache' },
     writeCoalesceMs: { type: 'integer', minimum: 0, maximum: 60000, default: 1000, description: 'while points keep arriving, they wait up to this long to be written together; 0 writes continuously' },
-    persistThreads: { type: 'integer', minimum: 1, maximum: 16, default: 2, description: 'worker threads writing files (off the event loop); series are sharded over them' },
+    // ajv's JSONSchemaType cannot express an integer-or-keyword union: typed by hand
+    persistThreads: {
+      oneOf: [{ type: 'integer', minimum: 1, maximum: 16 }, { type: 'string', const: 'auto' }],
+      default: 'auto',
+      description: "worker threads writing files (off the event loop), series sharded over them; 'auto': one per core beyond the first, at most 2",
+    } as unknown as JSONSchemaType<WhisperStoreOptions>['properties']['persistThreads'],
     durability: { type: 'string', enum: ['wal', 'none'], default: 'wal', description: 'write-ahead log replayed after a crash, or memory only' },
     walFlushIntervalMs: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'WAL hand-off to the OS interval: what a kill -9 can lose' },
     walSyncIntervalMs: { type: 'integer', minimum: 10, maximum: 600000, default: 1000, description: 'WAL fsync interval: what a power loss can lose' },

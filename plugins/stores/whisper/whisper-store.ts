@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, appendFile, unlink, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import { availableParallelism } from 'node:os';
 import {
   isBadName,
   isTagged,
@@ -18,6 +19,7 @@ import {
   parseHeader,
   validateArchiveList,
   type AggregationMethod,
+  type ArchiveSpec,
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
@@ -47,6 +49,16 @@ const QUIET_MS = 20;
 const CHUNK_SERIES = 512;
 const CHUNK_POINTS = 100_000;
 const CHUNKS_IN_FLIGHT = 2;
+
+/**
+ * `persistThreads: 'auto'`: one thread per core beyond the first (which the event loop needs),
+ * at most 2. Measured on 2 cores (docs/performance.md, third pass): a second thread made the
+ * 10,000-new-files burst cost ~0.6 s more CPU (two threads creating files contend in the
+ * filesystem: 100 instead of 70 µs per create) and was no faster on 6 M updates either.
+ */
+export function persistThreadCount(setting: number | 'auto', cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
+}
 
 /** FNV-1a over the name: spreads series over the worker lanes, always the same lane per series. */
 function laneOf(name: string, lanes: number): number {
@@ -119,7 +131,7 @@ export class WhisperStore implements StoreInstance {
     this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
     this.low = Math.min(this.high, Math.floor((o.cacheMaxPoints * o.pressureLowPercent) / 100));
     this.workers = Array.from(
-      { length: o.persistThreads },
+      { length: persistThreadCount(o.persistThreads) },
       () =>
         new PersistWorker((err) => {
           this.ctx.stats.addError('persist_worker');
@@ -381,6 +393,7 @@ export class WhisperStore implements StoreInstance {
       if (lane.chunk.length > 0 && !this.diskFull) send(w);
     });
     await Promise.all(lanes.flatMap((l) => [...l.inflight]));
+    if (process.env.CARBONADO_TRACE) process.stderr.write(`TRACE pass ${mode} n=${names.length} start=${Math.round(performance.timeOrigin + t0)} end=${Date.now()} pts=${this.cache.points}\n`);
     this.createsQueued = queued;
     const done = this.updates - updatesBefore;
     if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
@@ -392,7 +405,11 @@ export class WhisperStore implements StoreInstance {
   private async sendChunk(lane: number, names: string[], draining: boolean): Promise<boolean> {
     const paths: string[] = [];
     const taken: string[] = [];
-    const creates: Array<CreateSpec | null> = [];
+    const created: boolean[] = [];
+    const specs: CreateSpec[] = [];
+    // one entry per storage rule, not per series: the rules' archive lists are shared objects
+    const specIndex = new Map<readonly ArchiveSpec[], Map<string, number>>();
+    const specOf: number[] = [];
     const parts: Array<{ times: number[]; values: number[] }> = [];
     let total = 0;
     for (const name of names) {
@@ -403,10 +420,21 @@ export class WhisperStore implements StoreInstance {
       parts.push(d);
       total += d.times.length;
       paths.push(seriesPath(this.dataDir, name)!);
-      if (this.onDisk.has(name)) creates.push(null);
-      else {
+      if (this.onDisk.has(name)) {
+        specOf.push(-1);
+        created.push(false);
+      } else {
         const r = this.rules.match(name);
-        creates.push({ archives: r.archives, xFilesFactor: r.xFilesFactor, aggregationMethod: r.aggregationMethod });
+        let byMethod = specIndex.get(r.archives);
+        if (!byMethod) specIndex.set(r.archives, (byMethod = new Map()));
+        const key = `${r.xFilesFactor}|${r.aggregationMethod}`;
+        let k = byMethod.get(key);
+        if (k === undefined) {
+          k = specs.push({ archives: r.archives, xFilesFactor: r.xFilesFactor, aggregationMethod: r.aggregationMethod }) - 1;
+          byMethod.set(key, k);
+        }
+        specOf.push(k);
+        created.push(true);
       }
     }
     if (taken.length === 0) return false;
@@ -423,38 +451,47 @@ export class WhisperStore implements StoreInstance {
     offsets[taken.length] = at;
     let results;
     try {
-      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, stagingDir: join(this.dataDir, STAGING_DIR), paths, creates, offsets, times, values });
+      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, stagingDir: join(this.dataDir, STAGING_DIR), paths, specs, createSpec: Int32Array.from(specOf), offsets, times, values });
     } catch (err) {
       for (const name of taken) this.cache.putBack(name);
       this.ctx.stats.addError('persist_worker');
       this.ctx.log.limited('persist_worker', 'persist worker failed: points stay queued', { error: err as Error });
       return false;
     }
-    let any = false;
     const stats = this.ctx.stats;
+    const failed = new Map(results.failures.map((f) => [f.i, f]));
+    let updates = 0;
+    let written = 0;
+    let tooOld = 0;
+    let creates = 0;
     for (let i = 0; i < taken.length; i++) {
       const name = taken[i]!;
-      const r = results[i]!;
-      if (r.created || (r.ok && creates[i])) {
+      const ok = results.ok[i] === 1;
+      if (results.created[i] === 1 || (ok && created[i])) {
         if (!this.onDisk.has(name)) {
           this.onDisk.add(name);
-          if (r.created) stats.count('creates');
+          if (results.created[i] === 1) creates++;
           if (isTagged(name)) this.taggedToSave.push(name);
         }
       }
-      if (r.ok) {
-        any = true;
-        this.updates++;
-        this.writeMs += r.ms;
-        this.pointsWritten += r.written;
-        stats.count('update_operations');
-        stats.count('points_written', r.written);
-        if (r.tooOld > 0) stats.addDropped('too_old', r.tooOld);
+      if (ok) {
+        updates++;
+        this.writeMs += results.ms[i]!;
+        written += results.written[i]!;
+        tooOld += results.tooOld[i]!;
         this.cache.done(name);
       } else {
-        this.writeFailed(name, paths[i]!, r.code ?? 'error', r.message ?? '');
+        const f = failed.get(i);
+        this.writeFailed(name, paths[i]!, f?.code ?? 'error', f?.message ?? '');
       }
     }
+    const any = updates > 0;
+    this.updates += updates;
+    this.pointsWritten += written;
+    if (creates > 0) stats.count('creates', creates);
+    if (updates > 0) stats.count('update_operations', updates);
+    if (written > 0) stats.count('points_written', written);
+    if (tooOld > 0) stats.addDropped('too_old', tooOld);
     if (this.taggedToSave.length > 0) await this.saveTaggedNames();
     if (this.pressured && this.cache.points <= this.low) {
       this.pressured = false;
