@@ -44,29 +44,19 @@ interface PreparedSpec {
 }
 
 /**
- * Prepared rules by their JSON: a burst of new series shares a handful of rules, and validating,
- * encoding and parsing the header for each file cost ~2 % of the thread. Bounded (rules
- * change only on reload).
+ * A rule made ready once per chunk: a burst of new series shares a handful of rules, and
+ * validating, encoding and parsing the header for every file cost ~2 % of the thread.
  */
-const prepared = new Map<string, PreparedSpec | InvalidConfiguration>();
-
 function prepareOrError(spec: CreateSpec): PreparedSpec | InvalidConfiguration {
-  const key = JSON.stringify(spec);
-  let p = prepared.get(key);
-  if (p === undefined) {
-    try {
-      if (!(spec.xFilesFactor >= 0 && spec.xFilesFactor <= 1)) throw new InvalidConfiguration(`Invalid xFilesFactor ${spec.xFilesFactor}, not between 0 and 1`);
-      const archives = validateArchiveList(spec.archives);
-      const head = encodeHeader(archives, spec.xFilesFactor, spec.aggregationMethod);
-      p = { spec, head, header: parseHeader(head, '(new file)'), size: whisperFileSize(archives) };
-    } catch (err) {
-      if (!(err instanceof InvalidConfiguration)) throw err;
-      p = err;
-    }
-    if (prepared.size >= 256) prepared.clear();
-    prepared.set(key, p);
+  try {
+    if (!(spec.xFilesFactor >= 0 && spec.xFilesFactor <= 1)) throw new InvalidConfiguration(`Invalid xFilesFactor ${spec.xFilesFactor}, not between 0 and 1`);
+    const archives = validateArchiveList(spec.archives);
+    const head = encodeHeader(archives, spec.xFilesFactor, spec.aggregationMethod);
+    return { spec, head, header: parseHeader(head, '(new file)'), size: whisperFileSize(archives) };
+  } catch (err) {
+    if (err instanceof InvalidConfiguration) return err;
+    throw err;
   }
-  return p;
 }
 
 const open = new Map<string, OpenFile>();
