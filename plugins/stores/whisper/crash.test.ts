@@ -43,7 +43,8 @@ test('kill -9 during sustained writes, 5 times: files intact, accepted points su
   const base = Math.floor(Date.now() / 1000) - 3000;
   const config = {
     inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
-    stores: { main: { type: 'whisper', dataDir: dir, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
+    // two persist threads whatever the machine's cores ('auto' is one on two cores): the sharded path
+    stores: { main: { type: 'whisper', dataDir: dir, persistThreads: 2, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
   };
   /** per run: rounds [from, to) must be on disk at the end */
   const mustHave: Array<[number, number]> = [];

@@ -71,7 +71,8 @@ test('a point is readable the moment it is accepted, in the finest and a coarser
 
 test('carbon_line → whisper → python whisper-fetch; tagged series, find, restart', async (t) => {
   const dir = await tmp('e2e');
-  let { c, store, port } = await start(dir);
+  // two persist threads whatever the machine's cores ('auto' is one on two cores): the sharded path
+  let { c, store, port } = await start(dir, { persistThreads: 2 });
   try {
     const t0 = NOW - (NOW % 10) - 100;
     const lines: string[] = [];
