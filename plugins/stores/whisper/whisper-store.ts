@@ -20,7 +20,6 @@ import {
   validateArchiveList,
   type AggregationMethod,
   type ArchiveSpec,
-  type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
@@ -81,7 +80,6 @@ export class WhisperStore implements StoreInstance {
   /** every series seen: on disk, or accepted into the cache */
   private readonly known = new Set<string>();
   private readonly onDisk = new Set<string>();
-  private readonly headers = new Map<string, WhisperHeader>();
   /** query-side file reads, on worker threads (reader.ts) */
   private readonly reader = new ReadPool((err) => {
     this.ctx.stats.addError('read_worker');
@@ -521,7 +519,6 @@ export class WhisperStore implements StoreInstance {
     if (code === 'ENOENT') {
       // removed behind our back: create it again on the next pass
       this.onDisk.delete(name);
-      this.headers.delete(name);
     }
     this.ctx.stats.addError(code.toLowerCase());
     log.limited(`write_${code}`, 'whisper write failed: points stay queued', { path, error: message });
