@@ -20,12 +20,6 @@ export interface StreamHandler {
 }
 
 /**
- * A TCP listener for stream inputs. It owns what every such input needs and no protocol:
- * a clear error when the port is taken, a connection limit, idle timeouts, pausing every socket
- * while a store signals pressure (so the kernel's flow control slows senders instead of the heap
- * growing), and a stop that handles every byte already read before it resolves.
- */
-/**
  * How long the sockets of one listener may keep the event loop in one turn. Why: libuv reads a
  * readable socket up to 32 times (64 KiB each) per turn and each read runs the parser, so a
  * sender that never pauses held the loop for 100-450 ms at a time on a busy 2-core machine and
@@ -34,6 +28,12 @@ export interface StreamHandler {
  */
 const TURN_BUDGET_MS = 10;
 
+/**
+ * A TCP listener for stream inputs. It owns what every such input needs and no protocol:
+ * a clear error when the port is taken, a connection limit, idle timeouts, pausing every socket
+ * while a store signals pressure (so the kernel's flow control slows senders instead of the heap
+ * growing), and a stop that handles every byte already read before it resolves.
+ */
 export class StreamServer {
   private server: Server | undefined;
   private readonly sockets = new Map<Socket, StreamHandler>();

@@ -391,7 +391,6 @@ export class WhisperStore implements StoreInstance {
       if (lane.chunk.length > 0 && !this.diskFull) send(w);
     });
     await Promise.all(lanes.flatMap((l) => [...l.inflight]));
-    if (process.env.CARBONADO_TRACE) process.stderr.write(`TRACE pass ${mode} n=${names.length} start=${Math.round(performance.timeOrigin + t0)} end=${Date.now()} pts=${this.cache.points}\n`);
     this.createsQueued = queued;
     const done = this.updates - updatesBefore;
     if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
@@ -403,7 +402,6 @@ export class WhisperStore implements StoreInstance {
   private async sendChunk(lane: number, names: string[], draining: boolean): Promise<boolean> {
     const paths: string[] = [];
     const taken: string[] = [];
-    const created: boolean[] = [];
     const specs: CreateSpec[] = [];
     // one entry per storage rule, not per series: the rules' archive lists are shared objects
     const specIndex = new Map<readonly ArchiveSpec[], Map<string, number>>();
@@ -420,7 +418,6 @@ export class WhisperStore implements StoreInstance {
       paths.push(seriesPath(this.dataDir, name)!);
       if (this.onDisk.has(name)) {
         specOf.push(-1);
-        created.push(false);
       } else {
         const r = this.rules.match(name);
         let byMethod = specIndex.get(r.archives);
@@ -432,7 +429,6 @@ export class WhisperStore implements StoreInstance {
           byMethod.set(key, k);
         }
         specOf.push(k);
-        created.push(true);
       }
     }
     if (taken.length === 0) return false;
@@ -465,7 +461,7 @@ export class WhisperStore implements StoreInstance {
     for (let i = 0; i < taken.length; i++) {
       const name = taken[i]!;
       const ok = results.ok[i] === 1;
-      if (results.created[i] === 1 || (ok && created[i])) {
+      if (results.created[i] === 1 || (ok && specOf[i]! >= 0)) {
         if (!this.onDisk.has(name)) {
           this.onDisk.add(name);
           if (results.created[i] === 1) creates++;
