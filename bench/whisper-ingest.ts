@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
  *        [--durability wal|none] [--scratch DIR] [--profile DIR] [--from source|build] [--store-options JSON]
+ *        [--node-args '--flag ...']
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -60,6 +61,8 @@ const profileDir = arg('profile', '');
 const storeOptions = JSON.parse(arg('store-options', '{}')) as Record<string, unknown>;
 /** --from source|build: run carbonado from the TypeScript sources (tsx) or from dist/ (`npm run build` first), as `npm start` does */
 const from = arg('from', 'source');
+/** --node-args '--flag --flag2': extra Node/V8 flags for carbonado (e.g. GC experiments) */
+const nodeArgs = arg('node-args', '').split(' ').filter(Boolean);
 
 interface CarbonRun {
   e2e_points_s: number | null;
@@ -124,7 +127,7 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
         ...storeOptions,
       },
     },
-  }, { fromBuild: from === 'build', ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] } : {}) });
+  }, { fromBuild: from === 'build', nodeArgs: [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])] });
   const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
   process.stderr.write(`whisper-ingest: carbonado pid ${proc.pid} port ${port}, ${series}x${points}\n`);
   // event-loop responsiveness: latency of a trivial HTTP request during the whole run

@@ -15,8 +15,6 @@ export interface PersistRequest {
   readonly type: 'persist';
   readonly id: number;
   readonly now: number;
-  /** fdatasync each file after its update (drain at stop) */
-  readonly sync: boolean;
   readonly allocation: 'zero' | 'sparse';
   /** files this worker may keep open (its share of the process's descriptor limit) */
   readonly maxOpen: number;

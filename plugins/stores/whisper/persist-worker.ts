@@ -7,7 +7,7 @@
  * only parses and caches. Files stay open in a bounded LRU so steady-state updates skip open().
  */
 import { parentPort, threadId } from 'node:worker_threads';
-import { closeSync, existsSync, fdatasyncSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import {
   CorruptWhisperFile,
@@ -165,7 +165,6 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
   }
   try {
     image.writeToSync(fd);
-    if (req.sync) fdatasyncSync(fd);
   } catch (err) {
     closeSync(fd);
     removeQuietly(tmp);
@@ -202,7 +201,6 @@ function create(path: string, req: PersistRequest, prep: PreparedSpec): boolean 
   const tmp = tmpPathFor(path);
   const fd = createWhisperSync(tmp, spec.archives, { xFilesFactor: spec.xFilesFactor, aggregationMethod: spec.aggregationMethod, allocation: req.allocation });
   try {
-    if (req.sync) fdatasyncSync(fd);
     // rename (one syscall) rather than link + unlink; the store owns dataDir (a claimed
     // resource), so the existence check only guards against a file made by hand meanwhile
     if (existsSync(path)) {
@@ -251,7 +249,6 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
       const f = get(path);
       f.header ??= await readHeader(f.file, path);
       const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
-      if (req.sync) fdatasyncSync(f.file.fd);
       settle(out, i, r, created, t0);
     } catch (err) {
       closeOne(path);

@@ -30,6 +30,7 @@ import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
+import { syncFilesystem } from './data-sync.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
@@ -117,6 +118,8 @@ export class WhisperStore implements StoreInstance {
   private updates = 0;
   private writeMs = 0;
   private lastLatencyMs = 0;
+  private dataSyncUnavailableLogged = false;
+  private lastDataSyncMs = 0;
   private readonly onHup = (): void => void this.reloadRules();
 
   constructor(
@@ -173,10 +176,15 @@ export class WhisperStore implements StoreInstance {
     await this.reader.close();
     for (const t of this.timers) clearInterval(t);
     this.ctx.bus.off('reload', this.onHup);
+    // the drain's writes (and any earlier ones still in the page cache) reach the disk before
+    // the WAL that covers them is deleted
+    const durable = await this.syncData();
     if (this.wal) {
       while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
       await this.wal.close();
-      if (this.cache.points === 0) {
+      if (!durable) {
+        this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
+      } else if (this.cache.points === 0) {
         for (const s of [...this.walSegments, this.wal.seq]) await this.wal.remove(s);
       } else {
         this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
@@ -363,7 +371,7 @@ export class WhisperStore implements StoreInstance {
     const lanes = this.workers.map(() => ({ chunk: [] as string[], points: 0, inflight: new Set<Promise<void>>() }));
     const send = (w: number): void => {
       const lane = lanes[w]!;
-      const p = this.sendChunk(w, lane.chunk, draining).then((ok) => {
+      const p = this.sendChunk(w, lane.chunk).then((ok) => {
         if (ok) progressed = true;
       });
       lane.chunk = [];
@@ -399,7 +407,7 @@ export class WhisperStore implements StoreInstance {
   }
 
   /** Takes the chunk's points out of the cache, has the worker write them, settles each series. */
-  private async sendChunk(lane: number, names: string[], draining: boolean): Promise<boolean> {
+  private async sendChunk(lane: number, names: string[]): Promise<boolean> {
     const paths: string[] = [];
     const taken: string[] = [];
     const specs: CreateSpec[] = [];
@@ -445,7 +453,7 @@ export class WhisperStore implements StoreInstance {
     offsets[taken.length] = at;
     let results;
     try {
-      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), sync: draining, allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, stagingDir: join(this.dataDir, STAGING_DIR), paths, specs, createSpec: Int32Array.from(specOf), offsets, times, values });
+      results = await this.workers[lane]!.run({ now: Math.trunc(this.ctx.now()), allocation: this.o.allocation, maxOpen: this.maxOpenPerWorker, stagingDir: join(this.dataDir, STAGING_DIR), paths, specs, createSpec: Int32Array.from(specOf), offsets, times, values });
     } catch (err) {
       for (const name of taken) this.cache.putBack(name);
       this.ctx.stats.addError('persist_worker');
@@ -520,6 +528,30 @@ export class WhisperStore implements StoreInstance {
     log.limited(`write_${code}`, 'whisper write failed: points stay queued', { path, error: message });
   }
 
+  /**
+   * One syncfs of the data directory's filesystem (data-sync.ts). False when it failed: what
+   * depends on it (deleting WAL segments) waits for the next try. Where no `sync` command exists
+   * the files are left to the kernel's writeback, said once in the log.
+   */
+  private async syncData(): Promise<boolean> {
+    const r = await syncFilesystem(this.dataDir);
+    if (r.result === 'synced') {
+      this.ctx.stats.count('data_syncs');
+      this.lastDataSyncMs = r.ms;
+      return true;
+    }
+    if (r.result === 'unavailable') {
+      if (!this.dataSyncUnavailableLogged) {
+        this.dataSyncUnavailableLogged = true;
+        this.ctx.log.warn('no `sync` command: whisper files are left to the kernel writeback before WAL segments are deleted', { error: r.message });
+      }
+      return true;
+    }
+    this.ctx.stats.addError('data_sync');
+    this.ctx.log.limited('data_sync', 'syncing the data directory failed: WAL segments are kept', { error: r.message });
+    return false;
+  }
+
   private async saveTaggedNames(): Promise<void> {
     const names = this.taggedToSave.splice(0);
     try {
@@ -589,6 +621,10 @@ export class WhisperStore implements StoreInstance {
           const closed = await wal.rotate();
           this.walSegments.push(closed);
           const keepFrom = this.cache.minSegment(wal.seq);
+          if (!(this.walSegments.length > 0 && this.walSegments[0]! < keepFrom)) return;
+          // those segments' points are in the files, but maybe only in the page cache: a power
+          // loss now would lose them with the segment gone, so the files are synced first
+          if (!(await this.syncData())) return;
           while (this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) await wal.remove(this.walSegments.shift()!);
         }),
         this.o.walSegmentSecs * 1000,
@@ -755,6 +791,7 @@ export class WhisperStore implements StoreInstance {
       write_latency_ms: this.lastLatencyMs,
       update_ms_avg: this.updates > 0 ? this.writeMs / this.updates : 0,
       wal_bytes: this.wal?.bytesWritten ?? 0,
+      data_sync_ms: this.lastDataSyncMs,
     };
   }
 }

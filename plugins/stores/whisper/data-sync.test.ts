@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnCarbonado, portOf, waitFor } from '../../../test/helpers/carbonado.js';
+import { syncFilesystem } from './data-sync.js';
+
+/** A directory holding a fake `sync` (a shell script), to put first on PATH. */
+async function fakeSync(body: string): Promise<string> {
+  const bin = await mkdtemp(join(tmpdir(), 'carbonado-fake-sync-'));
+  await writeFile(join(bin, 'sync'), `#!/bin/sh\n${body}\n`);
+  await chmod(join(bin, 'sync'), 0o755);
+  return bin;
+}
+
+async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.PATH;
+  process.env.PATH = path;
+  try {
+    return await fn();
+  } finally {
+    process.env.PATH = saved;
+  }
+}
+
+test('syncFilesystem: syncfs through sync -f; plain sync where -f is unknown; failed and missing told apart', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-data-sync-'));
+  assert.equal((await syncFilesystem(dir)).result, 'synced');
+
+  const noF = await fakeSync('[ "$1" = "-f" ] && { echo "sync: invalid option -- \'f\'" >&2; exit 1; }\nexit 0');
+  assert.equal((await withPath(noF, () => syncFilesystem(dir))).result, 'synced');
+
+  const broken = await fakeSync('echo "sync: error syncing: Input/output error" >&2\nexit 1');
+  const failed = await withPath(broken, () => syncFilesystem(dir));
+  assert.equal(failed.result, 'failed');
+  assert.match((failed as { message: string }).message, /Input\/output error/);
+
+  const empty = await mkdtemp(join(tmpdir(), 'carbonado-no-sync-'));
+  assert.equal((await withPath(empty, () => syncFilesystem(dir))).result, 'unavailable');
+});
+
+async function walSegments(dir: string): Promise<number> {
+  return (await readdir(join(dir, '.carbonado-wal'))).filter((f) => f.endsWith('.wal')).length;
+}
+
+async function storeStats(httpUrl: string): Promise<{ counters: Record<string, number>; errors: Record<string, number> }> {
+  const st = (await (await fetch(`${httpUrl}/stats`)).json()) as { instances: Record<string, { counters: Record<string, number>; errors: Record<string, number> }> };
+  return st.instances['stores.main']!;
+}
+
+test('WAL segments are deleted only after the data directory is synced; a failing sync keeps them', async () => {
+  const broken = await fakeSync('echo "sync: error syncing: Input/output error" >&2\nexit 1');
+  for (const syncWorks of [true, false]) {
+    const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-sync-'));
+    const proc = await spawnCarbonado(
+      {
+        inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+        stores: { main: { type: 'whisper', dataDir: dir, walSegmentSecs: 1, writeCoalesceMs: 0 } },
+      },
+      syncWorks ? {} : { env: { PATH: `${broken}:${process.env.PATH}` } },
+    );
+    try {
+      const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
+      const now = Math.floor(Date.now() / 1000);
+      const { connect } = await import('node:net');
+      const sock = connect(port, '127.0.0.1');
+      sock.end(`sync.test.a 1 ${now - 20}\nsync.test.b 2 ${now - 20}\n`);
+      // three rotations: every segment but the current one could go once the points are written
+      await new Promise((r) => setTimeout(r, 3500));
+      const st = await storeStats(proc.httpUrl);
+      if (syncWorks) {
+        await waitFor(async () => (await walSegments(dir)) <= 2, 'persisted WAL segments deleted', 5000);
+        assert.ok((st.counters.data_syncs ?? 0) >= 1, 'syncs counted');
+        assert.equal(st.errors.data_sync ?? 0, 0);
+      } else {
+        assert.ok((await walSegments(dir)) >= 3, 'segments kept while the data cannot be synced');
+        assert.ok((st.errors.data_sync ?? 0) >= 1, 'failed syncs counted');
+        assert.match(proc.output(), /syncing the data directory failed/);
+      }
+    } finally {
+      proc.kill('SIGTERM');
+      await proc.exited;
+    }
+    if (!syncWorks) {
+      // stopped cleanly but unsynced: the WAL stays for the next start
+      assert.ok((await walSegments(dir)) >= 1);
+      assert.match(proc.output(), /WAL is kept/);
+    }
+  }
+});
