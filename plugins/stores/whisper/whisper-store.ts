@@ -20,6 +20,7 @@ import {
   validateArchiveList,
   type AggregationMethod,
   type ArchiveSpec,
+  type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
@@ -120,6 +121,8 @@ export class WhisperStore implements StoreInstance {
   private lastLatencyMs = 0;
   private dataSyncUnavailableLogged = false;
   private lastDataSyncMs = 0;
+  /** headers of files not yet created, per storage rule (headerOf); rules' archive lists are shared objects */
+  private readonly newFileHeaders = new WeakMap<readonly ArchiveSpec[], Map<string, WhisperHeader>>();
   private readonly onHup = (): void => void this.reloadRules();
 
   constructor(
@@ -763,8 +766,7 @@ export class WhisperStore implements StoreInstance {
     } else if (r.code === 'ENOENT' || r.code === 'ENOTDIR') {
       if (cached.length === 0) return undefined;
       // accepted but not yet on disk: the grid the file will have, filled from the cache
-      const rule = this.rules.match(name);
-      const header = parseHeader(encodeHeader(validateArchiveList(rule.archives), rule.xFilesFactor, rule.aggregationMethod), path);
+      const header = this.headerOf(name, path);
       const w = fetchWindow(header, from, until, now);
       if (!w) return undefined;
       result = emptyFetch(w.archive, w.from, w.until);
@@ -779,6 +781,24 @@ export class WhisperStore implements StoreInstance {
     }
     mergeCached(cached, result.start, result.step, result.values, method, rawStep);
     return { name, start: result.start, end: result.end, step: result.step, values: result.values, consolidation: method, xFilesFactor };
+  }
+
+  /**
+   * The header a new file for `name` gets, parsed once per storage rule: a render of a burst of
+   * series not yet on disk asks for it once per series, and validating, encoding and parsing it
+   * each time held the event loop for ~1 s in a cold process (UDP datagrams were lost meanwhile).
+   */
+  private headerOf(name: string, path: string): WhisperHeader {
+    const rule = this.rules.match(name);
+    let byMethod = this.newFileHeaders.get(rule.archives);
+    if (!byMethod) this.newFileHeaders.set(rule.archives, (byMethod = new Map()));
+    const key = `${rule.xFilesFactor}|${rule.aggregationMethod}`;
+    let header = byMethod.get(key);
+    if (!header) {
+      header = parseHeader(encodeHeader(validateArchiveList(rule.archives), rule.xFilesFactor, rule.aggregationMethod), path);
+      byMethod.set(key, header);
+    }
+    return header;
   }
 
   stats(): Record<string, number> {
