@@ -53,3 +53,27 @@ test('a port already taken fails start with a clear error', async () => {
     await a.stop();
   }
 });
+
+test('a receive thread that dies is restarted on the same port and receives again', async () => {
+  const r = replayer({});
+  const input = new StatsdUdpInput(r.input, opts);
+  await input.start();
+  const port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
+  const sender = dgram.createSocket('udp4');
+  const send = (text: string) => new Promise<void>((res, rej) => sender.send(text, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+  try {
+    await send('before:1|c');
+    await waitFor(() => r.input.stats.counters.get('packets_received') === 1, 'first packet');
+    await input['worker']!.terminate();
+    await waitFor(() => r.input.stats.errors.get('receive_thread') === 1, 'the death counted');
+    // until the new thread is bound, datagrams go nowhere: send until one arrives
+    await waitFor(async () => {
+      await send('after:1|c');
+      return (r.input.stats.counters.get('packets_received') ?? 0) >= 2;
+    }, 'a packet after the restart', 10_000, 200);
+    assert.equal(input.listening()[0], `udp://127.0.0.1:${port}`);
+  } finally {
+    sender.close();
+    await input.stop();
+  }
+});
