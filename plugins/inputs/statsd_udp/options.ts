@@ -7,4 +7,6 @@ export interface StatsdUdpOptions extends StatsdParseOptions {
   port: number;
   /** SO_RCVBUF in bytes; the kernel caps it at net.core.rmem_max; 0 keeps the OS default */
   recvBufferSize: number;
+  /** the receive thread's queue: datagrams received but not yet parsed, at most, in bytes */
+  receiveQueueBytes: number;
 }

@@ -30,6 +30,14 @@ export interface DatagramBatch {
   readonly dropped: number;
 }
 
+/** what a batch costs beyond its bytes (message, two array buffers), for the queue bound */
+export const BATCH_OVERHEAD = 512;
+
+/** Memory a batch holds while it waits: its bytes, its ends, and a fixed overhead. */
+export function batchCost(b: DatagramBatch): number {
+  return b.bytes.byteLength + b.ends.byteLength + BATCH_OVERHEAD;
+}
+
 export type FromReceiver =
   | { readonly type: 'bound'; readonly address: string; readonly family: string; readonly port: number; readonly recvBufferSize: number }
   | { readonly type: 'bind_error'; readonly code: string; readonly message: string }

@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
-import { HANDLED, POSTED, type DatagramBatch, type FromReceiver, type ReceiveWorkerData, type ToReceiver } from './receive-protocol.js';
+import { BATCH_OVERHEAD, HANDLED, POSTED, batchCost, type DatagramBatch, type FromReceiver, type ReceiveWorkerData, type ToReceiver } from './receive-protocol.js';
 
 const BATCH_BYTES = 256 * 1024;
 const BATCH_DATAGRAMS = 4096;
@@ -17,6 +17,7 @@ const BATCH_DATAGRAMS = 4096;
 const BATCH_MS = 2;
 /** the largest UDP payload */
 const MAX_DATAGRAM = 65_536;
+
 
 const data = workerData as ReceiveWorkerData;
 const port = parentPort!;
@@ -36,10 +37,11 @@ class Batcher {
   private readonly flushNow = (): void => this.flush();
 
   add(msg: Buffer): void {
-    if (this.queued + this.used + msg.length > data.maxQueuedBytes) {
+    const pending = this.used + msg.length + 4 * (this.count + 1) + BATCH_OVERHEAD;
+    if (this.queued + pending > data.maxQueuedBytes) {
       // the parser may have caught up since the last look
       this.queued = queuedBytes();
-      if (this.queued + this.used + msg.length > data.maxQueuedBytes) {
+      if (this.queued + pending > data.maxQueuedBytes) {
         this.dropped++;
         this.timer ??= setTimeout(this.flushNow, BATCH_MS);
         return;
@@ -56,11 +58,13 @@ class Batcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.count === 0 && this.dropped === 0) return;
-    const batch: DatagramBatch = { type: 'batch', bytes: this.bytes.subarray(0, this.used), ends: this.ends.subarray(0, this.count), count: this.count, dropped: this.dropped };
-    Atomics.add(counters, POSTED, BigInt(this.used));
-    post(batch, [this.bytes.buffer as ArrayBuffer, this.ends.buffer as ArrayBuffer]);
-    this.bytes = new Uint8Array(BATCH_BYTES + MAX_DATAGRAM);
-    this.ends = new Uint32Array(BATCH_DATAGRAMS);
+    // exact-size copies go out (the fill buffers stay here): a batch of 2 ms holds a few KiB, and
+    // what waits in the queue must be what the bound counts
+    const bytes = this.bytes.slice(0, this.used);
+    const ends = this.ends.slice(0, this.count);
+    const batch: DatagramBatch = { type: 'batch', bytes, ends, count: this.count, dropped: this.dropped };
+    Atomics.add(counters, POSTED, BigInt(batchCost(batch)));
+    post(batch, [bytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer]);
     this.count = 0;
     this.used = 0;
     this.dropped = 0;

@@ -16,6 +16,13 @@ export const statsdUdpSchema: JSONSchemaType<StatsdUdpOptions> = {
       default: 8388608,
       description: 'socket receive buffer in bytes (SO_RCVBUF; capped by net.core.rmem_max); 0 = OS default',
     },
+    receiveQueueBytes: {
+      type: 'integer',
+      minimum: 65536,
+      maximum: 4294967296,
+      default: 67108864,
+      description: 'datagrams received but not yet parsed, at most (bytes); beyond it they are dropped and counted',
+    },
     ...statsdParseSchemaProperties,
   },
 };

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { replayer } from '../../../test/statsd/replay.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { StatsdUdpInput, kernelRcvbufErrors } from './statsd-udp.js';
 
-const opts = { host: '127.0.0.1', port: 0, recvBufferSize: 1 << 20, keySanitize: 'all', typeDialect: 'etsy' } as const;
+const opts = { host: '127.0.0.1', port: 0, recvBufferSize: 1 << 20, receiveQueueBytes: 64 << 20, keySanitize: 'all', typeDialect: 'etsy' } as const;
 
 test('start/stop ten times on the same port; each time it receives', async () => {
   const r = replayer({});
@@ -74,6 +75,35 @@ test('a receive thread that dies is restarted on the same port and receives agai
     assert.equal(input.listening()[0], `udp://127.0.0.1:${port}`);
   } finally {
     sender.close();
+    await input.stop();
+  }
+});
+
+test('while the event loop is blocked the thread keeps draining; past the queue bound datagrams are dropped and counted, none vanish', async () => {
+  const r = replayer({});
+  const input = new StatsdUdpInput(r.input, { ...opts, recvBufferSize: 8 << 20, receiveQueueBytes: 64 << 10 });
+  await input.start();
+  const port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
+  const SENT = 5000;
+  try {
+    // another process sends ~500 KiB while this thread is busy: more than the 64 KiB queue
+    const sender = spawn(process.execPath, ['-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      const line = Buffer.from('blocked.counter:1|c|#pad:' + 'x'.repeat(70));
+      s.connect(${port}, '127.0.0.1', () => { for (let i = 0; i < ${SENT}; i++) s.send(line); s.close(); });
+    `]);
+    const exited = new Promise((res) => sender.on('exit', res));
+    const until = Date.now() + 2000;
+    while (Date.now() < until) {
+      /* the event loop is blocked: only the receive thread runs */
+    }
+    await exited;
+    const got = () => (r.input.stats.counters.get('packets_received') ?? 0) + (r.input.stats.dropped.get('receive_queue_full') ?? 0);
+    await waitFor(() => got() === SENT, `all ${SENT} datagrams parsed or counted as dropped (have ${got()})`, 10_000);
+    const dropped = r.input.stats.dropped.get('receive_queue_full') ?? 0;
+    assert.ok(dropped > 0, 'the bound was reached');
+    assert.ok(dropped < SENT, 'what fit in the queue was kept');
+  } finally {
     await input.stop();
   }
 });

@@ -3,11 +3,9 @@ import type { Worker } from 'node:worker_threads';
 import type { InputContext, InputInstance } from '../../../core/index.js';
 import { StatsdPacketHandler } from '../../shared/statsd-line/index.js';
 import { startModuleWorker } from '../../shared/worker/start-worker.js';
-import { HANDLED, type DatagramBatch, type FromReceiver, type ReceiveWorkerData } from './receive-protocol.js';
+import { HANDLED, batchCost, type DatagramBatch, type FromReceiver, type ReceiveWorkerData } from './receive-protocol.js';
 import type { StatsdUdpOptions } from './options.js';
 
-/** datagrams received but not yet parsed, at most (about 3 s of one-line datagrams at 50,000/s) */
-const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const RESTART_MS = 1000;
 
 /**
@@ -47,7 +45,7 @@ export class StatsdUdpInput implements InputInstance {
       port,
       recvBufferSize: this.o.recvBufferSize,
       counters: this.counters,
-      maxQueuedBytes: MAX_QUEUED_BYTES,
+      maxQueuedBytes: this.o.receiveQueueBytes,
     };
     const w = startModuleWorker(import.meta.url, 'receive-worker', { workerData });
     let onMessage!: (m: FromReceiver) => void;
@@ -105,7 +103,7 @@ export class StatsdUdpInput implements InputInstance {
   private onBatch(m: DatagramBatch): void {
     if (m.dropped > 0) {
       this.ctx.stats.addDropped('receive_queue_full', m.dropped);
-      this.ctx.log.limited('receive_queue_full', 'StatsD datagrams dropped: the parser is behind by more than the receive queue holds', { dropped: m.dropped, maxQueuedBytes: MAX_QUEUED_BYTES });
+      this.ctx.log.limited('receive_queue_full', 'StatsD datagrams dropped: the parser is behind by more than the receive queue holds', { dropped: m.dropped, receiveQueueBytes: this.o.receiveQueueBytes });
     }
     const buf = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
     let start = 0;
@@ -120,7 +118,7 @@ export class StatsdUdpInput implements InputInstance {
       }
       start = end;
     }
-    Atomics.add(this.shared, HANDLED, BigInt(m.bytes.byteLength));
+    Atomics.add(this.shared, HANDLED, BigInt(batchCost(m)));
   }
 
   /** A receive thread that dies outside stop() is started again on the same port. */
