@@ -1,10 +1,10 @@
 /**
  * The read worker: answers batches of whisper reads with synchronous I/O (read-file.ts), off the
- * event loop. The values travel back as transferred ArrayBuffers, so no point is copied twice.
+ * event loop. The results travel back column-wise in transferred ArrayBuffers (read-protocol.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { WhisperReader } from './read-file.js';
-import type { ReadResult, ReadWorkerRequest } from './read-protocol.js';
+import { packResults, type ReadResult, type ReadWorkerRequest } from './read-protocol.js';
 
 const reader = new WhisperReader();
 
@@ -14,11 +14,7 @@ parentPort!.on('message', (msg: ReadWorkerRequest) => {
     return;
   }
   const results: ReadResult[] = [];
-  const transfer: ArrayBuffer[] = [];
-  for (const path of msg.paths) {
-    const r = reader.read(path, msg.from, msg.until, msg.now);
-    if (r.ok) transfer.push(r.values.buffer as ArrayBuffer);
-    results.push(r);
-  }
-  parentPort!.postMessage({ type: 'read', id: msg.id, results }, transfer);
+  for (const path of msg.paths) results.push(reader.read(path, msg.from, msg.until, msg.now));
+  const { columns, transfer } = packResults(results);
+  parentPort!.postMessage({ type: 'read', id: msg.id, results: columns }, transfer);
 });

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { startModuleWorker } from '../../shared/worker/start-worker.js';
 import { Worker } from 'node:worker_threads';
-import type { ReadResponse, ReadResult } from './read-protocol.js';
+import { unpackResults, type ReadResponse, type ReadResult } from './read-protocol.js';
 
 /** files per message: large enough that the hop is noise, small enough to spread over the threads */
 const BATCH = 64;
@@ -33,7 +33,7 @@ class ReadThread {
       this.pending.delete(m.id);
       this.load -= p.paths;
       if (this.pending.size === 0) w.unref();
-      p.resolve(m.type === 'read' ? m.results : []);
+      p.resolve(m.type === 'read' ? unpackResults(m.results) : []);
     });
     w.on('error', (err) => this.onError(err));
     w.on('exit', () => {

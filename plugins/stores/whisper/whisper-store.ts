@@ -78,6 +78,8 @@ export class WhisperStore implements StoreInstance {
   readonly tags = new TagIndex();
   private rules: StorageRules = StorageRules.build({});
   private readonly dataDir: string;
+  /** dataDir with a trailing separator, for pathOf */
+  private readonly dataDirPrefix: string;
   private readonly tree = new NameTree();
   /** every series seen: on disk, or accepted into the cache */
   private readonly known = new Set<string>();
@@ -130,6 +132,7 @@ export class WhisperStore implements StoreInstance {
     private readonly o: Readonly<WhisperStoreOptions>,
   ) {
     this.dataDir = resolve(o.dataDir);
+    this.dataDirPrefix = this.dataDir.endsWith(sep) ? this.dataDir : this.dataDir + sep;
     this.updateBucket = new TokenBucket(o.maxUpdatesPerSecond);
     this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, Math.max(1, o.maxCreatesPerMinute));
     this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
@@ -287,6 +290,16 @@ export class WhisperStore implements StoreInstance {
     if (wake) this.wakeUp?.();
   }
 
+  /**
+   * The file of a series. A known plain name was checked when it was admitted (or comes from a
+   * file in the tree), so its path is a concatenation; the full check and join cost ~3 µs per
+   * series, a few ms of every 1,000-series render.
+   */
+  private pathOf(name: string): string | undefined {
+    if (this.known.has(name) && !isTagged(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
+    return seriesPath(this.dataDir, name);
+  }
+
   /** First sight of a series: validate it and make it findable at once. */
   private admit(name: string): boolean {
     const norm = normalizeSeriesName(name);
@@ -426,7 +439,7 @@ export class WhisperStore implements StoreInstance {
       taken.push(name);
       parts.push(d);
       total += d.times.length;
-      paths.push(seriesPath(this.dataDir, name)!);
+      paths.push(this.pathOf(name)!);
       if (this.onDisk.has(name)) {
         specOf.push(-1);
       } else {
@@ -731,7 +744,7 @@ export class WhisperStore implements StoreInstance {
         if (isBadName(norm) || norm !== name) continue;
       }
       if (this.corrupt.has(name)) continue;
-      const path = seriesPath(this.dataDir, name);
+      const path = this.pathOf(name);
       if (path) wanted.push({ name, path, cached: this.cache.pointsOf(name) });
     }
     if (wanted.length === 0) return [];
