@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { packResults, unpackResults, type ReadResult } from './read-protocol.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -120,4 +121,17 @@ test('a file replaced by rename is read anew: new values and new header, no stal
     await c.stop();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('read results survive the column-wise trip: ok (values in place), none, failed, in order', () => {
+  const results: ReadResult[] = [
+    { ok: true, start: 10, end: 40, step: 10, values: Float64Array.from([1, NaN, 3]), aggregationMethod: 'max', xFilesFactor: 0.25, rawStep: 10 },
+    { ok: false, code: 'none' },
+    { ok: false, code: 'ENOENT', name: 'Error', message: 'no such file' },
+    { ok: true, start: 60, end: 180, step: 60, values: Float64Array.from([7, 8]), aggregationMethod: 'absmin', xFilesFactor: 0, rawStep: 10 },
+    { ok: true, start: 0, end: 10, step: 10, values: new Float64Array(0), aggregationMethod: 'average', xFilesFactor: 1, rawStep: 10 },
+  ];
+  const { columns, transfer } = packResults(results);
+  assert.equal(transfer.length, 9);
+  assert.deepEqual(unpackResults(structuredClone(columns, { transfer })), results);
 });
