@@ -7,11 +7,12 @@
  * only parses and caches. Files stay open in a bounded LRU so steady-state updates skip open().
  */
 import { parentPort, threadId } from 'node:worker_threads';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import {
   CorruptWhisperFile,
   InvalidConfiguration,
+  METADATA_SIZE,
   NewFileImage,
   SyncFile,
   createWhisperSync,
@@ -218,6 +219,38 @@ function create(path: string, req: PersistRequest, prep: PreparedSpec): boolean 
   return true;
 }
 
+/**
+ * A file that is empty or whose metadata is all zeros has no header to lose: it is what a create
+ * cut short by a power loss leaves when the rename reached the disk but the file's blocks did not
+ * (the WAL still holds its points). Such a file is renamed aside (`<name>.wsp.torn-<ms>`, kept for
+ * the operator, invisible to Graphite) and reported as 'torn', so the store creates the series
+ * again. Any other unreadable header stays where it is and is reported 'corrupt'.
+ */
+async function headerOrSetAside(file: SyncFile, path: string): Promise<WhisperHeader> {
+  try {
+    return await readHeader(file, path);
+  } catch (err) {
+    if (!(err instanceof CorruptWhisperFile) || !isBlank(file)) throw err;
+    closeOne(path);
+    const aside = `${path}.torn-${Date.now()}`;
+    renameSync(path, aside);
+    throw new TornWhisperFile(`no header (empty or zero-filled metadata); set aside as ${basename(aside)}`);
+  }
+}
+
+class TornWhisperFile extends Error {
+  readonly code = 'torn';
+}
+
+function isBlank(file: SyncFile): boolean {
+  const size = fstatSync(file.fd).size;
+  if (size === 0) return true;
+  const head = Buffer.alloc(METADATA_SIZE);
+  if (readSync(file.fd, head, 0, METADATA_SIZE, 0) < METADATA_SIZE) return false;
+  for (let i = 0; i < METADATA_SIZE; i++) if (head[i] !== 0) return false;
+  return true;
+}
+
 async function persist(req: PersistRequest): Promise<PersistResults> {
   state.maxOpen = Math.max(1, req.maxOpen);
   const n = req.paths.length;
@@ -247,7 +280,7 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
         if (r === 'elsewhere') created = create(path, req, spec);
       } else if (spec) created = create(path, req, spec);
       const f = get(path);
-      f.header ??= await readHeader(f.file, path);
+      f.header ??= await headerOrSetAside(f.file, path);
       const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
       settle(out, i, r, created, t0);
     } catch (err) {

@@ -104,7 +104,7 @@ test('carbon_line → whisper → python whisper-fetch; tagged series, find, res
   }
 });
 
-test('corrupt and truncated files are skipped and counted, never overwritten', async () => {
+test('corrupt and truncated files are skipped and counted, never overwritten; an empty file is set aside and recreated', async () => {
   const dir = await tmp('corrupt');
   await mkdir(join(dir, 'srv'), { recursive: true });
   await writeFile(join(dir, 'srv', 'zero.wsp'), '');
@@ -114,13 +114,18 @@ test('corrupt and truncated files are skipped and counted, never overwritten', a
     store.write(pointBatch([['srv.ok', 1, NOW - 20], ['srv.zero', 1, NOW - 20], ['srv.trunc', 1, NOW - 20]]));
     const names = (await store.find('srv.*')).map((n) => n.path);
     assert.deepEqual(names, ['srv.ok', 'srv.trunc', 'srv.zero']);
-    const got = await store.fetch(names, NOW - 100, NOW);
-    assert.deepEqual(got.map((s) => s.name), ['srv.ok']);
+    assert.ok(!(await store.fetch(names, NOW - 100, NOW)).some((s) => s.name === 'srv.trunc'));
     await waitFor(() => store.stats().cache_points === 0, 'cache settled');
+    const got = await store.fetch(names, NOW - 100, NOW);
+    assert.deepEqual(got.map((s) => s.name), ['srv.ok', 'srv.zero']);
+    assert.ok(Array.from(got[1]!.values).includes(1), 'the empty file was recreated with its point');
     const st = c.stats().instances['stores.main']!;
-    assert.ok((st.errors.corrupt_file ?? 0) >= 2, JSON.stringify(st.errors));
-    assert.equal(st.dropped.corrupt_file, 2);
-    assert.equal((await stat(join(dir, 'srv', 'zero.wsp'))).size, 0);
+    assert.ok((st.errors.corrupt_file ?? 0) >= 1, JSON.stringify(st.errors));
+    assert.equal(st.errors.torn_file, 1, JSON.stringify(st.errors));
+    assert.equal(st.dropped.corrupt_file, 1);
+    const aside = (await readdir(join(dir, 'srv'))).filter((f) => f.startsWith('zero.wsp.torn-'));
+    assert.equal(aside.length, 1);
+    assert.equal((await stat(join(dir, 'srv', aside[0]!))).size, 0);
     assert.equal((await stat(join(dir, 'srv', 'trunc.wsp'))).size, 24);
   } finally {
     await c.stop();

@@ -530,6 +530,13 @@ export class WhisperStore implements StoreInstance {
       return;
     }
     this.cache.putBack(name);
+    if (code === 'torn') {
+      // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
+      this.onDisk.delete(name);
+      this.ctx.stats.addError('torn_file');
+      log.limited('torn_file', 'whisper file without a header (a create cut short by a power loss?): set aside, series created again', { path, detail: message });
+      return;
+    }
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       this.diskFull = true;
       this.ctx.stats.addError('disk_full');
