@@ -18,7 +18,6 @@ const BATCH_MS = 2;
 /** the largest UDP payload */
 const MAX_DATAGRAM = 65_536;
 
-
 const data = workerData as ReceiveWorkerData;
 const port = parentPort!;
 const counters = new BigInt64Array(data.counters);

@@ -246,9 +246,7 @@ function isBlank(file: SyncFile): boolean {
   const size = fstatSync(file.fd).size;
   if (size === 0) return true;
   const head = Buffer.alloc(METADATA_SIZE);
-  if (readSync(file.fd, head, 0, METADATA_SIZE, 0) < METADATA_SIZE) return false;
-  for (let i = 0; i < METADATA_SIZE; i++) if (head[i] !== 0) return false;
-  return true;
+  return readSync(file.fd, head, 0, METADATA_SIZE, 0) === METADATA_SIZE && head.every((b) => b === 0);
 }
 
 async function persist(req: PersistRequest): Promise<PersistResults> {
