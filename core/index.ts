@@ -21,4 +21,5 @@ export { CarbonadoError, ErrorCode } from './errors.js';
 export { parseListen, type ListenAddress } from './net/listen.js';
 export { formatAddress } from './net/listen.js';
 export { StreamServer, bindError, type StreamHandler, type StreamServerOptions } from './net/stream-server.js';
-export { DatagramServer, type DatagramServerOptions } from './net/datagram-server.js';
+export { DatagramServer, type DatagramServerOptions, type DatagramPeer, type DatagramHandler } from './net/datagram-server.js';
+export { startModuleWorker } from './runtime/start-worker.js';

@@ -1,59 +1,186 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Worker } from 'node:worker_threads';
 import { isIPv6 } from 'node:net';
 import type { InputContext } from '../contracts/input.js';
-import { bindError } from './stream-server.js';
+import { startModuleWorker } from '../runtime/start-worker.js';
 import { formatAddress } from './listen.js';
+import { bindError } from './stream-server.js';
+import { HANDLED, batchCost, type DatagramBatch, type FromReceiver, type ReceiveWorkerData } from './udp-receive-protocol.js';
 
 export interface DatagramServerOptions {
   readonly host: string;
   readonly port: number;
   /** SO_RCVBUF in bytes; 0 keeps the OS default */
   readonly recvBufferBytes: number;
+  /** datagrams received but not yet handled, at most, in bytes (default 64 MiB) */
+  readonly receiveQueueBytes?: number;
+  /** tell the handler who sent each datagram (default true; costs the receive thread a lookup per datagram) */
+  readonly peers?: boolean;
+  /** how the plugin names its traffic in log lines (default 'UDP') */
+  readonly label?: string;
 }
 
-/** A UDP listener for datagram inputs: IPv4 or IPv6 by host, receive buffer, clear bind errors. */
+/** The sender of a datagram; address '' and port 0 when the server does not record peers. */
+export interface DatagramPeer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Called for each datagram, on the event loop. `msg` is valid only during the call. */
+export type DatagramHandler = (msg: Buffer, peer: DatagramPeer) => void;
+
+export const DEFAULT_RECEIVE_QUEUE_BYTES = 64 * 1024 * 1024;
+const RESTART_MS = 1000;
+const NO_PEER: DatagramPeer = Object.freeze({ address: '', port: 0 });
+
+/**
+ * A UDP listener for datagram inputs. A receive thread (udp-receive-worker.ts) owns the socket
+ * and drains it into a bounded in-memory queue; the handler runs here, on the event loop, over the
+ * batches it hands over. Why the thread: datagrams are lost in the kernel's receive buffer while
+ * the event loop is busy elsewhere, not in parsing. Gives clear bind errors, IPv4 or IPv6 by host,
+ * the receive buffer size (gauge `recv_buffer_bytes`), drops past the queue bound counted
+ * (`dropped_by.receive_queue_full`), and a thread that dies restarted on the same port
+ * (`errors_by.receive_thread`).
+ */
 export class DatagramServer {
-  private socket: Socket | undefined;
+  private worker: Worker | undefined;
+  private readonly counters = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+  private readonly shared = new BigInt64Array(this.counters);
+  private bound: { host: string; port: number } | undefined;
+  private grantedRecvBuffer = 0;
+  private stopping = false;
+  private onClosed: (() => void) | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly label: string;
 
   constructor(
     private readonly ctx: InputContext,
     private readonly opts: DatagramServerOptions,
-    private readonly onMessage: (msg: Buffer, peer: RemoteInfo) => void,
-  ) {}
+    private readonly onMessage: DatagramHandler,
+  ) {
+    this.label = opts.label ?? 'UDP';
+  }
 
   async start(): Promise<void> {
-    const type = isIPv6(this.opts.host) ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, reuseAddr: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (err: NodeJS.ErrnoException) => reject(bindError(this.ctx.id, 'udp', this.opts.host, this.opts.port, err)));
-      socket.bind({ address: this.opts.host, port: this.opts.port, exclusive: true }, () => resolve());
-    });
-    if (this.opts.recvBufferBytes > 0) {
-      try {
-        socket.setRecvBufferSize(this.opts.recvBufferBytes);
-      } catch (err) {
-        this.ctx.log.warn('cannot set the UDP receive buffer size', { error: err as Error });
-      }
+    this.stopping = false;
+    await this.spawn(this.opts.port);
+  }
+
+  /** Starts the receive thread on `port` and waits until its socket is bound. */
+  private async spawn(port: number): Promise<void> {
+    const workerData: ReceiveWorkerData = {
+      type: isIPv6(this.opts.host) ? 'udp6' : 'udp4',
+      host: this.opts.host,
+      port,
+      recvBufferSize: this.opts.recvBufferBytes,
+      counters: this.counters,
+      maxQueuedBytes: this.opts.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE_BYTES,
+      peers: this.opts.peers ?? true,
+    };
+    const w = startModuleWorker(import.meta.url, 'udp-receive-worker', { workerData });
+    let onMessage!: (m: FromReceiver) => void;
+    let onError!: (err: Error) => void;
+    let onExit!: (code: number) => void;
+    const first = await new Promise<FromReceiver>((resolve, reject) => {
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new Error(`receive thread exited with ${code} before binding`));
+      w.once('message', onMessage);
+      w.once('error', onError);
+      w.once('exit', onExit);
+    }).catch((err: Error) => ({ type: 'bind_error', code: 'error', message: err.message }) as const);
+    w.off('message', onMessage);
+    w.off('error', onError);
+    w.off('exit', onExit);
+    if (first.type !== 'bound') {
+      await w.terminate();
+      const err: NodeJS.ErrnoException = new Error(first.type === 'bind_error' ? first.message : `unexpected ${first.type}`);
+      if (first.type === 'bind_error') err.code = first.code;
+      throw bindError(this.ctx.id, 'udp', this.opts.host, port, err);
     }
-    socket.on('error', (err) => {
+    w.on('message', (m: FromReceiver) => this.fromThread(m));
+    w.on('error', (err) => {
+      this.ctx.stats.addError('receive_thread');
+      this.ctx.log.error(`${this.label} receive thread failed`, { error: err });
+    });
+    w.on('exit', () => this.onExit(w));
+    this.worker = w;
+    this.bound = { host: first.address, port: first.port };
+    this.reportBuffer(first.recvBufferSize);
+  }
+
+  private reportBuffer(actual: number): void {
+    this.grantedRecvBuffer = actual;
+    this.ctx.stats.gauge('recv_buffer_bytes', actual);
+    const asked = this.opts.recvBufferBytes;
+    // Linux doubles the size it grants (bookkeeping overhead); less than that means rmem_max capped it
+    const expected = process.platform === 'linux' ? asked * 2 : asked;
+    if (asked > 0 && actual < expected) {
+      this.ctx.log.info('receive buffer capped by the kernel; raise net.core.rmem_max to get the configured size', {
+        requested: asked,
+        granted: process.platform === 'linux' ? actual / 2 : actual,
+      });
+    }
+  }
+
+  private fromThread(m: FromReceiver): void {
+    if (m.type === 'batch') this.onBatch(m);
+    else if (m.type === 'socket_error') {
       this.ctx.stats.addError('socket_error');
-      this.ctx.log.limited('udp_error', 'udp socket error', { error: err });
-    });
-    socket.on('message', (msg, rinfo) => {
+      this.ctx.log.limited('udp_error', `${this.label} socket error`, { error: m.message });
+    } else if (m.type === 'closed') this.onClosed?.();
+  }
+
+  private onBatch(m: DatagramBatch): void {
+    if (m.dropped > 0) {
+      this.ctx.stats.addDropped('receive_queue_full', m.dropped);
+      this.ctx.log.limited('receive_queue_full', `${this.label} datagrams dropped: the event loop is behind by more than the receive queue holds`, {
+        dropped: m.dropped,
+        receiveQueueBytes: this.opts.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE_BYTES,
+      });
+    }
+    const buf = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+    const peers = m.peerOf.length > 0 ? m.peerAddresses.map((address, i) => ({ address, port: m.peerPorts[i]! })) : undefined;
+    let start = 0;
+    for (let i = 0; i < m.count; i++) {
+      const end = m.ends[i]!;
+      const peer = peers ? peers[m.peerOf[i]!]! : NO_PEER;
       try {
-        this.onMessage(msg, rinfo);
+        this.onMessage(buf.subarray(start, end), peer);
       } catch (err) {
+        // handlers count bad input themselves; this guards against their bugs
         this.ctx.stats.addError('handler_threw');
-        this.ctx.log.limited('handler_threw', 'datagram handler failed', { peer: rinfo.address, error: err as Error });
+        this.ctx.log.limited('handler_threw', 'datagram handler failed', { peer: peer.address, error: err as Error });
       }
-    });
-    this.socket = socket;
+      start = end;
+    }
+    Atomics.add(this.shared, HANDLED, BigInt(batchCost(m)));
+  }
+
+  /** A receive thread that dies outside stop() is started again on the same port. */
+  private onExit(w: Worker): void {
+    if (this.worker !== w || this.stopping) return;
+    this.worker = undefined;
+    const port = this.bound?.port ?? this.opts.port;
+    this.ctx.stats.addError('receive_thread');
+    this.ctx.log.error(`${this.label} receive thread exited; restarting it`, { port });
+    const retry = (): void => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.spawn(port).catch((err: Error) => {
+        this.ctx.log.limited('receive_restart', `cannot restart the ${this.label} receive thread; retrying`, { error: err });
+        this.restartTimer = setTimeout(retry, RESTART_MS);
+      });
+    };
+    this.restartTimer = setTimeout(retry, RESTART_MS);
+  }
+
+  /** For tests: the receive thread, to kill it. */
+  get receiveThread(): Worker | undefined {
+    return this.worker;
   }
 
   address(): { host: string; port: number } | undefined {
-    if (!this.socket) return undefined;
-    const a = this.socket.address();
-    return { host: a.address, port: a.port };
+    return this.bound;
   }
 
   url(): string {
@@ -61,17 +188,27 @@ export class DatagramServer {
     return a ? `udp://${formatAddress(a.host, a.port)}` : '';
   }
 
+  /** SO_RCVBUF as granted (Linux reports twice the requested size). */
   recvBufferSize(): number {
-    try {
-      return this.socket?.getRecvBufferSize() ?? 0;
-    } catch {
-      return 0;
-    }
+    return this.grantedRecvBuffer;
   }
 
+  /** Closes the socket; what the thread still holds is handled before this resolves. */
   async stop(): Promise<void> {
-    const s = this.socket;
-    this.socket = undefined;
-    if (s) await new Promise<void>((r) => s.close(() => r()));
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) {
+      await new Promise<void>((resolve) => {
+        this.onClosed = resolve;
+        w.once('exit', () => resolve());
+        w.postMessage({ type: 'close' });
+      });
+      this.onClosed = undefined;
+      await w.terminate();
+    }
+    this.bound = undefined;
   }
 }

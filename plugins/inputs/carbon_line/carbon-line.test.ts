@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startInProcess, portOf, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
 import { LINE_CASES } from './cases.js';
@@ -99,15 +100,52 @@ test('UDP: each datagram is split as Python splitlines() does; bad lines do not 
     for (let i = 0; i < lines.length; i += 40) {
       const msg = Buffer.from(lines.slice(i, i + 40).join('\r\n'));
       await new Promise<void>((r, j) => sock.send(msg, port, '127.0.0.1', (e) => (e ? j(e) : r())));
-      if (i % 400 === 0) await new Promise((r) => setImmediate(r));
+      // paced by what was received: the OS-default receive buffer holds only ~100 of these
+      // datagrams, and this test is about parsing, not loss (the next test is about loss)
+      const sent = i / 40 + 1;
+      if (sent % 10 === 0) await waitFor(() => (c.stats().instances['inputs.carbon']!.counters.datagrams ?? 0) >= sent, `datagram ${sent} received`);
     }
     sock.close();
     const rec = c.runtime.instance<Recording>('stores.rec')!;
-    await waitFor(() => rec.points.length >= w.points.length, `${w.points.length} points`);
+    await waitFor(() => rec.points.length >= w.points.length, `${w.points.length} points (have ${rec.points.length}, stats ${JSON.stringify(c.stats().instances['inputs.carbon'])})`);
     assert.deepEqual(rec.points, w.points);
     const want = { ...w.reasons };
     delete want.line_too_long;
     assert.deepEqual(c.stats().instances['inputs.carbon']!.dropped, want);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('UDP: datagrams sent while the event loop is blocked are all received (the receive thread drains the socket)', async () => {
+  const c = await start('udp');
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'udp');
+    const SENT = 20_000;
+    // another process sends while this thread is blocked; the OS-default receive buffer holds a
+    // few hundred of these datagrams, so without the thread most would be lost
+    const sender = spawn(process.execPath, ['-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      let i = 0;
+      s.connect(${port}, '127.0.0.1', function next() {
+        const end = Math.min(i + 50, ${SENT});
+        for (; i < end; i++) s.send('blocked.s' + (i % 100) + ' ' + i + ' ' + (1700000000 + i));
+        if (i < ${SENT}) setTimeout(next, 5); else setTimeout(() => s.close(), 50);
+      });
+    `]);
+    const exited = new Promise((r) => sender.on('exit', r));
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      /* the event loop is blocked: only the receive thread runs */
+    }
+    await exited;
+    const rec = c.runtime.instance<Recording>('stores.rec')!;
+    await waitFor(() => rec.points.length >= SENT, `all ${SENT} points`, 10_000);
+    assert.equal(rec.points.length, SENT);
+    assert.deepEqual(rec.points.slice(0, 2), [['blocked.s0', 0, 1_700_000_000], ['blocked.s1', 1, 1_700_000_001]]);
+    const st = c.stats().instances['inputs.carbon']!;
+    assert.equal(st.dropped.receive_queue_full ?? 0, 0);
+    assert.equal(st.counters.datagrams, SENT);
   } finally {
     await c.stop();
   }

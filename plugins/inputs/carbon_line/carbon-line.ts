@@ -30,7 +30,11 @@ export class CarbonLineInput implements InputInstance {
     if (this.opts.protocols !== 'tcp') {
       // with port 0 the UDP socket takes the port TCP was given, so one number serves both
       const port = this.tcp?.address()?.port ?? this.opts.port;
-      const udp = new DatagramServer(this.ctx, { host: this.opts.host, port, recvBufferBytes: this.opts.udpRecvBufferBytes }, (msg, r) => this.onDatagram(msg, r.address, r.port));
+      const udp = new DatagramServer(
+        this.ctx,
+        { host: this.opts.host, port, recvBufferBytes: this.opts.udpRecvBufferBytes, receiveQueueBytes: this.opts.udpReceiveQueueBytes, label: 'Carbon' },
+        (msg, peer) => this.onDatagram(msg, peer.address, peer.port),
+      );
       try {
         await udp.start();
       } catch (err) {

@@ -11,6 +11,8 @@ export interface CarbonLineOptions {
   missingTimestamp: 'reject' | 'now';
   /** SO_RCVBUF for the UDP socket in bytes; 0 keeps the OS default */
   udpRecvBufferBytes: number;
+  /** UDP datagrams received but not yet parsed, at most, in bytes (the receive thread's queue) */
+  udpReceiveQueueBytes: number;
   /** most simultaneous TCP connections; further ones are refused and counted */
   maxConnections: number;
   /** close a TCP connection idle for this long; 0 never */

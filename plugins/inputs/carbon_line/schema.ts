@@ -12,6 +12,13 @@ export const schema: JSONSchemaType<CarbonLineOptions> = {
     maxLineBytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 16384, description: 'longest accepted line in bytes' },
     missingTimestamp: { type: 'string', enum: ['reject', 'now'], default: 'reject', description: 'a line with no timestamp is refused (carbon) or stamped with the current time' },
     udpRecvBufferBytes: { type: 'integer', minimum: 0, default: 0, description: 'SO_RCVBUF of the UDP socket; 0 keeps the OS default' },
+    udpReceiveQueueBytes: {
+      type: 'integer',
+      minimum: 65536,
+      maximum: 4294967296,
+      default: 67108864,
+      description: 'UDP datagrams received but not yet parsed, at most (bytes); beyond it they are dropped and counted',
+    },
     maxConnections: { type: 'integer', minimum: 1, default: 10000, description: 'most simultaneous TCP connections' },
     idleTimeoutMs: { type: 'integer', minimum: 0, default: 0, description: 'close TCP connections idle this long; 0 never' },
   },

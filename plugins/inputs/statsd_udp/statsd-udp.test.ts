@@ -49,7 +49,7 @@ test('a port already taken fails start with a clear error', async () => {
   await a.start();
   const port = Number(/:(\d+)$/.exec(a.listening()[0]!)![1]);
   try {
-    await assert.rejects(new StatsdUdpInput(r.input, { ...opts, port }).start(), /cannot bind udp 127\.0\.0\.1:\d+/);
+    await assert.rejects(new StatsdUdpInput(r.input, { ...opts, port }).start(), /cannot listen on udp 127\.0\.0\.1:\d+: address already in use/);
   } finally {
     await a.stop();
   }
@@ -65,7 +65,7 @@ test('a receive thread that dies is restarted on the same port and receives agai
   try {
     await send('before:1|c');
     await waitFor(() => r.input.stats.counters.get('packets_received') === 1, 'first packet');
-    await input['worker']!.terminate();
+    await input.receiveThread!.terminate();
     await waitFor(() => r.input.stats.errors.get('receive_thread') === 1, 'the death counted');
     // until the new thread is bound, datagrams go nowhere: send until one arrives
     await waitFor(async () => {

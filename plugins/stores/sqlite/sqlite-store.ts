@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../../shared/worker/start-worker.js';
+import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import Database from 'better-sqlite3';
 import {
   isTagged,

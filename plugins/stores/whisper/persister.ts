@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { startModuleWorker } from '../../shared/worker/start-worker.js';
+import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import { emptyResults, type PersistRequest, type PersistResponse, type PersistResults } from './persist-protocol.js';
 

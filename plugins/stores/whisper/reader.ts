@@ -7,7 +7,7 @@
  * merges the write-back cache into the arrays it gets back.
  */
 import { availableParallelism } from 'node:os';
-import { startModuleWorker } from '../../shared/worker/start-worker.js';
+import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import { unpackResults, type ReadResponse, type ReadResult } from './read-protocol.js';
 
