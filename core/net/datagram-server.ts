@@ -25,8 +25,13 @@ export interface DatagramPeer {
   readonly port: number;
 }
 
-/** Called for each datagram, on the event loop. `msg` is valid only during the call. */
-export type DatagramHandler = (msg: Buffer, peer: DatagramPeer) => void;
+/**
+ * Called for each datagram, on the event loop: the datagram is `bytes[start, end)`, and `bytes`
+ * (the whole batch) is valid only during the call. Why offsets rather than a Buffer per datagram:
+ * a view costs an allocation per datagram, measurable at 100,000 datagrams/s; decode with
+ * `bytes.toString('utf8', start, end)` or take `bytes.subarray(start, end)` as needed.
+ */
+export type DatagramHandler = (bytes: Buffer, start: number, end: number, peer: DatagramPeer) => void;
 
 export const DEFAULT_RECEIVE_QUEUE_BYTES = 64 * 1024 * 1024;
 const RESTART_MS = 1000;
@@ -145,7 +150,7 @@ export class DatagramServer {
       const end = m.ends[i]!;
       const peer = peers ? peers[m.peerOf[i]!]! : NO_PEER;
       try {
-        this.onMessage(buf.subarray(start, end), peer);
+        this.onMessage(buf, start, end, peer);
       } catch (err) {
         // handlers count bad input themselves; this guards against their bugs
         this.ctx.stats.addError('handler_threw');

@@ -33,7 +33,7 @@ export class CarbonLineInput implements InputInstance {
       const udp = new DatagramServer(
         this.ctx,
         { host: this.opts.host, port, recvBufferBytes: this.opts.udpRecvBufferBytes, receiveQueueBytes: this.opts.udpReceiveQueueBytes, label: 'Carbon' },
-        (msg, peer) => this.onDatagram(msg, peer.address, peer.port),
+        (bytes, start, end, peer) => this.onDatagram(bytes.toString('utf8', start, end), peer.address, peer.port),
       );
       try {
         await udp.start();
@@ -45,9 +45,9 @@ export class CarbonLineInput implements InputInstance {
     }
   }
 
-  private onDatagram(msg: Buffer, address: string, port: number): void {
+  private onDatagram(text: string, address: string, port: number): void {
     this.ctx.stats.count('datagrams');
-    this.parserFor(`${address}:${port}`).parseSplitlines(msg.toString('utf8'), this.ctx.now());
+    this.parserFor(`${address}:${port}`).parseSplitlines(text, this.ctx.now());
   }
 
   async stop(): Promise<void> {

@@ -23,7 +23,7 @@ export class StatsdUdpInput implements InputInstance {
       this.ctx,
       // StatsD has no use for the sender: the thread need not look it up per datagram
       { host: this.o.host, port: this.o.port, recvBufferBytes: this.o.recvBufferSize, receiveQueueBytes: this.o.receiveQueueBytes, peers: false, label: 'StatsD' },
-      (msg) => this.handler.handle(msg.toString('utf8')),
+      (bytes, start, end) => this.handler.handle(bytes.toString('utf8', start, end)),
     );
     await server.start();
     this.server = server;
