@@ -1,7 +1,7 @@
 /**
  * A UDP receive thread: owns the socket, drains it into memory and hands the datagrams to the main
  * thread in batches. Why: the kernel's receive buffer holds well under a second of datagrams at
- * the rates StatsD and Carbon see (~0.15 s of one-line datagrams at 50,000/s with an 8 MiB
+ * the rates metric senders reach (~0.15 s of one-line datagrams at 50,000/s with an 8 MiB
  * buffer, a few hundred datagrams with the OS default), so any longer stretch in which the event
  * loop is busy elsewhere (a heavy render, a flush, a cold process compiling its hot paths) lost
  * datagrams although the main thread had CPU to spare on average. This thread does nothing else,
