@@ -56,6 +56,7 @@ export class DatagramServer {
   private onClosed: (() => void) | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly label: string;
+  private readonly queueBytes: number;
 
   constructor(
     private readonly ctx: InputContext,
@@ -63,6 +64,7 @@ export class DatagramServer {
     private readonly onMessage: DatagramHandler,
   ) {
     this.label = opts.label ?? 'UDP';
+    this.queueBytes = opts.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE_BYTES;
   }
 
   async start(): Promise<void> {
@@ -78,7 +80,7 @@ export class DatagramServer {
       port,
       recvBufferSize: this.opts.recvBufferBytes,
       counters: this.counters,
-      maxQueuedBytes: this.opts.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE_BYTES,
+      maxQueuedBytes: this.queueBytes,
       peers: this.opts.peers ?? true,
     };
     const w = startModuleWorker(import.meta.url, 'udp-receive-worker', { workerData });
@@ -140,7 +142,7 @@ export class DatagramServer {
       this.ctx.stats.addDropped('receive_queue_full', m.dropped);
       this.ctx.log.limited('receive_queue_full', `${this.label} datagrams dropped: the event loop is behind by more than the receive queue holds`, {
         dropped: m.dropped,
-        receiveQueueBytes: this.opts.receiveQueueBytes ?? DEFAULT_RECEIVE_QUEUE_BYTES,
+        receiveQueueBytes: this.queueBytes,
       });
     }
     const buf = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
