@@ -6,7 +6,7 @@
  * open, three or four preads and a DataView decode per file (~25 µs), and the event loop only
  * merges the write-back cache into the arrays it gets back.
  */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../../../core/index.js';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import { unpackResults, type ReadResponse, type ReadResult } from './read-protocol.js';
@@ -85,7 +85,7 @@ class ReadThread {
 export class ReadPool {
   private readonly threads: ReadThread[];
 
-  constructor(onError: (err: Error) => void, threads = Math.max(1, Math.min(2, availableParallelism()))) {
+  constructor(onError: (err: Error) => void, threads = Math.max(1, Math.min(2, usableCores()))) {
     this.threads = Array.from({ length: threads }, () => new ReadThread(onError));
   }
 
