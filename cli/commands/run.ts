@@ -41,6 +41,7 @@ default config is used.`,
           },
         );
       };
+      process.on('unhandledRejection', (reason) => runtime.reportUnhandledRejection(reason));
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGHUP', () => {

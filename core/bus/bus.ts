@@ -21,3 +21,85 @@ export function isolated<A extends unknown[]>(fn: (...args: A) => void, onError:
     }
   };
 }
+
+type Listener = (...args: never[]) => unknown;
+interface Entry {
+  readonly event: string | symbol;
+  readonly fn: Listener;
+  readonly context: unknown;
+  readonly wrapper: (...args: unknown[]) => void;
+}
+
+/**
+ * The bus as one plugin instance sees it. Every listener the instance adds is isolated: a throw,
+ * or a rejected promise from an async listener, goes to `onError` instead of reaching whoever
+ * emitted (an input's socket handler, say, where it would crash the process) or skipping the
+ * listeners after it. Removing listeners only ever removes the instance's own, so a plugin
+ * calling `removeAllListeners('points')` cannot unsubscribe the stores. `detach()` removes
+ * whatever the instance left subscribed once it has stopped.
+ */
+export function instanceBus(bus: Bus, onError: (err: unknown) => void): Bus & { detach(): void } {
+  const entries: Entry[] = [];
+  const add = (event: string | symbol, fn: Listener, context: unknown, once: boolean): void => {
+    const wrapper = function (this: unknown, ...args: unknown[]): void {
+      if (once) drop(entries.indexOf(entry));
+      try {
+        const r = (fn as (...a: unknown[]) => unknown).apply(this, args);
+        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+          (r as PromiseLike<unknown>).then(undefined, onError);
+        }
+      } catch (err) {
+        onError(err);
+      }
+    };
+    const entry: Entry = { event, fn, context, wrapper };
+    entries.push(entry);
+    (once ? bus.once : bus.on).call(bus, event as never, wrapper as never, context);
+  };
+  const drop = (i: number): void => {
+    if (i < 0) return;
+    const [e] = entries.splice(i, 1);
+    bus.off(e!.event as never, e!.wrapper as never, e!.context);
+  };
+  const remove = (event: string | symbol | undefined, fn?: Listener, context?: unknown): void => {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      if (event !== undefined && e.event !== event) continue;
+      if (fn !== undefined && e.fn !== fn) continue;
+      if (context !== undefined && e.context !== context) continue;
+      drop(i);
+    }
+  };
+  const view = {
+    on(event: string | symbol, fn: Listener, context?: unknown) {
+      add(event, fn, context, false);
+      return view;
+    },
+    addListener(event: string | symbol, fn: Listener, context?: unknown) {
+      add(event, fn, context, false);
+      return view;
+    },
+    once(event: string | symbol, fn: Listener, context?: unknown) {
+      add(event, fn, context, true);
+      return view;
+    },
+    off(event: string | symbol, fn?: Listener, context?: unknown) {
+      remove(event, fn, context);
+      return view;
+    },
+    removeListener(event: string | symbol, fn?: Listener, context?: unknown) {
+      remove(event, fn, context);
+      return view;
+    },
+    removeAllListeners(event?: string | symbol) {
+      remove(event);
+      return view;
+    },
+    emit: (event: string | symbol, ...args: unknown[]) => (bus.emit as (e: string | symbol, ...a: unknown[]) => boolean)(event, ...args),
+    listeners: (event: string | symbol) => bus.listeners(event as never),
+    listenerCount: (event: string | symbol) => bus.listenerCount(event as never),
+    eventNames: () => bus.eventNames(),
+    detach: () => remove(undefined),
+  };
+  return view as unknown as Bus & { detach(): void };
+}

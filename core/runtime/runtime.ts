@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { isolated } from '../bus/bus.js';
+import { instanceBus, isolated, type Bus } from '../bus/bus.js';
 import { CarbonadoError, ErrorCode, withTimeout } from '../errors.js';
 import { createCoreContainer, resolveCore, type Clock, type CoreServices } from '../container.js';
-import type { LogSink } from '../log.js';
+import type { LogSink, Logger } from '../log.js';
 import type { BaseContext, Lifecycle, PluginKind, PluginManifest } from '../contracts/plugin.js';
 import type { EventStore, QueryStore, StoreInstance } from '../contracts/store.js';
 import type { AggregatorInstance } from '../contracts/aggregator.js';
@@ -34,7 +34,15 @@ interface Running {
   readonly stats: InstanceStats;
   readonly points: Batcher;
   readonly samples: SampleBatcher;
+  /** the instance's view of the bus (its listeners isolated, removed after it stops) */
+  readonly bus: Bus & { detach(): void };
   started: boolean;
+}
+
+/** A bus listener of the instance threw or rejected: counted and logged, never propagated. */
+function listenerThrew(stats: InstanceStats, log: Logger, err: unknown): void {
+  stats.addError('listener_threw');
+  log.limited('listener_threw', 'listener threw', { error: err as Error });
 }
 
 /** Start order; stop runs it backwards. */
@@ -75,6 +83,7 @@ export class Runtime {
   private lastCpu = process.cpuUsage();
   private lastCpuAt = process.hrtime.bigint();
   private readonly unsubscribers: Array<() => void> = [];
+  private unhandledRejections = 0;
 
   private constructor(config: Readonly<CarbonadoConfig>, registry: PluginRegistry, opts: RuntimeOptions) {
     const container = createCoreContainer(config, registry, {
@@ -122,6 +131,8 @@ export class Runtime {
         const id = `${section}.${name}`;
         const manifest = registry.get(kind, inst.type)!;
         const stats = new InstanceStats(id);
+        const instanceLog = log.child(id);
+        const ownBus = instanceBus(bus, (err) => listenerThrew(stats, instanceLog, err));
         const points = new Batcher((b) => {
           stats.addEmitted(b.length);
           bus.emit('points', b, id);
@@ -130,7 +141,7 @@ export class Runtime {
           stats.addEmitted(b.length);
           bus.emit('samples', b, id);
         }, config.batch, clock);
-        const base: BaseContext = { id, bus, log: log.child(id), stats, http, now: clock };
+        const base: BaseContext = { id, bus: ownBus, log: instanceLog, stats, http, now: clock };
         const ctx = {
           ...base,
           points,
@@ -151,7 +162,7 @@ export class Runtime {
         } catch (err) {
           throw new CarbonadoError(ErrorCode.PLUGIN_START, `${id} (${inst.type}): ${(err as Error).message}`, { cause: err, plugin: id });
         }
-        this.running.push({ id, section, kind, manifest, instance, stats, points, samples, started: false });
+        this.running.push({ id, section, kind, manifest, instance, stats, points, samples, bus: ownBus, started: false });
         if (kind === 'store') {
           const store = instance as StoreInstance;
           storesById.set(id, store);
@@ -170,10 +181,8 @@ export class Runtime {
   private subscribe(): void {
     const { bus, log } = this.services;
     for (const r of this.running) {
-      const onError = (err: unknown) => {
-        r.stats.addError('listener_threw');
-        log.child(r.id).limited('listener_threw', 'listener threw', { error: err as Error });
-      };
+      const instanceLog = log.child(r.id);
+      const onError = (err: unknown) => listenerThrew(r.stats, instanceLog, err);
       if (r.kind === 'store') {
         const store = r.instance as StoreInstance;
         const fn = isolated((batch: Parameters<StoreInstance['write']>[0]) => {
@@ -265,6 +274,7 @@ export class Runtime {
       // whatever the instance produced while draining goes out before the next stage stops
       r.points.close();
       r.samples.close();
+      r.bus.detach();
       r.started = false;
       bus.emit('plugin.stopped', r.id);
       log.info(`stopped ${r.id}`, { received: r.stats.received, emitted: r.stats.emitted, dropped: r.stats.droppedTotal() });
@@ -273,6 +283,17 @@ export class Runtime {
     http.unmountAll();
     this.loopDelay.disable();
     for (const u of this.unsubscribers.splice(0)) u();
+  }
+
+  /**
+   * A promise rejected with nobody to catch it (a plugin's forgotten `await`, say). Node 20 would
+   * end the process and lose the cache; the server counts it, logs it and keeps running.
+   */
+  reportUnhandledRejection(reason: unknown): void {
+    this.unhandledRejections++;
+    this.services.log.limited('unhandled_rejection', 'unhandled promise rejection (a bug: please report it)', {
+      error: reason instanceof Error ? reason : new Error(String(reason)),
+    });
   }
 
   listening(id: string): string[] {
@@ -325,6 +346,7 @@ export class Runtime {
       event_loop_lag_ms: lagMs,
       event_loop_lag_max_ms: lagMaxMs,
       uptime_secs: process.uptime(),
+      unhandled_rejections: this.unhandledRejections,
     };
   }
 
