@@ -1,10 +1,13 @@
 import type { BaseContext, Lifecycle } from './plugin.js';
 import type { SampleBatch } from '../model/sample-batch.js';
 import type { Batcher } from '../runtime/batcher.js';
+import type { QueryStore } from './store.js';
 
 export interface AggregatorContext extends BaseContext {
   /** where flushed points go (bus event `points`) */
   readonly points: Batcher;
+  /** every configured store, by instance id (to check retentions against the flush interval) */
+  readonly stores: ReadonlyMap<string, QueryStore>;
 }
 
 /**

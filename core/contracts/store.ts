@@ -82,6 +82,11 @@ export interface QueryStore {
    * yet persisted are included.
    */
   fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]>;
+  /**
+   * Optional: the retention and rollup a new series of this name gets from the store's rules
+   * (producers check their interval against it, e.g. an aggregator's flush against the finest step).
+   */
+  specFor?(name: string): SeriesSpec;
   readonly tags?: TagQuery;
   readonly events?: EventStore;
 }

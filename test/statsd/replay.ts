@@ -42,6 +42,7 @@ export function replayer(etsy: EtsyStatsdConfig, over: Partial<StatsdAggregatorO
     stats: new InstanceStats('aggregators.statsd'),
     http: { mount() {} },
     now,
+    stores: new Map(),
     points: new Batcher((b) => {
       for (let i = 0; i < b.length; i++) out.push([b.names[i]!, b.values[i]!]);
     }, limits),

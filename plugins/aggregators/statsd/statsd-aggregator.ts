@@ -5,6 +5,7 @@ import { percentName } from './metrics.js';
 import { GraphiteNamer } from './naming.js';
 import type { StatsdAggregatorOptions } from './options.js';
 import { StatsdState, type Snapshot } from './state.js';
+import { describeMismatch, retentionMismatches } from './retention-check.js';
 
 /** Keys turned into points between two yields to the event loop during a flush. */
 const CHUNK_KEYS = 2000;
@@ -58,6 +59,10 @@ export class StatsdAggregator implements AggregatorInstance {
 
   async start(): Promise<void> {
     if (this.o.httpPath !== '') this.ctx.http.mount(this.routes(this.o.httpPath));
+    // stores start first, so their rules are loaded by now
+    const mismatches = retentionMismatches(this.cfg.namer, this.cfg.intervalSecs, this.ctx.stores);
+    for (const m of mismatches) this.ctx.log.warn(describeMismatch(m, this.cfg.intervalSecs));
+    this.ctx.stats.gauge('retention_mismatches', mismatches.length);
     this.running = true;
     this.schedule();
   }

@@ -152,6 +152,10 @@ export class SqliteStore implements StoreInstance {
     this.ctx.stats.count('series_created');
   }
 
+  specFor(name: string): SeriesSpec {
+    return this.rules.match(name);
+  }
+
   async find(pattern: string): Promise<FindNode[]> {
     return this.tree.find(pattern);
   }

@@ -22,7 +22,7 @@ import {
   type ArchiveSpec,
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
-import { StorageRules } from '../../shared/storage-rules/index.js';
+import { StorageRules, type SeriesRule } from '../../shared/storage-rules/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
@@ -729,6 +729,10 @@ export class WhisperStore implements StoreInstance {
   }
 
   // ---- queries ------------------------------------------------------------------------------
+
+  specFor(name: string): SeriesRule {
+    return this.rules.match(name);
+  }
 
   async find(pattern: string): Promise<FindNode[]> {
     if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime } from '../../core/runtime/runtime.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { testConfig } from '../helpers/carbonado.js';
+
+/** Starts a runtime with the given aggregator and stores, returns the warnings it logged at start. */
+async function startWarnings(flushIntervalMs: number, stores: Record<string, unknown>, agg: Record<string, unknown> = {}): Promise<{ warnings: string[]; gauge: number }> {
+  const lines: string[] = [];
+  const rt = await Runtime.create(
+    testConfig({ aggregators: { statsd: { type: 'statsd', flushIntervalMs, ...agg } }, stores }),
+    { plugins: builtinPlugins, file: 'test', logSink: { write: (l: string) => void lines.push(l) } },
+  );
+  await rt.start();
+  const gauge = rt.statsSnapshot().instances['aggregators.statsd']!.gauges.retention_mismatches!;
+  await rt.stop();
+  return { warnings: lines.filter((l) => l.includes('StatsD flushes every')), gauge };
+}
+
+const dir = () => mkdtempSync(join(tmpdir(), 'carbonado-retcheck-'));
+
+test('a StatsD flush shorter than the finest retention is named at start-up, per store', async () => {
+  const rules = { schemas: [{ name: 'statsd', pattern: '^stats', retentions: '10s:6h,1m:7d' }] };
+  const { warnings, gauge } = await startWarnings(1000, {
+    wsp: { type: 'whisper', dataDir: dir(), ...rules },
+    db: { type: 'sqlite', path: join(dir(), 'c.db'), ...rules },
+  });
+  assert.equal(gauge, 2);
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.match(warnings[0]!, /stores\.wsp keeps stats\.example, stats_counts\.example, stats\.timers\.example\.mean, stats\.gauges\.example, stats\.sets\.example\.count at 10 s per point but StatsD flushes every 1 s/);
+  assert.match(warnings[0]!, /about 9 of every 10 lost/);
+  assert.match(warnings[0]!, /Set flushIntervalMs to 10000, or give these series a finest retention of 1s/);
+  assert.match(warnings[1]!, /stores\.db keeps/);
+});
+
+test('no warning when the flush matches or is longer than the step; only the mismatched names are listed', async () => {
+  const rules = { schemas: [{ name: 'statsd', pattern: '^stats', retentions: '10s:6h' }] };
+  assert.deepEqual(await startWarnings(10_000, { wsp: { type: 'whisper', dataDir: dir(), ...rules } }), { warnings: [], gauge: 0 });
+  assert.deepEqual(await startWarnings(60_000, { wsp: { type: 'whisper', dataDir: dir(), ...rules } }), { warnings: [], gauge: 0 });
+  const mixed = {
+    schemas: [
+      { name: 'timers', pattern: '^stats\\.timers\\.', retentions: '1s:1h' },
+      { name: 'rest', pattern: '.*', retentions: '5s:1h' },
+    ],
+  };
+  const { warnings } = await startWarnings(2000, { wsp: { type: 'whisper', dataDir: dir(), ...mixed } }, { namespace: 'prefixed', globalPrefix: 'stats', prefixTimer: 'timers' });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /keeps stats\.counters\.example\.rate, stats\.counters\.example\.count, stats\.gauges\.example, stats\.sets\.example\.count at 5 s per point but StatsD flushes every 2 s/);
+  assert.doesNotMatch(warnings[0]!, /timers/);
+});
