@@ -265,7 +265,10 @@ export class Runtime {
         await http.close();
         httpClosed = true;
       }
-      if (!r.started) continue;
+      if (!r.started) {
+        r.bus.detach();
+        continue;
+      }
       try {
         await withTimeout(r.instance.stop(), config.lifecycle.stopTimeoutMs, `${r.id} stop`, r.id);
       } catch (err) {
