@@ -11,6 +11,7 @@ interface StoreStats {
   received: number;
   counters: Record<string, number>;
   errors: Record<string, number>;
+  gauges: Record<string, number>;
 }
 
 async function storeStats(httpUrl: string): Promise<StoreStats> {
@@ -117,6 +118,14 @@ test('a file left empty or zero-filled by a power loss is set aside and recreate
     // Graphite sees the recreated series and not the files set aside
     const found = (await (await fetch(`${proc.httpUrl}/metrics/find?query=torn.*`)).json()) as Array<{ text: string }>;
     assert.deepEqual(found.map((f) => f.text).sort(), ['damaged', 'empty', 'fine', 'zeroed']);
+    assert.equal((await storeStats(proc.httpUrl)).gauges.torn_files_aside, 2);
+
+    // the next start reminds the operator of what is still set aside
+    proc.kill('SIGTERM');
+    assert.equal(await proc.exited, 0, proc.output());
+    proc = await spawnCarbonado(config);
+    assert.match(proc.output(), /whisper files set aside after torn creates are still in the data directory.*count=2/);
+    assert.equal((await storeStats(proc.httpUrl)).gauges.torn_files_aside, 2);
   } finally {
     proc.kill('SIGTERM');
     await proc.exited;

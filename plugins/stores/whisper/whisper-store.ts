@@ -110,6 +110,9 @@ export class WhisperStore implements StoreInstance {
   private readonly taggedToSave: string[] = [];
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
+  /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
+  private tornAside = 0;
+  private readonly tornExamples: string[] = [];
   /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
   private lastWriteAt = 0;
   private firstPendingAt = 0;
@@ -159,6 +162,12 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.scan(this.dataDir, '');
+    if (this.tornAside > 0) {
+      this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
+        count: this.tornAside,
+        first: this.tornExamples.join(' '),
+      });
+    }
     await this.loadTaggedNames();
     if (this.wal) await this.replayWal(this.wal);
     await readers; // the first query must not pay the read threads' start-up
@@ -533,6 +542,7 @@ export class WhisperStore implements StoreInstance {
     if (code === 'torn') {
       // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
       this.onDisk.delete(name);
+      this.tornAside++;
       this.ctx.stats.addError('torn_file');
       log.limited('torn_file', 'whisper file without a header (a create cut short by a power loss?): set aside, series created again', { path, detail: message });
       return;
@@ -706,6 +716,8 @@ export class WhisperStore implements StoreInstance {
         this.known.add(name);
         this.tree.add(name);
         if (!name.startsWith('_tagged.')) this.tags.add(name);
+      } else if (e.isFile() && e.name.includes('.wsp.torn-')) {
+        if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
     }
     await Promise.all(subdirs);
@@ -830,6 +842,7 @@ export class WhisperStore implements StoreInstance {
       cache_points: this.cache.points,
       cache_series: this.cache.series,
       creates_queued: this.createsQueued,
+      torn_files_aside: this.tornAside,
       series_on_disk: this.onDisk.size,
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
       write_latency_ms: this.lastLatencyMs,
