@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCarbonado, portOf, waitFor } from '../../../test/helpers/carbonado.js';
@@ -26,18 +26,25 @@ async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
 
 test('syncFilesystem: syncfs through sync -f; plain sync where -f is unknown; failed and missing told apart', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-data-sync-'));
-  assert.equal((await syncFilesystem(dir)).result, 'synced');
+  assert.equal((await syncFilesystem([dir])).result, 'synced');
 
   const noF = await fakeSync('[ "$1" = "-f" ] && { echo "sync: invalid option -- \'f\'" >&2; exit 1; }\nexit 0');
-  assert.equal((await withPath(noF, () => syncFilesystem(dir))).result, 'synced');
+  assert.equal((await withPath(noF, () => syncFilesystem([dir]))).result, 'synced');
 
   const broken = await fakeSync('echo "sync: error syncing: Input/output error" >&2\nexit 1');
-  const failed = await withPath(broken, () => syncFilesystem(dir));
+  const failed = await withPath(broken, () => syncFilesystem([dir]));
   assert.equal(failed.result, 'failed');
   assert.match((failed as { message: string }).message, /Input\/output error/);
 
+  // every filesystem of the tree in one call
+  const other = await mkdtemp(join(tmpdir(), 'carbonado-data-sync-other-'));
+  const argsFile = join(other, 'args');
+  const recording = await fakeSync(`echo "$@" > '${argsFile}'`);
+  assert.equal((await withPath(recording, () => syncFilesystem([dir, other]))).result, 'synced');
+  assert.equal((await readFile(argsFile, 'utf8')).trim(), `-f ${dir} ${other}`);
+
   const empty = await mkdtemp(join(tmpdir(), 'carbonado-no-sync-'));
-  assert.equal((await withPath(empty, () => syncFilesystem(dir))).result, 'unavailable');
+  assert.equal((await withPath(empty, () => syncFilesystem([dir]))).result, 'unavailable');
 });
 
 async function walSegments(dir: string): Promise<number> {

@@ -3,15 +3,15 @@ import { execFile } from 'node:child_process';
 export type DataSyncOutcome = { readonly result: 'synced'; readonly ms: number } | { readonly result: 'failed' | 'unavailable'; readonly message: string };
 
 /**
- * Makes everything written under `dir` durable with one `syncfs(2)` of its filesystem, through
+ * Makes everything written under `dirs` durable with one `syncfs(2)` of each one's filesystem, through
  * coreutils' `sync -f` (Node has no syncfs binding; fsync per file costs one journal commit
  * each, seconds for a few thousand files on a real disk). Where `sync` has no `-f` (busybox,
  * BSD), a plain `sync` of every filesystem does the same job. Runs in a child process: the
  * event loop never waits on the disk.
  */
-export async function syncFilesystem(dir: string, timeoutMs = 300_000): Promise<DataSyncOutcome> {
+export async function syncFilesystem(dirs: readonly string[], timeoutMs = 300_000): Promise<DataSyncOutcome> {
   const t0 = performance.now();
-  const first = await run(['-f', dir], timeoutMs);
+  const first = await run(['-f', ...dirs], timeoutMs);
   if (first.ok) return { result: 'synced', ms: performance.now() - t0 };
   if (first.missing) return { result: 'unavailable', message: first.message };
   if (/invalid option|unrecognized option|illegal option|usage/i.test(first.message)) {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, appendFile, unlink, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, appendFile, unlink, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
@@ -113,6 +113,8 @@ export class WhisperStore implements StoreInstance {
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   private tornAside = 0;
   private readonly tornExamples: string[] = [];
+  /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
+  private readonly syncRoots = new Set<string>();
   /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
   private lastWriteAt = 0;
   private firstPendingAt = 0;
@@ -161,7 +163,9 @@ export class WhisperStore implements StoreInstance {
     const readers = this.reader.warm();
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
-    await this.scan(this.dataDir, '');
+    const top = await stat(this.dataDir);
+    this.syncRoots.add(this.dataDir);
+    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]));
     if (this.tornAside > 0) {
       this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
         count: this.tornAside,
@@ -567,7 +571,7 @@ export class WhisperStore implements StoreInstance {
    * the files are left to the kernel's writeback, said once in the log.
    */
   private async syncData(): Promise<boolean> {
-    const r = await syncFilesystem(this.dataDir);
+    const r = await syncFilesystem([...this.syncRoots]);
     if (r.result === 'synced') {
       this.ctx.stats.count('data_syncs');
       this.lastDataSyncMs = r.ms;
@@ -691,8 +695,14 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
-  /** Builds the index from the tree on disk, once (no periodic walk). */
-  private async scan(dir: string, prefix: string): Promise<void> {
+  /**
+   * Builds the index from the tree on disk, once (no periodic walk). Symlinked directories and
+   * files are followed, as graphite-web's finder follows them (operators spread big trees over
+   * disks that way); a link back into its own ancestry is skipped. A directory on another
+   * filesystem than its parent becomes a sync root, so the sync before WAL segments are deleted
+   * covers it too.
+   */
+  private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>): Promise<void> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -708,19 +718,44 @@ export class WhisperStore implements StoreInstance {
         if (e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
         continue;
       }
-      if (e.isDirectory()) subdirs.push(this.scan(join(dir, e.name), `${prefix}${e.name}.`));
-      else if (e.isFile() && e.name.endsWith('.wsp') && e.name.length > 4) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDir) subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors));
+      else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         const name = prefix + e.name.slice(0, -4);
         if (name.includes(sep)) continue;
         this.onDisk.add(name);
         this.known.add(name);
         this.tree.add(name);
         if (!name.startsWith('_tagged.')) this.tags.add(name);
-      } else if (e.isFile() && e.name.includes('.wsp.torn-')) {
+      } else if (isFile && e.name.includes('.wsp.torn-')) {
         if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
     }
     await Promise.all(subdirs);
+  }
+
+  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>): Promise<void> {
+    let st;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      this.ctx.stats.addError('scan');
+      this.ctx.log.warn('cannot read directory while indexing', { dir: path, error: err as Error });
+      return;
+    }
+    const key = `${st.dev}:${st.ino}`;
+    if (ancestors.has(key)) {
+      this.ctx.log.warn('symlink loop in the data directory: not followed', { dir: path });
+      return;
+    }
+    if (st.dev !== parentDev) this.syncRoots.add(path);
+    await this.scan(path, prefix, st.dev, new Set(ancestors).add(key));
   }
 
   private async loadTaggedNames(): Promise<void> {
@@ -843,6 +878,7 @@ export class WhisperStore implements StoreInstance {
       cache_series: this.cache.series,
       creates_queued: this.createsQueued,
       torn_files_aside: this.tornAside,
+      sync_roots: this.syncRoots.size,
       series_on_disk: this.onDisk.size,
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
       write_latency_ms: this.lastLatencyMs,
