@@ -70,27 +70,23 @@ export function instanceBus(bus: Bus, onError: (err: unknown) => void): Bus & { 
       drop(i);
     }
   };
+  const on = (event: string | symbol, fn: Listener, context?: unknown) => {
+    add(event, fn, context, false);
+    return view;
+  };
+  const off = (event: string | symbol, fn?: Listener, context?: unknown) => {
+    remove(event, fn, context);
+    return view;
+  };
   const view = {
-    on(event: string | symbol, fn: Listener, context?: unknown) {
-      add(event, fn, context, false);
-      return view;
-    },
-    addListener(event: string | symbol, fn: Listener, context?: unknown) {
-      add(event, fn, context, false);
-      return view;
-    },
+    on,
+    addListener: on,
     once(event: string | symbol, fn: Listener, context?: unknown) {
       add(event, fn, context, true);
       return view;
     },
-    off(event: string | symbol, fn?: Listener, context?: unknown) {
-      remove(event, fn, context);
-      return view;
-    },
-    removeListener(event: string | symbol, fn?: Listener, context?: unknown) {
-      remove(event, fn, context);
-      return view;
-    },
+    off,
+    removeListener: off,
     removeAllListeners(event?: string | symbol) {
       remove(event);
       return view;
