@@ -146,16 +146,24 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
     }
   })();
   const threadsBefore = threadCpu(proc.pid);
-  const r = await carbonRun([
-    '--port', String(port), '--mode', 'plain', '--series', String(series), '--points', String(points),
-    '--prefix', `bench.w${tag}`, '--verify', 'whisper', '--whisper-dir', dataDir, '--pids', String(proc.pid), '--timeout', '600',
-  ]);
-  polling = false;
-  await poller;
-  const stats = (await (await fetch(`${proc.httpUrl}/stats`)).json()) as { instances: Record<string, { gauges: Record<string, number>; counters: Record<string, number> }> };
-  const threads = threadCpuDelta(threadsBefore, threadCpu(proc.pid));
-  proc.kill('SIGTERM');
-  await proc.exited;
+  let r: CarbonRun;
+  let stats: { instances: Record<string, { gauges: Record<string, number>; counters: Record<string, number> }> };
+  let threads: string[];
+  try {
+    r = await carbonRun([
+      '--port', String(port), '--mode', 'plain', '--series', String(series), '--points', String(points),
+      '--prefix', `bench.w${tag}`, '--verify', 'whisper', '--whisper-dir', dataDir, '--pids', String(proc.pid), '--timeout', '600',
+    ]);
+    polling = false;
+    await poller;
+    stats = (await (await fetch(`${proc.httpUrl}/stats`)).json()) as typeof stats;
+    threads = threadCpuDelta(threadsBefore, threadCpu(proc.pid));
+  } finally {
+    // a failed run must not leave carbonado behind
+    polling = false;
+    proc.kill('SIGTERM');
+    await proc.exited;
+  }
   const du = Number(execFileSync('du', ['-sk', dataDir]).toString().split('\t')[0]);
   lat.sort((a, b) => a - b);
   const st = stats.instances['stores.main']!;

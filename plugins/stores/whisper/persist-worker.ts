@@ -62,6 +62,8 @@ function prepareOrError(spec: CreateSpec): PreparedSpec | InvalidConfiguration {
 
 const open = new Map<string, OpenFile>();
 const dirs = new Set<string>();
+/** directories on another filesystem than the staging directory: their new files skip the staging link */
+const elsewhere = new Set<string>();
 /** per-thread state; maxOpen: files kept open (each request brings this worker's share of the descriptor limit) */
 const state = { tmpCounter: 0, maxOpen: 1024 };
 
@@ -269,13 +271,16 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
         if (p instanceof Error) throw p;
         spec = p;
       }
-      if (spec && req.allocation === 'sparse') {
+      if (spec && req.allocation === 'sparse' && !elsewhere.has(dirname(path))) {
         const r = await createWithPoints(path, req, staging, spec, from, to);
         if (typeof r === 'object') {
           settle(out, i, r, true, t0);
           continue;
         }
-        if (r === 'elsewhere') created = create(path, req, spec);
+        if (r === 'elsewhere') {
+          elsewhere.add(dirname(path));
+          created = create(path, req, spec);
+        }
       } else if (spec) created = create(path, req, spec);
       const f = get(path);
       f.header ??= await headerOrSetAside(f.file, path);
