@@ -10,7 +10,8 @@ const command: Command = {
   usage: `Usage: carbonado [run] [--config FILE]
 
 Starts every configured plugin instance and runs until SIGTERM or SIGINT, then drains
-(inputs stop, aggregators flush, stores write out) and exits 0. SIGHUP asks plugins to reload
+(inputs stop, aggregators flush, stores write out) and exits 0. An uncaught exception drains
+the same way and exits 1. SIGHUP asks plugins to reload
 their own files (e.g. storage schemas). Without --config, CARBONADO_CONFIG or the embedded
 default config is used.`,
   async run(argv) {
@@ -26,15 +27,15 @@ default config is used.`,
     }
     return new Promise<number>((resolve) => {
       let stopping = false;
-      const stop = (signal: string) => {
+      const stop = (why: string, code = 0) => {
         if (stopping) {
-          runtime.services.log.warn(`${signal} again: exiting without waiting for the drain`);
+          runtime.services.log.warn(`${why} again: exiting without waiting for the drain`);
           process.exit(1);
         }
         stopping = true;
-        runtime.services.log.info(`${signal}: draining`);
+        runtime.services.log.info(`${why}: draining`);
         runtime.stop().then(
-          () => resolve(0),
+          () => resolve(code),
           (err: Error) => {
             process.stderr.write(`carbonado: stop failed: ${err.message}\n`);
             resolve(1);
@@ -42,6 +43,13 @@ default config is used.`,
         );
       };
       process.on('unhandledRejection', (reason) => runtime.reportUnhandledRejection(reason));
+      // A throw nobody caught (a plugin's timer, say) leaves some state unknown, so the process
+      // does not carry on; but it drains first, as on SIGTERM: what the stores hold in memory
+      // reaches the disk instead of being lost with the process (or replayed from the WAL).
+      process.on('uncaughtException', (err) => {
+        runtime.services.log.error('uncaught exception (a bug: please report it): draining, then exiting 1', { error: err });
+        stop('uncaught exception', 1);
+      });
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGHUP', () => {

@@ -55,3 +55,36 @@ test('a third-party plugin whose listeners throw, reject and unsubscribe everyon
   }
   assert.equal(await c.exited, 0, c.output());
 });
+
+test('an uncaught exception drains the stores before the process exits 1: points held in memory reach the files', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'carbonado-uncaught-'));
+  const c = await spawnCarbonado({
+    plugins: [MISBEHAVING],
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    // no WAL, and one create a minute: all but one series can only reach the disk by the drain
+    stores: { wsp: { type: 'whisper', dataDir, durability: 'none', maxCreatesPerMinute: 1, schemas: [{ name: 'all', pattern: '.*', retentions: '10s:1d' }] } },
+    outputs: { bad: { type: 'misbehaving', throwOnSeries: 'boom.now' } },
+  });
+  const now = Math.floor(Date.now() / 1000 / 10) * 10;
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'tcp');
+    await send(port, Array.from({ length: 50 }, (_, i) => `held.s${i % 5} ${i} ${now - 600 + Math.floor(i / 5) * 10}\n`).join(''));
+    await waitFor(async () => ((await (await fetch(`${c.httpUrl}/stats`)).json()) as Stats).instances['stores.wsp']!.received === 50, 'all 50 points accepted');
+    await send(port, `boom.now 1 ${now}\n`);
+    assert.equal(await c.exited, 1, c.output());
+  } finally {
+    c.kill('SIGKILL');
+  }
+  assert.match(c.output(), /uncaught exception \(a bug: please report it\): draining, then exiting 1.*timer boom/s);
+  // every series on disk with its ten points, read back by a carbonado that holds nothing in memory
+  const check = await spawnCarbonado({ stores: { wsp: { type: 'whisper', dataDir, durability: 'none' } }, outputs: { api: { type: 'graphite_render' } } });
+  try {
+    const r = await fetch(`${check.httpUrl}/render?target=held.*&from=${now - 700}&until=${now}&format=json`);
+    const series = (await r.json()) as Array<{ target: string; datapoints: Array<[number | null, number]> }>;
+    assert.deepEqual(series.map((s) => s.target).sort(), ['held.s0', 'held.s1', 'held.s2', 'held.s3', 'held.s4']);
+    for (const s of series) assert.equal(s.datapoints.filter(([v]) => v !== null).length, 10, s.target);
+  } finally {
+    check.kill('SIGTERM');
+    await check.exited;
+  }
+});
