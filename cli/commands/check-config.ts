@@ -1,16 +1,19 @@
 import type { Command } from '../command.js';
 import { parseArgs, stringOption } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
-import { validateConfig } from '../../core/runtime/runtime.js';
+import { Runtime } from '../../core/runtime/runtime.js';
 import { builtinPlugins } from '../../plugins/index.js';
+import { ErrorCode } from '../../core/errors.js';
 
 const command: Command = {
   summary: 'validate a config file without starting anything',
   usage: `Usage: carbonado check-config FILE
 
 Validates FILE (YAML or JSON) against the core's and every plugin's schema, including
-third-party plugins it lists, port and directory conflicts. Prints "FILE: ok" and exits 0,
-or prints every problem (file, instance, JSON path, rule) and exits 1.`,
+third-party plugins it lists, port and directory conflicts, then builds every instance as
+start-up does (without opening anything), so that rules a plugin checks across its options are
+reported too. Prints "FILE: ok" and exits 0, or prints the problem (file, instance, JSON path,
+rule) and exits 1.`,
   async run(argv) {
     const args = parseArgs(argv);
     const file = args.positionals[0] ?? stringOption(args, 'config');
@@ -19,9 +22,12 @@ or prints every problem (file, instance, JSON path, rule) and exits 1.`,
       return 2;
     }
     try {
-      await validateConfig(await readConfigFile(file), { plugins: builtinPlugins, file });
+      // create() does no I/O by contract: building the instances opens nothing
+      await Runtime.create(await readConfigFile(file), { plugins: builtinPlugins, file });
     } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
+      const e = err as Error & { code?: string };
+      // schema problems already name the file; a plugin's own checks name only the instance
+      process.stderr.write(`${e.code === ErrorCode.PLUGIN_START ? `${file}: ` : ''}${e.message}\n`);
       return 1;
     }
     process.stdout.write(`${file}: ok\n`);

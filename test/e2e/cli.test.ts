@@ -40,6 +40,12 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   const no = cli(['check-config', bad]);
   assert.equal(no.code, 1);
   assert.equal(no.err.trim(), `${bad}: inputs.carbon (carbon_line): /port must be <= 65535`);
+  // a rule the plugin checks across its options (in create(), as start-up would)
+  const cross = join(dir, 'cross.yaml');
+  writeFileSync(cross, 'inputs:\n  hub: {type: prometheus_scrape, intervalMs: 1000, timeoutMs: 5000}\n');
+  const c = cli(['check-config', cross]);
+  assert.equal(c.code, 1);
+  assert.equal(c.err.trim(), `${cross}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`);
 });
 
 test('a malformed config stops start-up with the key named; CARBONADO_CONFIG is honoured', () => {
