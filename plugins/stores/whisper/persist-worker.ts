@@ -7,7 +7,7 @@
  * only parses and caches. Files stay open in a bounded LRU so steady-state updates skip open().
  */
 import { parentPort, threadId } from 'node:worker_threads';
-import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import {
   CorruptWhisperFile,
@@ -34,6 +34,11 @@ interface OpenFile {
   header: WhisperHeader | undefined;
   /** archive bases learnt while the file is open (whisper-format's BaseCache); dropped on close */
   bases: BaseCache;
+  /** the inode behind the descriptor, to notice the path now names another file */
+  readonly dev: number;
+  readonly ino: number;
+  /** the metadata bytes `header` was parsed from, to notice a header rewritten in place */
+  meta: Buffer | undefined;
 }
 
 /** A storage rule made ready for new files: validated, its header encoded and parsed once. */
@@ -83,17 +88,47 @@ function remember(path: string, f: OpenFile): void {
   open.set(path, f);
 }
 
+/**
+ * The open file for `path`, checked against the tree first. carbon-cache opens the file and
+ * reads its header on every update, so whisper's tools work under it; an open descriptor would
+ * keep writing into a file `whisper-resize` renamed away (or an operator deleted), and a cached
+ * header would ignore `whisper-set-aggregation-method`. One stat and one 16-byte read per update
+ * (a few µs on the persist thread) keep that behaviour.
+ */
 function get(path: string): OpenFile {
-  let f = open.get(path);
-  if (f) {
-    // LRU: move to the end
-    open.delete(path);
-    open.set(path, f);
-    return f;
+  const cached = open.get(path);
+  if (cached) {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st && st.ino === cached.ino && st.dev === cached.dev) {
+      if (cached.meta && (readSync(cached.file.fd, metaNow, 0, METADATA_SIZE, 0) !== METADATA_SIZE || !metaNow.equals(cached.meta))) {
+        cached.header = undefined;
+        cached.meta = undefined;
+        cached.bases.clear();
+      }
+      // LRU: move to the end
+      open.delete(path);
+      open.set(path, cached);
+      return cached;
+    }
+    closeOne(path); // replaced or removed: open what the path names now (ENOENT: the store creates it again)
   }
-  f = { file: new SyncFile(openSync(path, 'r+')), header: undefined, bases: new Map() };
+  return opened(path, openSync(path, 'r+'), undefined, new Map());
+}
+
+/** `head`: the header bytes a new file was written with (its metadata need not be read back). */
+function opened(path: string, fd: number, header: WhisperHeader | undefined, bases: BaseCache, head?: Buffer): OpenFile {
+  const st = fstatSync(fd);
+  const f: OpenFile = { file: new SyncFile(fd), header, bases, dev: st.dev, ino: st.ino, meta: head ? Buffer.from(head.subarray(0, METADATA_SIZE)) : undefined };
   remember(path, f);
   return f;
+}
+
+const metaNow = Buffer.alloc(METADATA_SIZE);
+
+function readMeta(fd: number): Buffer {
+  const b = Buffer.alloc(METADATA_SIZE);
+  readSync(fd, b, 0, METADATA_SIZE, 0);
+  return b;
 }
 
 function tmpPathFor(path: string): string {
@@ -185,7 +220,7 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
     closeSync(fd);
     return 'exists';
   }
-  remember(path, { file: new SyncFile(fd), header, bases });
+  opened(path, fd, header, bases, spec.head);
   return r;
 }
 
@@ -217,7 +252,7 @@ function create(path: string, req: PersistRequest, prep: PreparedSpec): boolean 
     removeQuietly(tmp);
     throw err;
   }
-  remember(path, { file: new SyncFile(fd), header: prep.header, bases: new Map() });
+  opened(path, fd, prep.header, new Map(), prep.head);
   return true;
 }
 
@@ -283,7 +318,10 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
         }
       } else if (spec) created = create(path, req, spec);
       const f = get(path);
-      f.header ??= await headerOrSetAside(f.file, path);
+      if (!f.header) {
+        f.header = await headerOrSetAside(f.file, path);
+        f.meta = readMeta(f.file.fd);
+      }
       const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
       settle(out, i, r, created, t0);
     } catch (err) {
