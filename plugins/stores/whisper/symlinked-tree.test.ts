@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pointBatch } from '../../../core/index.js';
@@ -24,39 +24,43 @@ test('a tree spread over disks with symlinks is indexed and written as graphite-
   // the second "disk": tmpfs where there is one, so that it is another filesystem
   const otherRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const other = await mkdtemp(join(otherRoot, 'carbonado-disk2-'));
-  await withStore(other, async (store) => {
-    store.write(pointBatch([['web1.cpu', 5, NOW - 20], ['web1.cpu', 6, NOW - 10], ['web1.mem', 7, NOW - 10]]));
-  });
+  try {
+    await withStore(other, async (store) => {
+      store.write(pointBatch([['web1.cpu', 5, NOW - 20], ['web1.cpu', 6, NOW - 10], ['web1.mem', 7, NOW - 10]]));
+    });
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-symlinks-'));
-  await symlink(other, join(dataDir, 'disk2'));
-  await symlink(join(other, 'web1', 'cpu.wsp'), join(dataDir, 'alias.wsp'));
-  await symlink('.', join(dataDir, 'loop')); // a link into its own ancestry
-  await symlink('/nonexistent/carbonado', join(dataDir, 'gone'));
-  const differentFs = (await stat(other)).dev !== (await stat(dataDir)).dev;
+    const dataDir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-symlinks-'));
+    await symlink(other, join(dataDir, 'disk2'));
+    await symlink(join(other, 'web1', 'cpu.wsp'), join(dataDir, 'alias.wsp'));
+    await symlink('.', join(dataDir, 'loop')); // a link into its own ancestry
+    await symlink('/nonexistent/carbonado', join(dataDir, 'gone'));
+    const differentFs = (await stat(other)).dev !== (await stat(dataDir)).dev;
 
-  await withStore(dataDir, async (store, gauges) => {
-    assert.deepEqual(await store.find('*'), [
-      { path: 'disk2', isLeaf: false },
-      { path: 'alias', isLeaf: true },
-    ]);
-    assert.deepEqual(await store.find('disk2.web1.*'), [
-      { path: 'disk2.web1.cpu', isLeaf: true },
-      { path: 'disk2.web1.mem', isLeaf: true },
-    ]);
-    const [cpu, alias] = await store.fetch(['disk2.web1.cpu', 'alias'], NOW - 60, NOW);
-    const tail = (v: Float64Array) => [...v].slice(-3).map((x) => (Number.isNaN(x) ? null : x));
-    assert.deepEqual(tail(cpu!.values), [5, 6, null]);
-    assert.deepEqual(tail(alias!.values), [5, 6, null]);
+    await withStore(dataDir, async (store, gauges) => {
+      assert.deepEqual(await store.find('*'), [
+        { path: 'disk2', isLeaf: false },
+        { path: 'alias', isLeaf: true },
+      ]);
+      assert.deepEqual(await store.find('disk2.web1.*'), [
+        { path: 'disk2.web1.cpu', isLeaf: true },
+        { path: 'disk2.web1.mem', isLeaf: true },
+      ]);
+      const [cpu, alias] = await store.fetch(['disk2.web1.cpu', 'alias'], NOW - 60, NOW);
+      const tail = (v: Float64Array) => [...v].slice(-3).map((x) => (Number.isNaN(x) ? null : x));
+      assert.deepEqual(tail(cpu!.values), [5, 6, null]);
+      assert.deepEqual(tail(alias!.values), [5, 6, null]);
 
-    // a new series under the link lands on the other disk
-    store.write(pointBatch([['disk2.web2.cpu', 9, NOW - 10]]));
-    await waitFor(() => existsSync(join(other, 'web2', 'cpu.wsp')), 'the new file on the other filesystem');
-    assert.equal(gauges().sync_roots, differentFs ? 2 : 1);
-  });
-  // written out at stop and readable from the other disk's own tree
-  await withStore(other, async (store) => {
-    const [s] = await store.fetch(['web2.cpu'], NOW - 60, NOW);
-    assert.equal(s!.values[s!.values.length - 2], 9);
-  });
+      // a new series under the link lands on the other disk
+      store.write(pointBatch([['disk2.web2.cpu', 9, NOW - 10]]));
+      await waitFor(() => existsSync(join(other, 'web2', 'cpu.wsp')), 'the new file on the other filesystem');
+      assert.equal(gauges().sync_roots, differentFs ? 2 : 1);
+    });
+    // written out at stop and readable from the other disk's own tree
+    await withStore(other, async (store) => {
+      const [s] = await store.fetch(['web2.cpu'], NOW - 60, NOW);
+      assert.equal(s!.values[s!.values.length - 2], 9);
+    });
+  } finally {
+    await rm(other, { recursive: true, force: true }); // tmpfs is memory
+  }
 });
