@@ -9,10 +9,14 @@ import { fileURLToPath } from 'node:url';
  * skipped with a message naming the package to install.
  */
 export function requirePeer(t: { skip(msg?: string): void }, ok: boolean, debianPackage: string): boolean {
+  return requireHere(t, ok, `needs the Debian package ${debianPackage} (apt-get install ${debianPackage})`);
+}
+
+/** The same rule for what a test needs of the machine rather than a package (root, a writable cgroup). */
+export function requireHere(t: { skip(msg?: string): void }, ok: boolean, need: string): boolean {
   if (ok) return true;
-  const msg = `needs the Debian package ${debianPackage} (apt-get install ${debianPackage})`;
-  if (process.env.CI === 'true') throw new Error(`peer missing in CI: ${msg}`);
-  t.skip(msg);
+  if (process.env.CI === 'true') throw new Error(`missing in CI: ${need}`);
+  t.skip(need);
   return false;
 }
 
