@@ -10,11 +10,14 @@ import { availableParallelism } from 'node:os';
  * Read once at start-up (small files under /sys, not a hot path); any unreadable or unexpected
  * content means "no quota".
  */
-export function usableCores(read: (path: string) => string | undefined = readText): number {
+export function usableCores(read?: (path: string) => string | undefined): number {
   const affinity = availableParallelism();
-  const quota = cgroupCpuQuota(read);
+  const quota = read ? cgroupCpuQuota(read) : (ownQuota ??= { cores: cgroupCpuQuota(readText) }).cores;
   return quota === undefined ? affinity : Math.max(1, Math.min(affinity, Math.ceil(quota)));
 }
+
+/** This process's quota, read on first use: every thread pool of every instance asks. */
+let ownQuota: { cores: number | undefined } | undefined;
 
 /** The CPU quota in cores (e.g. 1.5), or undefined when none applies. Exported for tests. */
 export function cgroupCpuQuota(read: (path: string) => string | undefined = readText): number | undefined {

@@ -57,8 +57,8 @@ const CHUNKS_IN_FLIGHT = 2;
  * 10,000-new-files burst cost ~0.6 s more CPU (two threads creating files contend in the
  * filesystem: 100 instead of 70 µs per create) and was no faster on 6 M updates either.
  */
-export function persistThreadCount(setting: number | 'auto', cores = usableCores()): number {
-  return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
+export function persistThreadCount(setting: number | 'auto', cores?: number): number {
+  return setting === 'auto' ? Math.max(1, Math.min(2, (cores ?? usableCores()) - 1)) : setting;
 }
 
 /** FNV-1a over the name: spreads series over the worker lanes, always the same lane per series. */
