@@ -52,10 +52,11 @@ const CHUNK_POINTS = 100_000;
 const CHUNKS_IN_FLIGHT = 2;
 
 /**
- * `persistThreads: 'auto'`: one thread per usable core (affinity and cgroup quota) beyond the first (which the event loop needs),
- * at most 2. Measured on 2 cores (docs/performance.md, third pass): a second thread made the
- * 10,000-new-files burst cost ~0.6 s more CPU (two threads creating files contend in the
- * filesystem: 100 instead of 70 µs per create) and was no faster on 6 M updates either.
+ * `persistThreads: 'auto'`: one thread per usable core (affinity and cgroup quota) beyond the
+ * first (which the event loop needs), at most 2. Measured on 2 cores (docs/performance.md, third
+ * pass): a second thread made the 10,000-new-files burst cost ~0.6 s more CPU (two threads
+ * creating files contend in the filesystem: 100 instead of 70 µs per create) and was no faster
+ * on 6 M updates either.
  */
 export function persistThreadCount(setting: number | 'auto', cores?: number): number {
   return setting === 'auto' ? Math.max(1, Math.min(2, (cores ?? usableCores()) - 1)) : setting;
