@@ -10,14 +10,11 @@ import { availableParallelism } from 'node:os';
  * Read once at start-up (small files under /sys, not a hot path); any unreadable or unexpected
  * content means "no quota".
  */
-export function usableCores(read?: (path: string) => string | undefined): number {
+export function usableCores(read: (path: string) => string | undefined = readText): number {
   const affinity = availableParallelism();
-  const quota = read ? cgroupCpuQuota(read) : (ownQuota ??= { cores: cgroupCpuQuota(readText) }).cores;
+  const quota = cgroupCpuQuota(read);
   return quota === undefined ? affinity : Math.max(1, Math.min(affinity, Math.ceil(quota)));
 }
-
-/** This process's quota, read on first use: every thread pool of every instance asks. */
-let ownQuota: { cores: number | undefined } | undefined;
 
 /** The CPU quota in cores (e.g. 1.5), or undefined when none applies. Exported for tests. */
 export function cgroupCpuQuota(read: (path: string) => string | undefined = readText): number | undefined {

@@ -85,8 +85,9 @@ class ReadThread {
 export class ReadPool {
   private readonly threads: ReadThread[];
 
-  constructor(onError: (err: Error) => void, threads = Math.max(1, Math.min(2, usableCores()))) {
-    this.threads = Array.from({ length: threads }, () => new ReadThread(onError));
+  /** `cores`: the usable cores; the pool takes one thread per core, at most 2. */
+  constructor(onError: (err: Error) => void, cores = usableCores()) {
+    this.threads = Array.from({ length: Math.max(1, Math.min(2, cores)) }, () => new ReadThread(onError));
   }
 
   /** Starts the threads now, so that the first query does not pay their start-up (~1 s under tsx). */

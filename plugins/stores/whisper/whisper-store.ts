@@ -58,8 +58,8 @@ const CHUNKS_IN_FLIGHT = 2;
  * creating files contend in the filesystem: 100 instead of 70 µs per create) and was no faster
  * on 6 M updates either.
  */
-export function persistThreadCount(setting: number | 'auto', cores?: number): number {
-  return setting === 'auto' ? Math.max(1, Math.min(2, (cores ?? usableCores()) - 1)) : setting;
+export function persistThreadCount(setting: number | 'auto', cores = usableCores()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
 }
 
 /** FNV-1a over the name: spreads series over the worker lanes, always the same lane per series. */
@@ -86,10 +86,7 @@ export class WhisperStore implements StoreInstance {
   private readonly known = new Set<string>();
   private readonly onDisk = new Set<string>();
   /** query-side file reads, on worker threads (reader.ts) */
-  private readonly reader = new ReadPool((err) => {
-    this.ctx.stats.addError('read_worker');
-    this.ctx.log.error('read worker crashed; it restarts on the next query', { error: err });
-  });
+  private readonly reader: ReadPool;
   /** series whose file is corrupt: never written, reads skip them */
   private readonly corrupt = new Set<string>();
   private readonly cache = new WriteCache();
@@ -143,8 +140,13 @@ export class WhisperStore implements StoreInstance {
     this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, Math.max(1, o.maxCreatesPerMinute));
     this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
     this.low = Math.min(this.high, Math.floor((o.cacheMaxPoints * o.pressureLowPercent) / 100));
+    const cores = usableCores(); // read once for both thread pools (small files under /proc and /sys)
+    this.reader = new ReadPool((err) => {
+      this.ctx.stats.addError('read_worker');
+      this.ctx.log.error('read worker crashed; it restarts on the next query', { error: err });
+    }, cores);
     this.workers = Array.from(
-      { length: persistThreadCount(o.persistThreads) },
+      { length: persistThreadCount(o.persistThreads, cores) },
       () =>
         new PersistWorker((err) => {
           this.ctx.stats.addError('persist_worker');
