@@ -75,6 +75,9 @@ test('whisper-resize, whisper-set-aggregation-method and rm on a running carbona
     await rm(file('tools.resized'));
     await send(port, [`tools.resized 3 ${t0 + 20}`]);
     await onDisk('tools.resized', t0 + 10, t0 + 20, [3]);
+    const own = c.stats().instances['stores.main']!;
+    assert.equal(own.counters.files_removed, 1);
+    assert.deepEqual(own.errors, {}, 'a removed file is not an error');
   } finally {
     await c.stop();
   }

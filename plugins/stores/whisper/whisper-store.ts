@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, appendFile, unlink, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, appendFile, unlink, rm, stat, realpath } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
@@ -32,6 +32,7 @@ import { seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { syncFilesystem } from './data-sync.js';
+import { FileAliases } from './file-aliases.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
@@ -62,11 +63,10 @@ export function persistThreadCount(setting: number | 'auto', cores = usableCores
   return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
 }
 
-/** FNV-1a over the name: spreads series over the worker lanes, always the same lane per series. */
-function laneOf(name: string, lanes: number): number {
-  if (lanes === 1) return 0;
+/** FNV-1a over the file's key (FileAliases): spreads files over the worker lanes, always the same lane per file. */
+function laneOf(key: string, lanes: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h >>> 0) % lanes;
 }
 
@@ -113,6 +113,8 @@ export class WhisperStore implements StoreInstance {
   private readonly tornExamples: string[] = [];
   /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
   private readonly syncRoots = new Set<string>();
+  /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
+  private aliases = new FileAliases('');
   /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
   private lastWriteAt = 0;
   private firstPendingAt = 0;
@@ -167,6 +169,7 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     const top = await stat(this.dataDir);
+    this.aliases = new FileAliases(await realpath(this.dataDir));
     this.syncRoots.add(this.dataDir);
     await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]));
     if (this.tornAside > 0) {
@@ -398,8 +401,8 @@ export class WhisperStore implements StoreInstance {
     this.diskFull = false;
     const t0 = performance.now();
     const updatesBefore = this.updates;
-    // one lane per worker thread; a series always maps to the same lane, so one file is never
-    // written by two threads at once
+    // one lane per worker thread; a file always maps to the same lane (under every name that
+    // reaches it through a symlink), so one file is never written by two threads at once
     const lanes = this.workers.map(() => ({ chunk: [] as string[], points: 0, inflight: new Set<Promise<void>>() }));
     const send = (w: number): void => {
       const lane = lanes[w]!;
@@ -418,7 +421,7 @@ export class WhisperStore implements StoreInstance {
         continue;
       }
       if (!draining) await this.updateBucket.take();
-      const w = laneOf(name, lanes.length);
+      const w = lanes.length === 1 ? 0 : laneOf(this.aliases.keyOf(name), lanes.length);
       const lane = lanes[w]!;
       lane.chunk.push(name);
       lane.points += this.cache.pendingPoints(name);
@@ -561,8 +564,13 @@ export class WhisperStore implements StoreInstance {
       return;
     }
     if (code === 'ENOENT') {
-      // removed behind our back: create it again on the next pass
+      // removed by an operator (carbon-cache allows it and creates the file at its next write):
+      // not an error; created again in the next 'new' pass, within milliseconds
       this.onDisk.delete(name);
+      this.toCreate.push(name);
+      this.ctx.stats.count('files_removed');
+      log.limited('file_removed', 'whisper file removed from under the store: created again', { path });
+      return;
     }
     this.ctx.stats.addError(code.toLowerCase());
     log.limited(`write_${code}`, 'whisper write failed: points stay queued', { path, error: message });
@@ -723,15 +731,20 @@ export class WhisperStore implements StoreInstance {
       }
       let isDir = e.isDirectory();
       let isFile = e.isFile();
+      let real: string | undefined;
       if (e.isSymbolicLink()) {
         const target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
         isDir = target?.isDirectory() ?? false;
         isFile = target?.isFile() ?? false;
+        if (target) real = await realpath(join(dir, e.name)).catch(() => undefined);
       }
-      if (isDir) subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors));
-      else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
+      if (isDir) {
+        if (real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
+        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors));
+      } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         const name = prefix + e.name.slice(0, -4);
         if (name.includes(sep)) continue;
+        if (real !== undefined) this.aliases.addFileLink(name, real);
         this.onDisk.add(name);
         this.known.add(name);
         this.tree.add(name);
@@ -882,6 +895,7 @@ export class WhisperStore implements StoreInstance {
       creates_queued: this.createsQueued,
       torn_files_aside: this.tornAside,
       sync_roots: this.syncRoots.size,
+      symlinks: this.aliases.links,
       series_on_disk: this.onDisk.size,
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
       write_latency_ms: this.lastLatencyMs,
