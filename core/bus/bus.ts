@@ -41,25 +41,32 @@ interface Entry {
 export function instanceBus(bus: Bus, onError: (err: unknown) => void): Bus & { detach(): void } {
   const entries: Entry[] = [];
   const add = (event: string | symbol, fn: Listener, context: unknown, once: boolean): void => {
-    const wrapper = function (this: unknown, ...args: unknown[]): void {
-      if (once) drop(entries.indexOf(entry));
-      try {
-        const r = (fn as (...a: unknown[]) => unknown).apply(this, args);
-        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
-          (r as PromiseLike<unknown>).then(undefined, onError);
+    // `this` in the listener is its context or, as eventemitter3 does, the emitter it subscribed
+    // on: the view, not the shared bus
+    const self = context === undefined ? view : context;
+    const wrapper = Object.assign(
+      (...args: unknown[]): void => {
+        if (once) drop(entries.indexOf(entry));
+        try {
+          const r = (fn as (...a: unknown[]) => unknown).apply(self, args);
+          if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+            (r as PromiseLike<unknown>).then(undefined, onError);
+          }
+        } catch (err) {
+          onError(err);
         }
-      } catch (err) {
-        onError(err);
-      }
-    };
+      },
+      // what listeners() shows (Node's EventEmitter marks its once-wrappers the same way)
+      { listener: fn },
+    );
     const entry: Entry = { event, fn, context, wrapper };
     entries.push(entry);
-    (once ? bus.once : bus.on).call(bus, event as never, wrapper as never, context);
+    bus.on(event as never, wrapper as never);
   };
   const drop = (i: number): void => {
     if (i < 0) return;
     const [e] = entries.splice(i, 1);
-    bus.off(e!.event as never, e!.wrapper as never, e!.context);
+    bus.off(e!.event as never, e!.wrapper as never);
   };
   const remove = (event: string | symbol | undefined, fn?: Listener, context?: unknown): void => {
     for (let i = entries.length - 1; i >= 0; i--) {
@@ -92,7 +99,7 @@ export function instanceBus(bus: Bus, onError: (err: unknown) => void): Bus & { 
       return view;
     },
     emit: (event: string | symbol, ...args: unknown[]) => (bus.emit as (e: string | symbol, ...a: unknown[]) => boolean)(event, ...args),
-    listeners: (event: string | symbol) => bus.listeners(event as never),
+    listeners: (event: string | symbol) => bus.listeners(event as never).map((l) => (l as { listener?: unknown }).listener ?? l),
     listenerCount: (event: string | symbol) => bus.listenerCount(event as never),
     eventNames: () => bus.eventNames(),
     detach: () => remove(undefined),

@@ -38,3 +38,24 @@ test("an instance's bus view isolates its listeners and removes only its own", a
   view.detach();
   assert.equal(bus.listenerCount('reload') + bus.listenerCount('plugin.started'), 2, 'detach leaves the core subscribed');
 });
+
+test("a listener's `this` is its context or the view, and listeners() shows the plugin's own functions", () => {
+  const bus = createBus();
+  const view = instanceBus(bus, (err) => {
+    throw err;
+  });
+  const selves: unknown[] = [];
+  function plain(this: unknown): void {
+    selves.push(this);
+  }
+  const ctx = { name: 'ctx' };
+  view.on('reload', plain);
+  view.once('reload', plain, ctx);
+  assert.deepEqual(view.listeners('reload'), [plain, plain]);
+  bus.emit('reload');
+  assert.equal(selves[0], view, 'not the shared bus');
+  assert.equal(selves[1], ctx);
+  assert.deepEqual(view.listeners('reload'), [plain], 'once removed itself');
+  view.off('reload', plain);
+  assert.equal(bus.listenerCount('reload'), 0);
+});
