@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { builtinPlugins } from '../../plugins/index.js';
-import { testConfig } from '../helpers/carbonado.js';
+import { testConfig, waitFor } from '../helpers/carbonado.js';
+import type { StatsdAggregator } from '../../plugins/aggregators/statsd/statsd-aggregator.js';
 
 /** Starts a runtime with the given aggregator and stores, returns the warnings it logged at start. */
 async function startWarnings(flushIntervalMs: number, stores: Record<string, unknown>, agg: Record<string, unknown> = {}): Promise<{ warnings: string[]; gauge: number }> {
@@ -50,4 +52,49 @@ test('no warning when the flush matches or is longer than the step; only the mis
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0]!, /keeps stats\.counters\.example\.rate, stats\.counters\.example\.count, stats\.gauges\.example, stats\.sets\.example\.count at 5 s per point but StatsD flushes every 2 s/);
   assert.doesNotMatch(warnings[0]!, /timers/);
+});
+
+test('a rule that matches some keys only is caught when those keys are first flushed', async () => {
+  const lines: string[] = [];
+  const rt = await Runtime.create(
+    testConfig({
+      inputs: { statsd: { type: 'statsd_udp', host: '127.0.0.1', port: 0 } },
+      aggregators: { statsd: { type: 'statsd', flushIntervalMs: 10_000 } },
+      stores: {
+        wsp: {
+          type: 'whisper',
+          dataDir: dir(),
+          schemas: [
+            { name: 'hub', pattern: '^stats\\.(timers\\.)?jupyterhub\\.', retentions: '60s:7d' },
+            { name: 'rest', pattern: '.*', retentions: '10s:6h' },
+          ],
+        },
+      },
+    }),
+    { plugins: builtinPlugins, file: 'test', logSink: { write: (l: string) => void lines.push(l) } },
+  );
+  await rt.start();
+  const sock = dgram.createSocket('udp4');
+  try {
+    const port = Number(new URL(rt.listening('inputs.statsd')[0]!).port);
+    const agg = rt.instance<StatsdAggregator>('aggregators.statsd')!;
+    const gauges = () => rt.statsSnapshot().instances['aggregators.statsd']!.gauges;
+    assert.equal(gauges().retention_mismatches, 0, 'the example names match the catch-all rule');
+    const send = (text: string) => new Promise<void>((r) => sock.send(text, port, '127.0.0.1', () => r()));
+    await send('jupyterhub.spawns:1|c\njupyterhub.spawn_ms:120|ms\nweb.requests:1|c');
+    await waitFor(() => agg.stats().counters >= 5 && agg.stats().timers >= 1, 'the samples aggregated');
+    const ts = Math.floor(Date.now() / 10_000) * 10;
+    await agg.flushNow(ts);
+    assert.equal(gauges().retention_mismatched_series, 2);
+    const warned = lines.filter((l) => l.includes('StatsD flushes every 10 s'));
+    assert.equal(warned.length, 1, 'one warning, the next one is rate-limited');
+    assert.match(warned[0]!, /stores\.wsp keeps stats\.jupyterhub\.spawns at 60 s per point/);
+    // checked once per key: the next flush adds nothing
+    await send('jupyterhub.spawns:1|c');
+    await agg.flushNow(ts + 10);
+    assert.equal(gauges().retention_mismatched_series, 2);
+  } finally {
+    sock.close();
+    await rt.stop();
+  }
 });

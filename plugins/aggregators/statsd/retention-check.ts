@@ -42,3 +42,66 @@ export function describeMismatch(m: RetentionMismatch, flushSecs: number): strin
     `Set flushIntervalMs to ${m.stepSecs * 1000}, or give these series a finest retention of ${flushSecs}s`
   );
 }
+
+/** new keys checked per flush, at most: a first flush of 100,000 keys must not block the loop */
+const CHECKS_PER_FLUSH = 2000;
+/** keys remembered as checked, at most; beyond it new keys are no longer checked (said once) */
+const MAX_CHECKED = 200_000;
+
+/**
+ * The start-up check sees one example name per metric type; a storage rule that matches some
+ * keys only (`^stats\.jupyterhub\.` at 60 s, say) is invisible to it. This one checks every key
+ * the first time a flush carries it, with the series name its type writes, and reports each
+ * series a store keeps at a coarser step than the flush (a limited warning, and a gauge).
+ */
+export class KeyRetentionWatch {
+  private readonly stores: Array<[string, Required<Pick<QueryStore, 'specFor'>>]> = [];
+  private readonly checked = new Set<string>();
+  private full = false;
+  /** series (per store) found at a coarser finest step than the flush */
+  mismatched = 0;
+
+  constructor(
+    private readonly namer: GraphiteNamer,
+    private readonly flushSecs: number,
+    stores: ReadonlyMap<string, QueryStore>,
+    private readonly report: (m: RetentionMismatch) => void,
+    private readonly onFull: () => void,
+    /** what the start-up check already warned about: counted, not warned again */
+    private readonly known: readonly RetentionMismatch[] = [],
+  ) {
+    for (const [id, s] of stores) if (s.specFor) this.stores.push([id, s as Required<Pick<QueryStore, 'specFor'>>]);
+  }
+
+  check(keys: { readonly counterKeys: readonly string[]; readonly timerKeys: readonly string[]; readonly gaugeKeys: readonly string[]; readonly setKeys: readonly string[] }): void {
+    if (this.stores.length === 0 || this.full) return;
+    let budget = CHECKS_PER_FLUSH;
+    const n = this.namer;
+    budget = this.checkKind(keys.counterKeys, 'c', (k) => n.counterRate(k), budget);
+    budget = this.checkKind(keys.timerKeys, 't', (k) => n.timerStat(k, 'mean'), budget);
+    budget = this.checkKind(keys.gaugeKeys, 'g', (k) => n.gaugeName(k), budget);
+    this.checkKind(keys.setKeys, 's', (k) => n.setCount(k), budget);
+  }
+
+  private checkKind(keys: readonly string[], kind: string, nameOf: (key: string) => string, budget: number): number {
+    for (let i = 0; i < keys.length && budget > 0; i++) {
+      const memo = `${kind}${keys[i]!}`;
+      if (this.checked.has(memo)) continue;
+      if (this.checked.size >= MAX_CHECKED) {
+        this.full = true;
+        this.onFull();
+        return 0;
+      }
+      this.checked.add(memo);
+      budget--;
+      const name = nameOf(keys[i]!);
+      for (const [store, s] of this.stores) {
+        const step = s.specFor(name).archives[0]?.[0];
+        if (step === undefined || step <= this.flushSecs) continue;
+        this.mismatched++;
+        if (!this.known.some((k) => k.store === store && k.stepSecs === step)) this.report({ store, stepSecs: step, names: [name] });
+      }
+    }
+    return budget;
+  }
+}

@@ -5,7 +5,7 @@ import { percentName } from './metrics.js';
 import { GraphiteNamer } from './naming.js';
 import type { StatsdAggregatorOptions } from './options.js';
 import { StatsdState, type Snapshot } from './state.js';
-import { describeMismatch, retentionMismatches } from './retention-check.js';
+import { KeyRetentionWatch, describeMismatch, retentionMismatches } from './retention-check.js';
 
 /** Keys turned into points between two yields to the event loop during a flush. */
 const CHUNK_KEYS = 2000;
@@ -33,6 +33,7 @@ export class StatsdAggregator implements AggregatorInstance {
   private running = false;
   private readonly startedAt: number;
   private last: (FlushResult & { timestamp: number }) | undefined;
+  private watch: KeyRetentionWatch | undefined;
 
   constructor(
     private readonly ctx: AggregatorContext,
@@ -63,6 +64,15 @@ export class StatsdAggregator implements AggregatorInstance {
     const mismatches = retentionMismatches(this.cfg.namer, this.cfg.intervalSecs, this.ctx.stores);
     for (const m of mismatches) this.ctx.log.warn(describeMismatch(m, this.cfg.intervalSecs));
     this.ctx.stats.gauge('retention_mismatches', mismatches.length);
+    this.watch = new KeyRetentionWatch(
+      this.cfg.namer,
+      this.cfg.intervalSecs,
+      this.ctx.stores,
+      (m) => this.ctx.log.limited('retention_mismatch', describeMismatch(m, this.cfg.intervalSecs)),
+      () => this.ctx.log.info('over 200,000 StatsD keys checked against the stores\' retentions: new keys are no longer checked'),
+      mismatches,
+    );
+    this.ctx.stats.gauge('retention_mismatched_series', 0);
     this.running = true;
     this.schedule();
   }
@@ -168,6 +178,10 @@ export class StatsdAggregator implements AggregatorInstance {
       r = it.next();
     }
     points.flush();
+    if (this.watch) {
+      this.watch.check(snap);
+      this.ctx.stats.gauge('retention_mismatched_series', this.watch.mismatched);
+    }
     this.last = { ...r.value, timestamp: ts };
     this.ctx.stats.count('flushes');
     this.ctx.stats.gauge('flush_points', r.value.points);
