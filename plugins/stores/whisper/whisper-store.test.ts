@@ -287,3 +287,30 @@ test('new files: the staging directory is emptied at start, and creates recover 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a file removed just before SIGTERM is created again by the drain: nothing is left in the WAL', async () => {
+  const dir = await tmp('removed-at-stop');
+  const { c, store } = await start(dir);
+  const file = join(dir, 'gone', 'soon.wsp');
+  const t0 = NOW - (NOW % 60) - 120;
+  let stopped = false;
+  try {
+    store.write(pointBatch([['gone.soon', 1, t0]]));
+    await waitFor(async () => (await stat(file).catch(() => undefined)) !== undefined && c.stats().instances['stores.main']!.gauges.cache_points === 0, 'the first point on disk');
+    await rm(file);
+    store.write(pointBatch([['gone.soon', 2, t0 + 10]]));
+    await c.stop(); // at once: the drain's first update finds the file gone
+    stopped = true;
+    assert.equal(c.stats().instances['stores.main']!.counters.files_removed, 1);
+  } finally {
+    if (!stopped) await c.stop();
+  }
+  assert.deepEqual(await readdir(join(dir, '.carbonado-wal')).catch(() => []), [], 'every WAL segment deleted: nothing was left unwritten');
+  const again = await start(dir);
+  try {
+    const [s] = await again.store.fetch(['gone.soon'], t0 - 10, t0 + 10);
+    assert.deepEqual(valuesOf(s!.values), [null, 2]);
+  } finally {
+    await again.c.stop();
+  }
+});

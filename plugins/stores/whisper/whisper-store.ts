@@ -336,6 +336,7 @@ export class WhisperStore implements StoreInstance {
 
   private async run(): Promise<void> {
     if (this.wal) this.startWalTimers(this.wal);
+    let stalled = 0;
     for (;;) {
       if (this.cache.pendingSeries === 0) {
         if (this.stopping) return;
@@ -348,12 +349,14 @@ export class WhisperStore implements StoreInstance {
         continue;
       }
       const progressed = await this.pass(due);
-      if (!progressed) {
-        if (this.stopping) {
+      if (progressed) stalled = 0;
+      else {
+        // while stopping, one more pass: a file removed meanwhile is created by it
+        if (this.stopping && ++stalled >= 2) {
           this.ctx.log.error('cannot write the cache out while stopping', { points: this.cache.points, diskFull: this.diskFull });
           return;
         }
-        await this.idle(BACKOFF_MS);
+        if (!this.stopping) await this.idle(BACKOFF_MS);
       }
     }
   }
