@@ -49,6 +49,22 @@ test('every plugin has index.ts, a README documenting every option, and tests', 
   }
 });
 
+test("every option's table row in the plugin README shows the schema's default", () => {
+  for (const f of pluginFolders) {
+    const rows = readFileSync(join(f.path, 'README.md'), 'utf8').split('\n').filter((l) => l.startsWith('| `'));
+    const m = builtinPlugins.find((p) => p.name === f.name)!;
+    const props = ((m.schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {}) as Record<string, { default?: unknown }>;
+    for (const [k, v] of Object.entries(props)) {
+      const d = v.default;
+      // scalars only: empty strings, lists and rule sets are written in prose ('', "", StatsD's rules)
+      if (!(typeof d === 'number' || typeof d === 'boolean' || (typeof d === 'string' && d !== ''))) continue;
+      const row = rows.find((l) => l.split('|')[1]!.includes(`\`${k}\``));
+      if (row === undefined) continue; // documented in a section of its own (checked above: named)
+      assert.ok(row.split('|')[2]!.includes(`\`${String(d)}\``), `${f.name}: README gives \`${k}\` the default ${row.split('|')[2]!.trim()}, the schema ${JSON.stringify(d)}`);
+    }
+  }
+});
+
 test('every option has a description', () => {
   for (const m of builtinPlugins) {
     const s = m.schema as { properties?: Record<string, { description?: string }> };
