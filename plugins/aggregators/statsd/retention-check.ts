@@ -43,19 +43,27 @@ export function describeMismatch(m: RetentionMismatch, flushSecs: number): strin
   );
 }
 
-/** new keys checked per flush, at most: a first flush of 100,000 keys must not block the loop */
+/** new keys checked per flush, at most: a first flush of 100,000 keys must not cost a burst of reads */
 const CHECKS_PER_FLUSH = 2000;
 /** keys remembered as checked, at most; beyond it new keys are no longer checked (said once) */
 const MAX_CHECKED = 200_000;
 
+interface FlushedKeys {
+  readonly counterKeys: readonly string[];
+  readonly timerKeys: readonly string[];
+  readonly gaugeKeys: readonly string[];
+  readonly setKeys: readonly string[];
+}
+
 /**
- * The start-up check sees one example name per metric type; a storage rule that matches some
- * keys only (`^stats\.jupyterhub\.` at 60 s, say) is invisible to it. This one checks every key
- * the first time a flush carries it, with the series name its type writes, and reports each
- * series a store keeps at a coarser step than the flush (a limited warning, and a gauge).
+ * The start-up check sees one example name per metric type and the stores' rules; it misses a
+ * rule that matches some keys only (`^stats\.jupyterhub\.` at 60 s, say) and, above all, files
+ * that already exist with another retention (a carbon data directory made under carbon's default
+ * `60s:1d`, fed by 10 s flushes). This one asks each store, with a fetch of the last interval,
+ * at what step it answers each key's series the first time a flush carries the key: whisper
+ * answers from the file's own header, or from its rules while the file is not yet written.
  */
 export class KeyRetentionWatch {
-  private readonly stores: Array<[string, Required<Pick<QueryStore, 'specFor'>>]> = [];
   private readonly checked = new Set<string>();
   private full = false;
   /** series (per store) found at a coarser finest step than the flush */
@@ -64,44 +72,51 @@ export class KeyRetentionWatch {
   constructor(
     private readonly namer: GraphiteNamer,
     private readonly flushSecs: number,
-    stores: ReadonlyMap<string, QueryStore>,
+    private readonly stores: ReadonlyMap<string, QueryStore>,
     private readonly report: (m: RetentionMismatch) => void,
     private readonly onFull: () => void,
     /** what the start-up check already warned about: counted, not warned again */
     private readonly known: readonly RetentionMismatch[] = [],
-  ) {
-    for (const [id, s] of stores) if (s.specFor) this.stores.push([id, s as Required<Pick<QueryStore, 'specFor'>>]);
-  }
+  ) {}
 
-  check(keys: { readonly counterKeys: readonly string[]; readonly timerKeys: readonly string[]; readonly gaugeKeys: readonly string[]; readonly setKeys: readonly string[] }): void {
-    if (this.stores.length === 0 || this.full) return;
-    let budget = CHECKS_PER_FLUSH;
-    const n = this.namer;
-    budget = this.checkKind(keys.counterKeys, 'c', (k) => n.counterRate(k), budget);
-    budget = this.checkKind(keys.timerKeys, 't', (k) => n.timerStat(k, 'mean'), budget);
-    budget = this.checkKind(keys.gaugeKeys, 'g', (k) => n.gaugeName(k), budget);
-    this.checkKind(keys.setKeys, 's', (k) => n.setCount(k), budget);
-  }
-
-  private checkKind(keys: readonly string[], kind: string, nameOf: (key: string) => string, budget: number): number {
-    for (let i = 0; i < keys.length && budget > 0; i++) {
-      const memo = `${kind}${keys[i]!}`;
-      if (this.checked.has(memo)) continue;
-      if (this.checked.size >= MAX_CHECKED) {
-        this.full = true;
-        this.onFull();
-        return 0;
-      }
-      this.checked.add(memo);
-      budget--;
-      const name = nameOf(keys[i]!);
-      for (const [store, s] of this.stores) {
-        const step = s.specFor(name).archives[0]?.[0];
-        if (step === undefined || step <= this.flushSecs) continue;
+  /** `ts`: the flush's timestamp (Unix seconds); the series were written at it. */
+  async check(keys: FlushedKeys, ts: number): Promise<void> {
+    if (this.stores.size === 0 || this.full) return;
+    const names = this.newNames(keys);
+    if (names.length === 0) return;
+    for (const [store, s] of this.stores) {
+      const answered = await s.fetch(names, ts - this.flushSecs, ts);
+      for (const d of answered) {
+        if (!(d.step > this.flushSecs)) continue;
         this.mismatched++;
-        if (!this.known.some((k) => k.store === store && k.stepSecs === step)) this.report({ store, stepSecs: step, names: [name] });
+        if (!this.known.some((k) => k.store === store && k.stepSecs === d.step)) this.report({ store, stepSecs: d.step, names: [d.name] });
       }
     }
-    return budget;
+  }
+
+  /** The series names of keys not checked before, one per key (the name its type always writes). */
+  private newNames(keys: FlushedKeys): string[] {
+    const n = this.namer;
+    const out: string[] = [];
+    const kinds: Array<[readonly string[], string, (k: string) => string]> = [
+      [keys.counterKeys, 'c', (k) => n.counterRate(k)],
+      [keys.timerKeys, 't', (k) => n.timerStat(k, 'mean')],
+      [keys.gaugeKeys, 'g', (k) => n.gaugeName(k)],
+      [keys.setKeys, 's', (k) => n.setCount(k)],
+    ];
+    for (const [list, kind, nameOf] of kinds) {
+      for (let i = 0; i < list.length && out.length < CHECKS_PER_FLUSH; i++) {
+        const memo = kind + list[i]!;
+        if (this.checked.has(memo)) continue;
+        if (this.checked.size >= MAX_CHECKED) {
+          this.full = true;
+          this.onFull();
+          return out;
+        }
+        this.checked.add(memo);
+        out.push(nameOf(list[i]!));
+      }
+    }
+    return out;
   }
 }

@@ -34,6 +34,8 @@ export class StatsdAggregator implements AggregatorInstance {
   private readonly startedAt: number;
   private last: (FlushResult & { timestamp: number }) | undefined;
   private watch: KeyRetentionWatch | undefined;
+  /** the retention check of new keys in progress (one at a time, off the flush chain) */
+  private checking: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: AggregatorContext,
@@ -86,6 +88,7 @@ export class StatsdAggregator implements AggregatorInstance {
     const ts = this.nextAt > 0 ? this.nextAt / 1000 : this.boundaryAfter(this.ctx.now() * 1000) / 1000;
     await this.enqueue(this.detach(ts), false);
     this.ctx.points.flush();
+    await this.checking;
   }
 
   stats(): Record<string, number> {
@@ -178,14 +181,24 @@ export class StatsdAggregator implements AggregatorInstance {
       r = it.next();
     }
     points.flush();
-    if (this.watch) {
-      this.watch.check(snap);
-      this.ctx.stats.gauge('retention_mismatched_series', this.watch.mismatched);
-    }
+    this.checkRetention(snap, ts);
     this.last = { ...r.value, timestamp: ts };
     this.ctx.stats.count('flushes');
     this.ctx.stats.gauge('flush_points', r.value.points);
     this.ctx.bus.emit('flushed', { source: this.ctx.id, timestamp: ts, points: r.value.points });
+  }
+
+  /** Reads happen in the stores' own time: the next flush never waits for them. */
+  private checkRetention(snap: Snapshot, ts: number): void {
+    const watch = this.watch;
+    if (watch === undefined || this.checking !== undefined || !this.running) return;
+    this.checking = watch
+      .check(snap, ts)
+      .then(() => this.ctx.stats.gauge('retention_mismatched_series', watch.mismatched))
+      .catch((err: unknown) => this.ctx.log.limited('retention_check', 'checking new keys against the stores failed', { error: err as Error }))
+      .finally(() => {
+        this.checking = undefined;
+      });
   }
 
   /** Etsy's management console reads, as JSON. Read-only: no del* and no health toggling. */
