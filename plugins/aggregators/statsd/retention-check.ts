@@ -64,7 +64,12 @@ interface FlushedKeys {
  * answers from the file's own header, or from its rules while the file is not yet written.
  */
 export class KeyRetentionWatch {
-  private readonly checked = new Set<string>();
+  /** keys already taken for a check, per type (separate sets: no string built per key and flush) */
+  private readonly checked = { c: new Set<string>(), t: new Set<string>(), g: new Set<string>(), s: new Set<string>() };
+  private checkedCount = 0;
+  /** names taken and not yet asked, with the timestamp of the flush that wrote them */
+  private readonly queue: Array<{ names: string[]; ts: number }> = [];
+  private queued = 0;
   private full = false;
   /** series (per store) found at a coarser finest step than the flush */
   mismatched = 0;
@@ -79,44 +84,56 @@ export class KeyRetentionWatch {
     private readonly known: readonly RetentionMismatch[] = [],
   ) {}
 
-  /** `ts`: the flush's timestamp (Unix seconds); the series were written at it. */
-  async check(keys: FlushedKeys, ts: number): Promise<void> {
-    if (this.stores.size === 0 || this.full) return;
-    const names = this.newNames(keys);
-    if (names.length === 0) return;
-    for (const [store, s] of this.stores) {
-      const answered = await s.fetch(names, ts - this.flushSecs, ts);
-      for (const d of answered) {
-        if (!(d.step > this.flushSecs)) continue;
-        this.mismatched++;
-        if (!this.known.some((k) => k.store === store && k.stepSecs === d.step)) this.report({ store, stepSecs: d.step, names: [d.name] });
-      }
-    }
-  }
-
-  /** The series names of keys not checked before, one per key (the name its type always writes). */
-  private newNames(keys: FlushedKeys): string[] {
+  /**
+   * Takes the flush's keys not seen before (synchronously, at most CHECKS_PER_FLUSH, and only
+   * while fewer than that wait to be asked: the rest are taken at a later flush).
+   * `ts`: the flush's timestamp (Unix seconds); the series were written at it.
+   */
+  take(keys: FlushedKeys, ts: number): void {
+    if (this.stores.size === 0 || this.full || this.queued >= CHECKS_PER_FLUSH) return;
     const n = this.namer;
-    const out: string[] = [];
-    const kinds: Array<[readonly string[], string, (k: string) => string]> = [
-      [keys.counterKeys, 'c', (k) => n.counterRate(k)],
-      [keys.timerKeys, 't', (k) => n.timerStat(k, 'mean')],
-      [keys.gaugeKeys, 'g', (k) => n.gaugeName(k)],
-      [keys.setKeys, 's', (k) => n.setCount(k)],
+    const names: string[] = [];
+    const kinds: Array<[readonly string[], Set<string>, (k: string) => string]> = [
+      [keys.counterKeys, this.checked.c, (k) => n.counterRate(k)],
+      [keys.timerKeys, this.checked.t, (k) => n.timerStat(k, 'mean')],
+      [keys.gaugeKeys, this.checked.g, (k) => n.gaugeName(k)],
+      [keys.setKeys, this.checked.s, (k) => n.setCount(k)],
     ];
-    for (const [list, kind, nameOf] of kinds) {
-      for (let i = 0; i < list.length && out.length < CHECKS_PER_FLUSH; i++) {
-        const memo = kind + list[i]!;
-        if (this.checked.has(memo)) continue;
-        if (this.checked.size >= MAX_CHECKED) {
+    for (const [list, seen, nameOf] of kinds) {
+      for (let i = 0; i < list.length && names.length < CHECKS_PER_FLUSH; i++) {
+        const key = list[i]!;
+        if (seen.has(key)) continue;
+        if (this.checkedCount >= MAX_CHECKED) {
           this.full = true;
           this.onFull();
-          return out;
+          break;
         }
-        this.checked.add(memo);
-        out.push(nameOf(list[i]!));
+        seen.add(key);
+        this.checkedCount++;
+        names.push(nameOf(key));
       }
     }
-    return out;
+    if (names.length === 0) return;
+    this.queue.push({ names, ts });
+    this.queued += names.length;
+  }
+
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Asks the stores about everything taken, one flush's names at a time. */
+  async drain(): Promise<void> {
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      this.queued -= job.names.length;
+      for (const [store, s] of this.stores) {
+        const answered = await s.fetch(job.names, job.ts - this.flushSecs, job.ts);
+        for (const d of answered) {
+          if (!(d.step > this.flushSecs)) continue;
+          this.mismatched++;
+          if (!this.known.some((k) => k.store === store && k.stepSecs === d.step)) this.report({ store, stepSecs: d.step, names: [d.name] });
+        }
+      }
+    }
   }
 }

@@ -191,9 +191,11 @@ export class StatsdAggregator implements AggregatorInstance {
   /** Reads happen in the stores' own time: the next flush never waits for them. */
   private checkRetention(snap: Snapshot, ts: number): void {
     const watch = this.watch;
-    if (watch === undefined || this.checking !== undefined || !this.running) return;
+    if (watch === undefined || !this.running) return;
+    watch.take(snap, ts);
+    if (this.checking !== undefined || !watch.pending) return;
     this.checking = watch
-      .check(snap, ts)
+      .drain()
       .then(() => this.ctx.stats.gauge('retention_mismatched_series', watch.mismatched))
       .catch((err: unknown) => this.ctx.log.limited('retention_check', 'checking new keys against the stores failed', { error: err as Error }))
       .finally(() => {
