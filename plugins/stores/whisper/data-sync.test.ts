@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnCarbonado, portOf, waitFor } from '../../../test/helpers/carbonado.js';
-import { syncFilesystem } from './data-sync.js';
+import { spawnCarbonado, startInProcess, portOf, waitFor } from '../../../test/helpers/carbonado.js';
+import { requireHere } from '../../../test/helpers/peers.js';
+import { pointBatch } from '../../../core/index.js';
+import type { WhisperStore } from './whisper-store.js';
+import { mountsUnder, syncFilesystem } from './data-sync.js';
 
 /** A directory holding a fake `sync` (a shell script), to put first on PATH. */
 async function fakeSync(body: string): Promise<string> {
@@ -94,5 +98,50 @@ test('WAL segments are deleted only after the data directory is synced; a failin
       assert.ok((await walSegments(dir)) >= 1);
       assert.match(proc.output(), /WAL is kept/);
     }
+  }
+});
+
+test('mountsUnder: mount points strictly below the roots, octal escapes decoded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-mountinfo-'));
+  const file = join(dir, 'mountinfo');
+  await writeFile(
+    file,
+    [
+      '22 27 0:21 / /proc rw,relatime - proc proc rw',
+      '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+      '90 27 0:50 / /srv/whisper rw - tmpfs tmpfs rw',
+      '91 90 0:51 / /srv/whisper/disk\\0402 rw - tmpfs tmpfs rw',
+      '92 27 0:52 / /srv/whisperx rw - tmpfs tmpfs rw',
+      '93 27 0:53 / /mnt/disk3/sub rw - tmpfs tmpfs rw',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(await mountsUnder(['/srv/whisper', '/mnt/disk3'], file), ['/srv/whisper/disk 2', '/mnt/disk3/sub']);
+  assert.deepEqual(await mountsUnder([], file), []);
+  assert.deepEqual(await mountsUnder(['/srv/whisper'], join(dir, 'missing')), []);
+});
+
+test('a filesystem mounted inside the data directory while running is synced from then on', async (t) => {
+  if (!requireHere(t, process.platform === 'linux' && process.getuid?.() === 0, 'root, to mount a tmpfs')) return;
+  const dataDir = await mkdtemp(join(tmpdir(), 'carbonado-late-mount-'));
+  const late = join(dataDir, 'late');
+  const c = await startInProcess({ stores: { main: { type: 'whisper', dataDir, walSegmentSecs: 1, schemas: [{ name: 't', pattern: '.*', retentions: '10s:1h' }] } } });
+  let mounted = false;
+  try {
+    const gauges = () => c.stats().instances['stores.main']!.gauges;
+    assert.equal(gauges().sync_roots, 1);
+    await mkdir(late);
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', late], { encoding: 'utf8' });
+    // root without the mount capability (a container): as crash.test.ts's ENOSPC case
+    if (r.status !== 0) return t.skip(`cannot mount a tmpfs here: ${r.stderr.trim()}`);
+    mounted = true;
+    const store = c.runtime.instance<WhisperStore>('stores.main')!;
+    store.write(pointBatch([['late.cpu', 1, Math.floor(Date.now() / 1000) - 10]]));
+    // the next WAL rotation that deletes a segment syncs the new filesystem too
+    await waitFor(() => gauges().sync_roots === 2, 'the late mount among the sync roots', 10_000, 100);
+  } finally {
+    await c.stop();
+    if (mounted) spawnSync('umount', [late]);
+    await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { sep } from 'node:path';
 
 export type DataSyncOutcome = { readonly result: 'synced'; readonly ms: number } | { readonly result: 'failed' | 'unavailable'; readonly message: string };
 
@@ -30,4 +32,29 @@ function run(args: string[], timeoutMs: number): Promise<{ ok: boolean; missing:
       resolve({ ok: false, missing: code === 'ENOENT', message: `${String(stderr).trim() || err.message}` });
     });
   });
+}
+
+/**
+ * Mount points strictly below any of `roots` (real paths), from the kernel's mount table. Why:
+ * the start-up walk finds the filesystems inside the data directory that exist then; one mounted
+ * while carbonado runs would otherwise not be synced before WAL segments are deleted. Empty where
+ * there is no /proc (not Linux).
+ */
+export async function mountsUnder(roots: readonly string[], mountinfo = '/proc/self/mountinfo'): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(mountinfo, 'utf8');
+  } catch {
+    return [];
+  }
+  const prefixes = roots.map((r) => (r.endsWith(sep) ? r : r + sep));
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    // id parent major:minor root mount-point options ...; spaces and the like are octal escapes
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (prefixes.some((p) => point.startsWith(p))) out.push(point);
+  }
+  return out;
 }

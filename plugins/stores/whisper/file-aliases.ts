@@ -18,13 +18,18 @@ export class FileAliases {
   private readonly fileLinks = new Map<string, string>();
   private readonly realPrefix: string;
 
-  constructor(realDataDir: string) {
+  constructor(private readonly realDataDir: string) {
     this.realPrefix = realDataDir.endsWith(sep) ? realDataDir : realDataDir + sep;
   }
 
   /** False while the tree has no links: keyOf is then the name itself, at no cost. */
   get any(): boolean {
     return this.dirLinks.length > 0 || this.fileLinks.size > 0;
+  }
+
+  /** the real paths the tree lives under: the data directory and every linked directory's target */
+  get realRoots(): string[] {
+    return this.realDataDir === '' ? [] : [this.realDataDir, ...this.dirLinks.map((l) => l.real)];
   }
 
   /** symlinks the walk followed (gauge `symlinks`) */

@@ -31,7 +31,7 @@ import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
-import { syncFilesystem } from './data-sync.js';
+import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { FileAliases } from './file-aliases.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
@@ -585,6 +585,7 @@ export class WhisperStore implements StoreInstance {
    * the files are left to the kernel's writeback, said once in the log.
    */
   private async syncData(): Promise<boolean> {
+    for (const m of await mountsUnder(this.aliases.realRoots)) this.syncRoots.add(m);
     const r = await syncFilesystem([...this.syncRoots]);
     if (r.result === 'synced') {
       this.ctx.stats.count('data_syncs');
