@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, appendFile, unlink, rm, stat, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
@@ -113,6 +114,8 @@ export class WhisperStore implements StoreInstance {
   private readonly tornExamples: string[] = [];
   /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
   private readonly syncRoots = new Set<string>();
+  /** filesystems mounted below the tree since start (mount table, read anew before each sync) */
+  private mountRoots: string[] = [];
   /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
   private aliases = new FileAliases('');
   /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
@@ -585,8 +588,9 @@ export class WhisperStore implements StoreInstance {
    * the files are left to the kernel's writeback, said once in the log.
    */
   private async syncData(): Promise<boolean> {
-    for (const m of await mountsUnder(this.aliases.realRoots)) this.syncRoots.add(m);
-    const r = await syncFilesystem([...this.syncRoots]);
+    // read anew each time: a mount point unmounted and removed must not fail every later sync
+    this.mountRoots = (await mountsUnder(this.aliases.realRoots)).filter((m) => !this.syncRoots.has(m));
+    const r = await syncFilesystem([...this.syncRoots, ...this.mountRoots]);
     if (r.result === 'synced') {
       this.ctx.stats.count('data_syncs');
       this.lastDataSyncMs = r.ms;
@@ -736,15 +740,16 @@ export class WhisperStore implements StoreInstance {
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       let real: string | undefined;
+      let target: Stats | undefined;
       if (e.isSymbolicLink()) {
-        const target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
+        target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
         isDir = target?.isDirectory() ?? false;
         isFile = target?.isFile() ?? false;
         if (target) real = await realpath(join(dir, e.name)).catch(() => undefined);
       }
       if (isDir) {
         if (real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
-        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors));
+        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         const name = prefix + e.name.slice(0, -4);
         if (name.includes(sep)) continue;
@@ -760,10 +765,11 @@ export class WhisperStore implements StoreInstance {
     await Promise.all(subdirs);
   }
 
-  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>): Promise<void> {
-    let st;
+  /** `known`: the stat of a symlink's target, already taken by the caller */
+  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>, known?: Stats): Promise<void> {
+    let st = known;
     try {
-      st = await stat(path);
+      st ??= await stat(path);
     } catch (err) {
       this.ctx.stats.addError('scan');
       this.ctx.log.warn('cannot read directory while indexing', { dir: path, error: err as Error });
@@ -898,7 +904,7 @@ export class WhisperStore implements StoreInstance {
       cache_series: this.cache.series,
       creates_queued: this.createsQueued,
       torn_files_aside: this.tornAside,
-      sync_roots: this.syncRoots.size,
+      sync_roots: this.syncRoots.size + this.mountRoots.length,
       symlinks: this.aliases.links,
       series_on_disk: this.onDisk.size,
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
