@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/whisper-ingest.ts [--loads 10000x60,10000x600] [--anchors carbon,vm] [--runs 1]
  *        [--durability wal|none] [--scratch DIR] [--profile DIR] [--from source|build] [--store-options JSON]
- *        [--node-args '--flag ...']
+ *        [--node-args '--flag ...'] [--readable disk,render]
  *
  * Each load runs against a fresh carbonado (spawned, so CPU and RSS are its own) and, when asked,
  * against carbon-cache and VictoriaMetrics launched from ../shared/bench/anchors in the same run.
@@ -22,7 +22,8 @@ const HARNESS = resolve(process.env.CARBONADO_BENCH_HARNESS ?? join(SHARED_DIR, 
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+  // an empty value counts (`--anchors ''` runs no anchor)
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
 const loads = arg('loads', '10000x60,10000x600').split(',').map((s) => s.split('x').map(Number) as [number, number]);
@@ -63,6 +64,12 @@ const storeOptions = JSON.parse(arg('store-options', '{}')) as Record<string, un
 const from = arg('from', 'source');
 /** --node-args '--flag --flag2': extra Node/V8 flags for carbonado (e.g. GC experiments) */
 const nodeArgs = arg('node-args', '').split(' ').filter(Boolean);
+/**
+ * --readable disk,render: which checks of carbonado to run (see runCarbonado); both by default.
+ * 'render' with 10k x 600 makes every poll a 6M-point JSON answer (~150 MB): its figure is then
+ * mostly the time /render takes to build that answer, not how long points take to become readable.
+ */
+const readable = arg('readable', 'disk,render').split(',').filter(Boolean);
 
 interface CarbonRun {
   e2e_points_s: number | null;
@@ -111,11 +118,19 @@ function pick(r: CarbonRun): Record<string, unknown> {
   };
 }
 
-async function runCarbonado(series: number, points: number, tag: string): Promise<Record<string, unknown>> {
+/**
+ * `via`: how the points are checked. 'disk' (the figure of merit, comparable with the anchors):
+ * the shared verifier reads every point from the .wsp files. 'render': it asks carbonado's own
+ * /render for them (one `<prefix>.*` request per poll, after the last byte), which answers from
+ * the write-back cache and the files together: the time until every point is readable through
+ * fetch. A separate carbonado per run, so neither check disturbs the other's figures.
+ */
+async function runCarbonado(series: number, points: number, tag: string, via: 'disk' | 'render' = 'disk'): Promise<Record<string, unknown>> {
   const dir = scratchDir('carbonado-');
   const dataDir = join(dir, 'whisper');
   const proc = await spawnCarbonado({
     inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    ...(via === 'render' ? { outputs: { graphite: { type: 'graphite_render' } } } : {}),
     stores: {
       main: {
         type: 'whisper',
@@ -152,7 +167,8 @@ async function runCarbonado(series: number, points: number, tag: string): Promis
   try {
     r = await carbonRun([
       '--port', String(port), '--mode', 'plain', '--series', String(series), '--points', String(points),
-      '--prefix', `bench.w${tag}`, '--verify', 'whisper', '--whisper-dir', dataDir, '--pids', String(proc.pid), '--timeout', '600',
+      '--prefix', `bench.w${tag}`, '--pids', String(proc.pid), '--timeout', '600',
+      ...(via === 'disk' ? ['--verify', 'whisper', '--whisper-dir', dataDir] : ['--verify', 'render', '--url', proc.httpUrl]),
     ]);
     polling = false;
     await poller;
@@ -252,7 +268,11 @@ for (const [series, points] of loads) {
   for (let r = 0; r < runs; r++) {
     const tag = `${Date.now() % 100000}r${r}`;
     await settle();
-    entry.carbonado!.push(await runCarbonado(series, points, tag));
+    if (readable.includes('disk')) entry.carbonado!.push(await runCarbonado(series, points, tag));
+    if (readable.includes('render')) {
+      await settle();
+      (entry['carbonado (readable through /render)'] ??= []).push(await runCarbonado(series, points, `${tag}f`, 'render'));
+    }
     if (anchors.includes('carbon') && existsSync('/usr/bin/carbon-cache')) {
       await settle();
       (entry['carbon-cache'] ??= []).push(await runCarbonCache(series, points, tag));

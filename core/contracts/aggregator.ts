@@ -8,6 +8,12 @@ export interface AggregatorContext extends BaseContext {
   readonly points: Batcher;
   /** every configured store, by instance id (to check retentions against the flush interval) */
   readonly stores: ReadonlyMap<string, QueryStore>;
+  /**
+   * Hands over at once the samples every input has parsed but not yet sent (inputs batch them for
+   * up to `batch.maxDelayMs`): they reach `add` before this returns. Call it right before taking an
+   * interval's data, so a sample received before the boundary counts in that interval.
+   */
+  drainInputs(): void;
 }
 
 /**

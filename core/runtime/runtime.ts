@@ -144,6 +144,7 @@ export class Runtime {
         const base: BaseContext = { id, bus: ownBus, log: instanceLog, stats, http, now: clock };
         const ctx = {
           ...base,
+          drainInputs: () => this.drainInputs(),
           points,
           samples,
           series: this.series,
@@ -171,6 +172,11 @@ export class Runtime {
         }
       }
     }
+  }
+
+  /** Emits every started input's pending samples now (see AggregatorContext.drainInputs). */
+  private drainInputs(): void {
+    for (const r of this.running) if (r.kind === 'input' && r.started) r.samples.flush();
   }
 
   private requireQueryStore(s: QueryStore | undefined): QueryStore {

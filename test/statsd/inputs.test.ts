@@ -201,3 +201,32 @@ test('stop flushes what the aggregator holds (nothing acknowledged is lost on SI
   await c.stop();
   assert.equal(sumOf(points(), 'stats_counts.held.c'), 9);
 });
+
+test('a sample parsed just before the flush boundary counts in that flush, whatever the batch delay', async () => {
+  // Inputs hand samples over in batches (batch.maxDelayMs); a long delay makes the window wide
+  // enough to hit on purpose: without the drain at the boundary the sample would wait 10 s.
+  const c = await startInProcess(
+    {
+      batch: { maxDelayMs: 10_000 },
+      inputs: { udp: { type: 'statsd_udp', host: '127.0.0.1', port: 0 } },
+      aggregators: { statsd: { type: 'statsd', flushIntervalMs: 1000 } },
+      stores: { cap: { type: 'test_capture' } },
+    },
+    { plugins: [...builtinPlugins, captureStore] },
+  );
+  try {
+    const { host, port } = portOf(c.listening('inputs.udp'), 'udp');
+    // send 300-500 ms before a boundary
+    while (Date.now() % 1000 < 500 || Date.now() % 1000 > 700) await new Promise((r) => setTimeout(r, 5));
+    const boundary = Math.ceil(Date.now() / 1000);
+    await sendUdp(host, port, ['edge.k:1|c']);
+    await waitFor(() => inputStats(c, 'inputs.udp').counters.metrics_received === 1, 'sample parsed');
+    assert.ok(Date.now() < boundary * 1000, 'the sample was parsed before the boundary (machine too slow to test)');
+    await waitFor(() => points().some((p) => p.name === 'stats_counts.edge.k'), 'the boundary flush carries the sample', 3000);
+    const hit = points().find((p) => p.name === 'stats_counts.edge.k')!;
+    assert.equal(hit.value, 1);
+    assert.equal(hit.time, boundary);
+  } finally {
+    await c.stop();
+  }
+});

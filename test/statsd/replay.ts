@@ -43,6 +43,7 @@ export function replayer(etsy: EtsyStatsdConfig, over: Partial<StatsdAggregatorO
     http: { mount() {} },
     now,
     stores: new Map(),
+    drainInputs: () => samples.flush(),
     points: new Batcher((b) => {
       for (let i = 0; i < b.length; i++) out.push([b.names[i]!, b.values[i]!]);
     }, limits),

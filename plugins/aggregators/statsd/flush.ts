@@ -6,14 +6,14 @@
  */
 import { counterRate, binsFor, timerStats, type TimerConfig } from './metrics.js';
 import type { GraphiteNamer } from './naming.js';
-import type { HistogramRule } from './options.js';
+import type { CompiledHistogramRule } from './metrics.js';
 import type { Snapshot } from './state.js';
 
 export type PointSink = (name: string, value: number) => void;
 
 export interface FlushConfig extends TimerConfig {
   readonly namer: GraphiteNamer;
-  readonly histograms: readonly HistogramRule[];
+  readonly histograms: readonly CompiledHistogramRule[];
   readonly flushCounts: boolean;
   /** keys processed between yields */
   readonly chunkKeys: number;

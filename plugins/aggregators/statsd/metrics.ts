@@ -5,6 +5,29 @@
  */
 import type { HistogramRule } from './options.js';
 
+/** One histogram bin, ready for the flush: its upper bound and its sub-metric name. */
+export interface Bin {
+  readonly bound: number;
+  readonly stat: string;
+}
+
+/** A histogram rule with its bins compiled once, not per timer and flush. */
+export interface CompiledHistogramRule {
+  readonly metric: string;
+  readonly bins: readonly Bin[];
+}
+
+/**
+ * Etsy names a bin `bin_` + the bound as written in its config (first `.` → `_`) and compares values
+ * with it as a number (a numeric string too); 'inf' takes every value left.
+ */
+export function compileHistograms(rules: readonly HistogramRule[]): CompiledHistogramRule[] {
+  return rules.map((r) => ({
+    metric: r.metric,
+    bins: r.bins.map((b) => ({ bound: b === 'inf' ? Infinity : Number(b), stat: `histogram.bin_${String(b).replace('.', '_')}` })),
+  }));
+}
+
 /** Receives one timer sub-metric: `stat` is e.g. `upper_90` or `histogram.bin_100`. */
 export type StatEmitter = (stat: string, value: number) => void;
 
@@ -37,7 +60,7 @@ export function counterRate(value: number, intervalSecs: number): number {
  * order; `count` is the sample-rate-corrected count (Σ 1/rate). With no values only `count` and
  * `count_ps` (both 0) exist, as in Etsy.
  */
-export function timerStats(sorted: Float64Array, count: number, cfg: TimerConfig, bins: HistogramRule['bins'] | undefined, emit: StatEmitter): void {
+export function timerStats(sorted: Float64Array, count: number, cfg: TimerConfig, bins: readonly Bin[] | undefined, emit: StatEmitter): void {
   const f = cfg.calculatedTimerMetrics;
   const out = f.size === 0 ? emit : (stat: string, v: number) => (timerStatWanted(stat, f) ? emit(stat, v) : undefined);
   const n = sorted.length;
@@ -116,18 +139,18 @@ export function timerStats(sorted: Float64Array, count: number, cfg: TimerConfig
  * Values per bin: bin b counts the values in [previous bound, b); 'inf' takes every value left.
  * Values at or above the last finite bound without an 'inf' bin are not counted (Etsy, by design).
  */
-export function histogram(sorted: Float64Array, bins: HistogramRule['bins'], emit: StatEmitter): void {
+export function histogram(sorted: Float64Array, bins: readonly Bin[], emit: StatEmitter): void {
   let i = 0;
   const n = sorted.length;
-  for (const bin of bins) {
+  for (const { bound, stat } of bins) {
     let freq = 0;
-    for (; i < n && (bin === 'inf' || sorted[i]! < bin); i++) freq++;
-    emit(`histogram.bin_${String(bin).replace('.', '_')}`, freq);
+    for (; i < n && sorted[i]! < bound; i++) freq++;
+    emit(stat, freq);
   }
 }
 
 /** The first rule whose metric is a substring of the key. */
-export function binsFor(key: string, rules: readonly HistogramRule[]): HistogramRule['bins'] | undefined {
+export function binsFor(key: string, rules: readonly CompiledHistogramRule[]): readonly Bin[] | undefined {
   for (const r of rules) if (key.includes(r.metric)) return r.bins;
   return undefined;
 }

@@ -2,8 +2,11 @@
 export interface HistogramRule {
   /** substring of the timer key; '' matches every timer */
   metric: string;
-  /** ascending upper bounds (exclusive); 'inf' is the catch-all bin */
-  bins: Array<number | 'inf'>;
+  /**
+   * ascending upper bounds (exclusive); 'inf' is the catch-all bin. Numeric strings (`"10"`, as an
+   * Etsy config.js may hold them) count as numbers and keep their text in the bin's name, as in Etsy.
+   */
+  bins: Array<number | string>;
 }
 
 export type IdleKind = 'counters' | 'timers' | 'gauges' | 'sets';

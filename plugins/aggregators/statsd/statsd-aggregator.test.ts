@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { histogram, percentName, timerStats, timerStatWanted, type TimerConfig } from './metrics.js';
+import { compileHistograms, histogram, percentName, timerStats, timerStatWanted, type TimerConfig } from './metrics.js';
 import { GraphiteNamer } from './naming.js';
 import { replayer } from '../../../test/statsd/replay.js';
+import { fromEtsyConfig } from './etsy-config.js';
 
 const cfg = (p: number[], filter: string[] = []): TimerConfig => ({
   intervalSecs: 10,
@@ -44,8 +45,14 @@ test('names of percentiles and the calculatedTimerMetrics filter', () => {
 
 test('histogram bins: [previous, bin), inf catches the rest, overflow without inf is dropped', () => {
   const out: Record<string, number> = {};
-  histogram(Float64Array.from([1, 5, 10, 50, 500]), [5, 50.5], (k, v) => (out[k] = v));
+  histogram(Float64Array.from([1, 5, 10, 50, 500]), compileHistograms([{ metric: '', bins: [5, 50.5] }])[0]!.bins, (k, v) => (out[k] = v));
   assert.deepEqual(out, { 'histogram.bin_5': 1, 'histogram.bin_50_5': 3 });
+});
+
+test('histogram bins given as numeric strings (an Etsy config.js may): compared as numbers, named as written', () => {
+  const out: Record<string, number> = {};
+  histogram(Float64Array.from([1, 5, 10, 50, 500]), compileHistograms([{ metric: '', bins: ['10', '50.0', 'inf'] }])[0]!.bins, (k, v) => (out[k] = v));
+  assert.deepEqual(out, { 'histogram.bin_10': 2, 'histogram.bin_50_0': 1, 'histogram.bin_inf': 2 });
 });
 
 test('namer: legacy and prefixed layouts, suffix before tags', () => {
@@ -121,4 +128,27 @@ test('config validation: defaults applied, bad options refused with the key path
     validateConfig({ aggregators: { statsd: { type: 'statsd', histograms: [{ metric: '', bins: [10, 'infinity'] }] } } }, { plugins: builtinPlugins }),
     /bins/,
   );
+});
+
+test('Etsy configs with dotted prefixes and suffix, and string bins, validate and name as Etsy does', async () => {
+  const { validateConfig } = await import('../../../core/runtime/runtime.js');
+  const { builtinPlugins } = await import('../../index.js');
+  const etsy = {
+    prefixStats: 'my.sd',
+    histogram: [{ metric: '', bins: ['10', 'inf'] }],
+    graphite: { legacyNamespace: false, prefixCounter: 'c.x', globalSuffix: 'web01.dc1' },
+  };
+  const mapped = fromEtsyConfig(etsy);
+  await validateConfig({ aggregators: { statsd: { type: 'statsd', ...mapped.aggregator } } }, { plugins: builtinPlugins });
+  for (const bad of [{ globalSuffix: '.web01' }, { prefixStats: 'a..b' }, { prefixCounter: 'c.' }]) {
+    await assert.rejects(validateConfig({ aggregators: { statsd: { type: 'statsd', ...bad } } }, { plugins: builtinPlugins }), new RegExp(Object.keys(bad)[0]!));
+  }
+  const r = replayer(etsy);
+  r.packet('m:1|c\nt:5|ms\nt:50|ms');
+  const pts = new Map(await r.flush(1_700_000_010));
+  assert.equal(pts.get('stats.c.x.m.count.web01.dc1'), 1);
+  assert.equal(pts.get('stats.timers.t.histogram.bin_10.web01.dc1'), 1);
+  assert.equal(pts.get('stats.timers.t.histogram.bin_inf.web01.dc1'), 1);
+  assert.equal(pts.get('stats.my.sd.numStats.web01.dc1'), 5);
+  assert.ok(pts.has('stats.c.x.my.sd.metrics_received.rate.web01.dc1'), [...pts.keys()].filter((k) => k.includes('metrics_received')).join(' '));
 });

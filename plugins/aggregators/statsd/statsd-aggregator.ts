@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { AggregatorContext, AggregatorInstance, SampleBatch } from '../../../core/index.js';
 import { flushPoints, type FlushConfig, type FlushResult } from './flush.js';
-import { percentName } from './metrics.js';
+import { compileHistograms, percentName } from './metrics.js';
 import { GraphiteNamer } from './naming.js';
 import type { StatsdAggregatorOptions } from './options.js';
 import { StatsdState, type Snapshot } from './state.js';
@@ -49,7 +49,7 @@ export class StatsdAggregator implements AggregatorInstance {
       percentThresholds: o.percentThresholds,
       percentNames: o.percentThresholds.map(percentName),
       calculatedTimerMetrics: new Set(o.calculatedTimerMetrics),
-      histograms: o.histograms,
+      histograms: compileHistograms(o.histograms),
       flushCounts: o.counterOutputs === 'rate_and_count',
       chunkKeys: CHUNK_KEYS,
     };
@@ -131,9 +131,13 @@ export class StatsdAggregator implements AggregatorInstance {
 
   /**
    * Takes the interval's data at the boundary itself (synchronous and cheap), so every sample
-   * belongs to the interval it arrived in even when emitting the previous flush is still going on.
+   * parsed before the boundary belongs to that interval, even when emitting the previous flush is
+   * still going on.
    */
   private detach(ts: number): { snap: Snapshot; ts: number } {
+    // samples the inputs parsed before the boundary but still hold in their batches (up to
+    // batch.maxDelayMs) belong to this interval, as in Etsy, where a packet counts the moment it is read
+    this.ctx.drainInputs();
     if (ts <= this.lastFlushTs) ts = this.lastFlushTs + this.intervalMs / 1000;
     if (this.lastFlushTs > 0) {
       this.state.gauges.set(`${this.o.prefixStats}.timestamp_lag`, { v: ts - this.lastFlushTs - this.intervalMs / 1000 });

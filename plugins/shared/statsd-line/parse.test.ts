@@ -84,8 +84,20 @@ test('rates: Etsy reads the leading digits and dots', () => {
   assert.equal(parseRate('@5.'), 5);
   assert.ok(Number.isNaN(parseRate('@')));
   assert.ok(Number.isNaN(parseRate('0.5')));
-  assert.ok(Number.isNaN(parseRate('@0')));
+  assert.equal(parseRate('@0'), 0);
+  assert.equal(parseRate('@.0e5'), 0);
   assert.ok(Number.isNaN(parseRate('@ 1')));
+  assert.ok(Number.isNaN(parseRate('@+0.5')));
+});
+
+test('a zero rate is refused for counters and timers, ignored for gauges and sets (as Etsy)', () => {
+  const r = parse('c:1|c|@0\nt:5|ms|@0.0\nh:1|h|@0\ng:5|g|@0\nd:-2|g|@0\ns:x|s|@0x1');
+  assert.deepEqual(r.bad, ['bad_rate', 'bad_rate', 'bad_rate']);
+  assert.deepEqual(r.samples, [
+    ['g', SampleType.Gauge, 5, 1],
+    ['d', SampleType.GaugeDelta, -2, 1],
+    ['s', SampleType.Set, 1, 1, 'x'],
+  ]);
 });
 
 test('tiny sample rates cost nothing: the rate is kept, never expanded into copies', () => {

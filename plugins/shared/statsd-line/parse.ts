@@ -189,6 +189,9 @@ export class StatsdLineParser {
         if (valueText.length === 0 || value !== value) return this.reject('bad_value', line, out);
     }
     const type = typeText.trim();
+    // A zero rate would make a counter or timer count 1/0 samples (Etsy writes Infinity); gauges
+    // and sets ignore the rate, so Etsy keeps those samples and so does this parser.
+    if (rate === 0 && type !== 's' && type !== 'g') return this.reject('bad_rate', line, out);
     if (type === 's') {
       out.samples++;
       this.sink.sample(key, SampleType.Set, 1, 1, valueText.length > 0 ? valueText : '0');
@@ -216,8 +219,8 @@ export class StatsdLineParser {
 /**
  * `@<rate>` → the rate, or NaN when refused. Etsy accepts any JS-numeric text that does not start
  * with `-` and then reads the leading run of digits and dots (so `@1e-3` means 1: kept). Texts
- * where that run is missing (`@+0.5`, `@ 1`) crash Etsy's packet handler, and `@0` turns a counter
- * into Infinity: both are refused here.
+ * where that run is missing (`@+0.5`, `@ 1`) crash Etsy's packet handler: refused here. A zero
+ * rate (`@0`, `@0.0`) is returned as 0: the caller refuses it for counters and timers only.
  */
 export function parseRate(field: string): number {
   if (field.length < 2 || field.charCodeAt(0) !== 64 /* @ */) return NaN;
@@ -231,7 +234,7 @@ export function parseRate(field: string): number {
   }
   if (end === 0) return NaN;
   const rate = Number(num.slice(0, end));
-  return rate > 0 ? rate : NaN;
+  return rate >= 0 ? rate : NaN;
 }
 
 /**
