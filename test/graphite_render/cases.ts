@@ -120,6 +120,11 @@ r('absolute', 'absolute(special.negative)');
 r('derivative', 'derivative(servers.web01.net.bytes_in)', '-10h');
 r('hitcount', "hitcount(apps.api.requests.count,'5min')");
 r('hitcount-1h', "hitcount(apps.api.requests.count,'1h')", '-1d');
+// calendar alignment on the request's wall clock (tz), date arguments in the server's zone
+r('hitcount-1d-align-tz', "hitcount(apps.api.requests.count,'1d',true)", '-3d', [['tz', 'America/Los_Angeles']]);
+r('hitcount-1h-align-tz', "hitcount(apps.api.requests.count,'1h',true)", '-6h', [['tz', 'Asia/Kolkata']]);
+r('smartSummarize-days-tz', "smartSummarize(apps.api.requests.count,'1d','sum','days')", '-3d', [['tz', 'Europe/Berlin']]);
+r('smartSummarize-hours-tz', "smartSummarize(apps.api.requests.count,'1h','sum','hours')", '-6h', [['tz', 'Asia/Kolkata']]);
 r('integral', 'integral(special.sparse)', '-6h');
 r('invert', 'invert(servers.web01.cpu.system)');
 r('keepLastValue', 'keepLastValue(servers.web03.cpu.idle)');

@@ -203,12 +203,18 @@ test('bad input answers 400 JSON and is counted', async (t) => {
     [{ target: 'a.b', format: 'json', from: '-1h', until: '-1h' }, /empty time range/],
     [{ target: 'nope(a.b)', format: 'json' }, /unknown function/],
     [{ target: 'a.b', format: 'json', xFilesFactor: 'lots' }, /xFilesFactor/],
+    [{ target: "applyByNode(servers.*.cpu.user,1,'sumSeries(%.cpu.user')", format: 'json' }, /applyByNode\(\): the template gives an invalid target/],
+    [{ target: 'a.b', format: 'json', maxDataPoints: '0' }, /maxDataPoints/],
   ];
   for (const [p, msg] of cases) {
     const res = await get('/render', p);
     assert.equal(res.status, 400, JSON.stringify(p));
     assert.match(((await res.json()) as { error: string }).error, msg);
   }
+  // a keyword argument given as None is absent (graphite-web runs the call)
+  const none = await get('/render', { target: 'nonNegativeDerivative(servers.web01.net.bytes_in,maxValue=None)', format: 'json', now: String(NOW), from: '-1h' });
+  assert.equal(none.status, 200, await none.clone().text());
+  assert.equal(((await none.json()) as unknown[]).length, 1);
   const noQuery = await get('/metrics/find');
   assert.equal(noQuery.status, 400);
   const stats = app!.stats().instances['outputs.graphite']!;

@@ -64,6 +64,8 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
   const xFilesFactor = params.has('xFilesFactor') ? pyFloatParam('xFilesFactor', params.get('xFilesFactor')!) : 0;
   const mdp = params.get('maxDataPoints');
   const maxDataPoints = mdp !== undefined && /^[0-9]+$/.test(mdp) ? Number(mdp) : undefined;
+  // graphite-web divides by it (a 500); 0 would otherwise drop every datapoint without a word
+  if (maxDataPoints === 0) throw new ApiError(400, 'maxDataPoints must be a positive integer', 'bad_param');
   const templateArgs: Record<string, string> = {};
   for (const k of params.keys()) if (k.startsWith('template[') && k.endsWith(']')) templateArgs[k.slice(9, -1)] = params.get(k)!;
 
@@ -87,6 +89,7 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
         from: range.from, until: range.until, now: range.now, store,
         ...(out.events ? { events: out.events } : {}),
         maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs,
+        tz: range.zone, serverTz: resolveZone(options.timeZone),
       }), deadline);
     } catch (err) {
       if (err instanceof ExprEvalError) {

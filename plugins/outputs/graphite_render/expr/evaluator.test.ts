@@ -202,12 +202,13 @@ test('time zone aware functions: timeShift alignDst, smartSummarize alignTo, hit
   const JULY = Date.UTC(2023, 6, 15, 12) / 1000;
   const hourly: FixtureSeries = { name: 'h.v', start: JULY - 400 * 86400, step: 3600, values: Array.from({ length: 500 * 24 }, (_, i) => i) };
   const store = new FakeStore([hourly]);
-  const c = { from: JULY, until: JULY + 6 * 3600, now: JULY + 6 * 3600, store, maxSeriesPerTarget: 10, tz: 'Europe/Berlin' };
+  const c = { from: JULY, until: JULY + 6 * 3600, now: JULY + 6 * 3600, store, maxSeriesPerTarget: 10, tz: 'Europe/Berlin', serverTz: 'Europe/Berlin' };
   const [plain] = await evaluateTarget(parseTarget('timeShift(h.v, "180d")'), c);
   const [aligned] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", true, true)'), c);
   // July is summer time in Berlin, mid-January is not: the aligned copy is fetched an hour later
   assert.equal(aligned!.values[0]! - plain!.values[0]!, 1);
-  const [utc] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", true, true)'), { ...c, tz: undefined });
+  // graphite-web asks the server's zone (TIME_ZONE), not the request's tz
+  const [utc] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", true, true)'), { ...c, serverTz: undefined });
   assert.equal(utc!.values[0], plain!.values[0]);
 
   const [sum] = await evaluateTarget(parseTarget('smartSummarize(h.v, "1d", "sum", "days")'), c);
@@ -257,4 +258,29 @@ test('a prefetch that fails after evaluation already failed is no unhandled reje
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('holtWintersAberration pairs each point with the band at its time when the bootstrap comes from a coarser archive', async () => {
+  // like whisper: the last 2 h at 60 s, older data only at 600 s; a steady 10 with one spike of 100
+  const steady = (n: number, spikeAt = -1) => Array.from({ length: n }, (_, i) => (i === spikeAt ? 100 : 10));
+  const fine = new FakeStore([{ name: 'hw.m', start: T0 - 7200, step: 60, values: steady(130, 7200 / 60 - 30) }]);
+  const coarse = new FakeStore([{ name: 'hw.m', start: T0 - 9 * 86400, step: 600, values: steady(9 * 144 + 2) }]);
+  const store = {
+    find: (p: string) => fine.find(p),
+    fetch: (names: readonly string[], from: number, until: number) => (T0 + 600 - from > 7200 ? coarse : fine).fetch(names, from, until),
+  };
+  const [s] = await evaluateTarget(parseTarget("holtWintersAberration(hw.m,3,'1d','1h')"), ctx({ from: T0 - 3600, until: T0 }, store as never));
+  assert.equal(s!.step, 60);
+  const spikeAt = (T0 - 30 * 60 - s!.start) / 60;
+  const v = vals(s!);
+  assert.ok(v[spikeAt]! > 50, `spike at index ${spikeAt}: ${v[spikeAt]}`);
+  v.forEach((x, i) => {
+    if (i !== spikeAt) assert.equal(x, 0, `index ${i}`);
+  });
+});
+
+test("a negative n cuts as Python's list[:n]: all but the last |n| (highest*, lowest*, mostDeviant)", async () => {
+  assert.deepEqual((await run('highestAverage(a.*.cpu,-1)')).map((s) => s.name), ['a.y.cpu']);
+  assert.deepEqual((await run('lowestAverage(a.*.cpu,-1)')).map((s) => s.name), ['a.x.cpu']);
+  assert.deepEqual(await run('highest(a.*.cpu,-2)'), []);
 });

@@ -22,8 +22,17 @@ export interface EvalContext {
   xFilesFactor?: number;
   /** Date.now() in ms after which evaluation aborts with 422 */
   deadline?: number;
-  /** IANA time zone of the request (graphite's `tz`), for date arguments such as timeSlice's; default UTC */
+  /**
+   * IANA time zone of the request (graphite's `tz` parameter, else the configured zone): the wall
+   * clock hitcount's and smartSummarize's calendar alignment truncates on. Default UTC.
+   */
   tz?: string;
+  /**
+   * The server's zone (graphite-web's TIME_ZONE, which Django also makes the process zone): date
+   * arguments (timeSlice, linearRegression, verticalLine) and timeShift's DST alignment use it,
+   * whatever the request's `tz`, as in graphite-web. Default UTC.
+   */
+  serverTz?: string;
   /**
    * state shared by all targets of one render request (graphite-web's requestContext): pass the
    * same Map to every evaluateTarget() of a request so `stacked()` stacks across targets
@@ -284,6 +293,7 @@ function makeFnContext(state: State, frame: Frame, rawArgs: readonly Expr[]): Fn
     until: frame.until,
     now: ctx.now,
     tz: ctx.tz,
+    serverTz: ctx.serverTz,
     store: ctx.store,
     events: ctx.events,
     get xFilesFactor() {
@@ -336,7 +346,9 @@ export function bindArgs(def: FunctionDef, args: unknown[], kwargs: ReadonlyMap<
     const v = validate(p, raw, fn);
     out.set(p.name, p.multiple ? [v] : v);
   }
-  const unexpected = [...kwargs.keys()].filter((k) => !used.has(k));
+  // an explicit `name=None` of a known parameter means "absent" (graphite-web's validator skips it and
+  // then reports it as unexpected, but enforces nothing by default, so the call goes ahead)
+  const unexpected = [...kwargs.keys()].filter((k) => !used.has(k) && !(kwargs.get(k) === null && params.some((p) => p.name === k)));
   if (unexpected.length > 0) throw badArgs(`Unexpected key word arguments: ${unexpected.join(', ')}`);
   return new Args(fn, out);
 }

@@ -35,13 +35,18 @@ function thresholdFilter(name: string, func: string, op: string, what: string): 
   };
 }
 
+/** Python's `list[:n]`, as graphite-web cuts: a negative n keeps all but the last |n|. */
+function pyHead<T>(list: T[], n: number): T[] {
+  return list.slice(0, Math.trunc(n));
+}
+
 function topN(name: string, func: string, highest: boolean, what: string): FunctionDef {
   return {
     name,
     group: 'Filter Series',
     description: `The n series with the ${highest ? 'highest' : 'lowest'} ${what}.`,
     params: [P.seriesList(), P.req('n', 'integer')],
-    call: (_ctx, a) => sortByKey(a.series(), (s) => getAggFunc(func)!(s.values), highest).slice(0, Math.max(0, a.num('n'))),
+    call: (_ctx, a) => pyHead(sortByKey(a.series(), (s) => getAggFunc(func)!(s.values), highest), a.num('n')),
   };
 }
 
@@ -66,14 +71,14 @@ export const filterSeriesFunctions = defineFunctions([
     group: 'Filter Series',
     description: 'The n series with the highest value of func (default average); nulls rank lowest.',
     params: [P.seriesList(), P.req('n', 'integer'), P.opt('func', 'aggFunc', 'average')],
-    call: (_ctx, a) => sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), true).slice(0, Math.max(0, a.num('n'))),
+    call: (_ctx, a) => pyHead(sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), true), a.num('n')),
   },
   {
     name: 'lowest',
     group: 'Filter Series',
     description: 'The n series with the lowest value of func (default average).',
     params: [P.seriesList(), P.req('n', 'integer'), P.opt('func', 'aggFunc', 'average')],
-    call: (_ctx, a) => sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), false).slice(0, Math.max(0, a.num('n'))),
+    call: (_ctx, a) => pyHead(sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), false), a.num('n')),
   },
   topN('highestAverage', 'average', true, 'average'),
   topN('highestCurrent', 'last', true, 'last value'),
@@ -144,7 +149,7 @@ export const filterSeriesFunctions = defineFunctions([
         sigma.set(s, sq / safeLen(s.values));
         scored.push(s);
       }
-      return sortByKey(scored, (s) => sigma.get(s)!, true).slice(0, Math.max(0, a.num('n')));
+      return pyHead(sortByKey(scored, (s) => sigma.get(s)!, true), a.num('n'));
     },
   },
   {

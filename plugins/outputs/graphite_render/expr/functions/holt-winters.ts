@@ -147,10 +147,19 @@ export const holtWintersFunctions = defineFunctions([
         const lower = byName.get(`holtWintersConfidenceLower(${s.name})`);
         const upper = byName.get(`holtWintersConfidenceUpper(${s.name})`);
         const v = new Float64Array(s.length);
+        // The bands come from the bootstrap fetch, which may be answered from a coarser archive than
+        // the series: pair each point with the band bucket holding its timestamp. (graphite-web pairs
+        // them by index, which is the same when the steps agree and an IndexError when they do not.)
+        const at = (band: TimeSeries | undefined, t: number): number => {
+          if (!band) return NaN;
+          const j = Math.floor((t - band.start) / band.step);
+          return j >= 0 && j < band.length ? band.values[j]! : NaN;
+        };
         for (let i = 0; i < s.length; i++) {
           const x = s.values[i]!;
-          const up = upper && i < upper.length ? upper.values[i]! : NaN;
-          const lo = lower && i < lower.length ? lower.values[i]! : NaN;
+          const t = s.start + i * s.step;
+          const up = at(upper, t);
+          const lo = at(lower, t);
           if (Number.isNaN(x)) v[i] = 0;
           else if (!Number.isNaN(up) && x > up) v[i] = x - up;
           else if (!Number.isNaN(lo) && x < lo) v[i] = x - lo;

@@ -1,4 +1,4 @@
-import { badArgs } from '../errors.js';
+import { ExprParseError, badArgs } from '../errors.js';
 import { parseTarget } from '../parser.js';
 import type { TimeSeries } from '../time-series.js';
 import { aggKey, groupBy } from './common.js';
@@ -64,7 +64,15 @@ export const mapReduceFunctions = defineFunctions([
       for (const prefix of prefixes) {
         ctx.checkDeadline();
         const target = a.str('templateFunction').split('%').join(prefix);
-        for (const r of await ctx.evaluate(parseTarget(target))) {
+        let expr;
+        try {
+          expr = parseTarget(target);
+        } catch (err) {
+          // the template (or a prefix that carries a function call's text) is the user's input: a 400
+          if (err instanceof ExprParseError) throw badArgs(`applyByNode(): the template gives an invalid target for ${prefix}: ${err.message}`);
+          throw err;
+        }
+        for (const r of await ctx.evaluate(expr)) {
           const newName = a.optStr('newName');
           if (newName) r.name = newName.split('%').join(prefix);
           r.pathExpression = prefix;

@@ -10,7 +10,8 @@ import { P, defineFunctions, type FnContext } from './types.js';
 function parseDate(ctx: FnContext, v: unknown, param: string): number {
   if (typeof v === 'number') return v;
   try {
-    return parseAtTime(String(v), { now: ctx.now, ...(ctx.tz ? { tz: ctx.tz } : {}) });
+    // graphite-web parses these without the request's tzinfo, i.e. in TIME_ZONE
+    return parseAtTime(String(v), { now: ctx.now, ...(ctx.serverTz ? { tz: ctx.serverTz } : {}) });
   } catch (err) {
     if (err instanceof AtTimeError || err instanceof RangeError) throw badArgs(`invalid date for ${param}: ${JSON.stringify(v)}`);
     throw err;

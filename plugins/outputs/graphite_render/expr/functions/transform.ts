@@ -148,7 +148,8 @@ async function timeShift(ctx: FnContext, list: TimeSeries[], shiftIn: string, re
   if (alignDst) {
     // graphite-web: when the request lies wholly inside DST and the shifted range wholly outside
     // (or the reverse), move the shifted range by an hour so daily patterns line up
-    const zone = resolveZone(ctx.tz);
+    // graphite-web asks the process's zone (time.localtime), which Django sets to TIME_ZONE
+    const zone = resolveZone(ctx.serverTz);
     const req = [isDst(ctx.from, zone), isDst(ctx.until, zone)];
     const mine = [isDst(ctx.from + delta, zone), isDst(ctx.until + delta, zone)];
     if (req[0] && req[1] && !mine[0] && !mine[1]) dst = 3600;

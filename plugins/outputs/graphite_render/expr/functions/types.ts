@@ -42,8 +42,10 @@ export interface FnContext {
   readonly from: number;
   readonly until: number;
   readonly now: number;
-  /** the request's time zone (undefined: UTC) */
+  /** the request's time zone (undefined: UTC): calendar alignment of hitcount and smartSummarize */
   readonly tz: string | undefined;
+  /** the server's zone (graphite-web's TIME_ZONE; undefined: UTC): date arguments, timeShift's alignDst */
+  readonly serverTz: string | undefined;
   readonly store: QueryStore;
   readonly events: EventStore | undefined;
   /** request-level xFilesFactor; setXFilesFactor() changes it for later calls, as in graphite-web */
