@@ -14,7 +14,21 @@ export function relativeSeriesPath(name: string): string | undefined {
     return `_tagged${sep}${h.slice(0, 3)}${sep}${h.slice(3, 6)}${sep}${h}.wsp`;
   }
   if (checkMetricPath(name)) return undefined;
+  if (!leafFits(name)) return undefined;
   return `${name.split('.').join(sep)}.wsp`;
+}
+
+/** Linux's NAME_MAX: the longest file name, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * Whether the last node, with `.wsp`, is a file name the filesystem takes: a valid node may have 255
+ * bytes, its file 259 (ENAMETOOLONG at every write). Directories take the whole 255.
+ */
+export function leafFits(name: string): boolean {
+  const leaf = name.slice(name.lastIndexOf('.') + 1);
+  // one byte per UTF-16 unit at least, four at most: the exact count only near the limit
+  return leaf.length * 3 + 4 <= NAME_MAX || Buffer.byteLength(leaf, 'utf8') + 4 <= NAME_MAX;
 }
 
 export function seriesPath(dataDir: string, name: string): string | undefined {

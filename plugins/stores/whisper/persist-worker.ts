@@ -134,7 +134,9 @@ function readMeta(fd: number): Buffer {
 function tmpPathFor(path: string): string {
   const dir = dirname(path);
   ensureDir(dir);
-  return join(dir, `.${basename(path)}.${process.pid}.${threadId}.${++state.tmpCounter}.tmp`);
+  // not the file's own name: with a leaf near NAME_MAX it would be too long (the start-up walk
+  // removes leftovers by the `.wsp.` and `.tmp` in the name)
+  return join(dir, `.carbonado.${process.pid}.${threadId}.${++state.tmpCounter}.wsp.tmp`);
 }
 
 /** Removes a temporary file that may already be gone. */

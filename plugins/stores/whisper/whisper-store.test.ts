@@ -314,3 +314,52 @@ test('a file removed just before SIGTERM is created again by the drain: nothing 
     await again.c.stop();
   }
 });
+
+test('a file that cannot be written loses its own points, not the store: no stall, no pinned WAL', async () => {
+  const dir = await tmp('unwritable');
+  // a directory where the file should be: EISDIR at every write (root ignores permissions, not this)
+  await mkdir(join(dir, 'stuck.wsp'), { recursive: true });
+  const { c, store, port } = await start(dir, { cacheMaxPoints: 1000, walSegmentSecs: 1 });
+  try {
+    const t0 = NOW - (NOW % 10) - 3000;
+    // more than the pressure mark (800 of 1000): kept queued, these points would pause the input for good
+    await send(port, Array.from({ length: 900 }, (_, i) => `stuck ${i} ${t0 + i * 10}`));
+    await waitFor(() => (c.stats().instances['stores.main']!.dropped.write_failed ?? 0) >= 900, 'the stuck series dropped');
+    for (let round = 0; round < 4; round++) {
+      await send(port, Array.from({ length: 200 }, (_, i) => `ok.s${i % 20} ${round} ${t0 + round * 10}`).concat(`stuck 1 ${t0 + round * 10}`));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await waitFor(() => store.stats().cache_points === 0, 'cache drained');
+    const st = c.stats().instances['stores.main']!;
+    assert.ok((st.errors.eisdir ?? 0) >= 1, JSON.stringify(st.errors));
+    assert.equal(st.dropped.cache_full ?? 0, 0);
+    const [ok] = await store.fetch(['ok.s0'], t0, t0 + 40);
+    assert.equal(ok!.values[(t0 + 30 - ok!.start) / 10], 3);
+    // the stuck series pins no WAL segment: old ones are deleted as segments rotate
+    await waitFor(async () => (await readdir(join(dir, '.carbonado-wal'))).filter((f) => f.endsWith('.wal')).length <= 2, 'WAL segments released', 8000);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a last node too long for a file name (over 251 bytes with .wsp) is refused, not retried for ever', async () => {
+  const dir = await tmp('longleaf');
+  const { c, store, port } = await start(dir);
+  try {
+    const t0 = NOW - (NOW % 10) - 100;
+    const fits = `long.${'a'.repeat(251)}`;
+    const tooLong = `long.${'b'.repeat(252)}`;
+    const wide = `long.${'é'.repeat(126)}`; // 252 bytes in UTF-8
+    await send(port, [`${tooLong} 1 ${t0}`, `${wide} 1 ${t0}`, `${fits} 2 ${t0}`, `long.ok 3 ${t0}`]);
+    await waitFor(() => store.stats().series_on_disk === 2 && store.stats().cache_points === 0, 'the two valid series written');
+    const st = c.stats().instances['stores.main']!;
+    assert.equal(st.dropped.bad_name, 2);
+    assert.deepEqual(Object.keys(st.errors), []);
+    assert.deepEqual((await store.find('long.*')).map((n) => n.path).sort(), [fits, 'long.ok']);
+    assert.equal((await stat(join(dir, 'long', `${'a'.repeat(251)}.wsp`))).isFile(), true);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -29,7 +29,7 @@ import { WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
 import { ReadPool } from './reader.js';
 import type { ReadFailed, ReadResult } from './read-protocol.js';
-import { seriesPath, taggedTreePath } from './paths.js';
+import { leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
@@ -42,6 +42,13 @@ import type { WhisperStoreOptions } from './options.js';
 const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
 /** new files are written here by the persist threads, then linked into the tree (persist-worker.ts) */
 const STAGING_DIR = '.carbonado-staging';
+/**
+ * Write errors that say something about the filesystem or the process rather than one file (read-only
+ * remount, out of descriptors, a busy or stale NFS mount...): the points stay queued and are retried.
+ * Any other error is the file's own (EACCES, EISDIR, ENAMETOOLONG, EIO...): its points are dropped.
+ * ENOSPC/EDQUOT (disk full) and ENOENT (file removed) have their own handling.
+ */
+const RETRIED_WRITE_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ESTALE']);
 const MAX_TIMESTAMP = 0xffffffff;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
@@ -326,7 +333,8 @@ export class WhisperStore implements StoreInstance {
   private admit(name: string): boolean {
     const norm = normalizeSeriesName(name);
     if (isBadName(norm) || norm !== name || seriesPath(this.dataDir, name) === undefined) {
-      this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason: isBadName(norm) ? norm.bad : 'not_canonical' });
+      const reason = isBadName(norm) ? norm.bad : norm !== name ? 'not_canonical' : !leafFits(name) ? 'file_name_too_long (last node over 251 bytes)' : 'bad_path';
+      this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason });
       return false;
     }
     this.known.add(name);
@@ -554,7 +562,7 @@ export class WhisperStore implements StoreInstance {
       log.limited('corrupt_write', 'corrupt whisper file: series skipped, points dropped', { path, error: message });
       return;
     }
-    this.cache.putBack(name);
+    if (code === 'torn' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'ENOENT' || RETRIED_WRITE_ERRORS.has(code)) this.cache.putBack(name);
     if (code === 'torn') {
       // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
       this.onDisk.delete(name);
@@ -578,8 +586,21 @@ export class WhisperStore implements StoreInstance {
       log.limited('file_removed', 'whisper file removed from under the store: created again', { path });
       return;
     }
+    if (RETRIED_WRITE_ERRORS.has(code)) {
+      // the filesystem's or the process's state, not this file's: it clears (or the operator clears it)
+      // and the points wait within the cache budget, as on a full disk
+      this.ctx.stats.addError(code.toLowerCase());
+      log.limited(`write_${code}`, 'whisper write failed: points stay queued, retrying', { path, error: message });
+      return;
+    }
+    // This file cannot be written (permissions, a directory in its place, a name the filesystem
+    // refuses...) and retrying will not change that: keeping its points would fill the cache, pause
+    // every input and pin every WAL segment behind one series. carbon-cache drops them too; new points
+    // of the series try again.
+    const n = this.cache.discard(name);
     this.ctx.stats.addError(code.toLowerCase());
-    log.limited(`write_${code}`, 'whisper write failed: points stay queued', { path, error: message });
+    this.ctx.stats.addDropped('write_failed', n);
+    log.limited(`write_${code}`, 'whisper write failed: points of this series dropped (the next points try again)', { path, points: n, error: message });
   }
 
   /**
