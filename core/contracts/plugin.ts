@@ -79,6 +79,12 @@ export interface PluginManifest<K extends PluginKind = PluginKind, O = any> {
    * and at start-up.
    */
   validate?(options: Readonly<O>): string[];
+  /**
+   * Optional, for `carbonado check-config`: checks that need I/O, such as reading a file the options
+   * name (start-up does the same work and fails on the same problems). `problems` are fatal,
+   * `warnings` what start-up would log.
+   */
+  check?(options: Readonly<O>): Promise<{ problems: string[]; warnings: string[] }>;
   /** Optional: shared resources these options claim (ports, directories) */
   resources?(options: Readonly<O>): Resource[];
   create(ctx: ContextOf<K>, options: Readonly<O>): InstanceOf<K>;

@@ -179,6 +179,15 @@ export class Runtime {
     for (const r of this.running) if (r.kind === 'input' && r.started) r.samples.flush();
   }
 
+  /** Each configured instance with its manifest and validated options (for check-config). */
+  instancesForCheck(): Array<{ id: string; manifest: PluginManifest; options: Readonly<Record<string, unknown>> }> {
+    const { config } = this.services;
+    return this.running.map((r) => {
+      const { type: _type, ...options } = config[r.section][r.id.slice(r.section.length + 1)]!;
+      return { id: r.id, manifest: r.manifest, options };
+    });
+  }
+
   private requireQueryStore(s: QueryStore | undefined): QueryStore {
     if (!s) throw Object.assign(new Error('no store is configured'), { status: 503, expose: true });
     return s;

@@ -48,6 +48,30 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   assert.equal(c.err.trim(), `${cross}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`);
 });
 
+test("check-config reads a whisper store's rule files as start-up does", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const conf = (name: string, store: string) => {
+    const f = join(dir, `${name}.yaml`);
+    writeFileSync(f, `stores:\n  main: {type: whisper, dataDir: ${join(dir, 'data')}, ${store}}\n`);
+    return f;
+  };
+  writeFileSync(join(dir, 'bad-unit.conf'), '[a]\npattern = ^a\\.\nretentions = 10s:1x\n');
+  writeFileSync(join(dir, 'carbon.conf'), '[carbon]\npattern = ^carbon\\.\nretentions = 60:90d\n');
+  const unit = conf('unit', `schemas: [], schemasFile: ${join(dir, 'bad-unit.conf')}`);
+  let r = cli(['check-config', unit]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /stores\.main: .*\[a\].*Invalid unit 'x'/);
+  const missing = conf('missing', `aggregationFile: ${join(dir, 'nope.conf')}`);
+  r = cli(['check-config', missing]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /cannot read storage-aggregation file .*nope\.conf/);
+  // the default config's inline catch-all would hide the file: ok, with the warning start-up logs
+  const hidden = conf('hidden', `schemas: [{name: default, pattern: '.*', retentions: '10s:6h'}], schemasFile: ${join(dir, 'carbon.conf')}`);
+  r = cli(['check-config', hidden]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warning: schemasFile .*carbon\.conf: none of its 1 rules is ever used/);
+});
+
 test('a malformed config stops start-up with the key named; CARBONADO_CONFIG is honoured', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
   const bad = join(dir, 'bad.yaml');

@@ -3,6 +3,7 @@ import { isAggregationMethod, type AggregationMethod, type ArchiveSpec } from '.
 import { validateArchiveList } from '../whisper-format/create.js';
 import { parseIni } from './ini.js';
 import { parseCarbonRetentions } from './retention.js';
+import { translatePythonRegex } from '../pyregex/translate.js';
 
 /** One retention rule: the first whose pattern is found in the series name decides its archives. */
 export interface SchemaRuleInput {
@@ -63,18 +64,11 @@ export const DEFAULT_ARCHIVES: readonly ArchiveSpec[] = [[60, 10080]];
 export const DEFAULT_XFF = 0.5;
 export const DEFAULT_METHOD: AggregationMethod = 'average';
 
-/**
- * Python regex syntax that JavaScript spells differently: named groups and back-references,
- * \A and \Z. Everything else carbon users write (classes, anchors, alternation) is the same.
- */
+/** A rule's pattern, written for Python's `re` as carbon compiles it (see translatePythonRegex). */
 export function pythonRegex(pattern: string, where: string): RegExp {
-  const js = pattern
-    .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
-    .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$');
   try {
-    return new RegExp(js);
+    const { source, flags } = translatePythonRegex(pattern);
+    return new RegExp(source, flags);
   } catch (err) {
     throw new StorageRulesError(`${where}: invalid pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
@@ -108,12 +102,18 @@ export class StorageRules {
       const s = compileSchema(r.name ?? `rule${i}`, r.pattern, r.retentions, where, warnings);
       if (s) schemas.push(s);
     });
+    const inlineSchemas = schemas.length;
     if (schemasText !== undefined) schemas.push(...parseSchemasFile(schemasText, src.schemasFile ?? '<schemas>', warnings));
     (src.aggregation ?? []).forEach((r, i) => {
       const where = `storage aggregation rule ${r.name ?? i}`;
       aggregations.push(compileAggregation(r.name ?? `rule${i}`, r.pattern, r.xFilesFactor, r.aggregationMethod, where));
     });
+    const inlineAggregations = aggregations.length;
     if (aggregationText !== undefined) aggregations.push(...parseAggregationFile(aggregationText, src.aggregationFile ?? '<aggregation>', warnings));
+    // The usual migration mistake: a carbon file added next to inline rules that end with a catch-all
+    // (the shipped default config has one), so not one of the file's rules is ever reached.
+    shadowed('schemasFile', 'schemas', src.schemasFile, schemas, inlineSchemas, warnings);
+    shadowed('aggregationFile', 'aggregation', src.aggregationFile, aggregations, inlineAggregations, warnings);
     return new StorageRules(schemas, aggregations, warnings);
   }
 
@@ -127,6 +127,19 @@ export class StorageRules {
       schema: s?.name ?? 'default',
       aggregation: a?.name ?? 'default',
     };
+  }
+}
+
+/** patterns that match every name: carbon's files use `.*`, some write `^` or leave `.` */
+const CATCH_ALL = new Set(['.*', '^.*', '.*$', '^.*$', '^', '', '.?', '(.*)']);
+
+function shadowed(fileKey: string, inlineKey: string, file: string | undefined, rules: ReadonlyArray<{ name: string; re: RegExp }>, inline: number, warnings: string[]): void {
+  if (file === undefined || rules.length === inline) return;
+  const all = rules.slice(0, inline).find((r) => CATCH_ALL.has(r.re.source === '(?:)' ? '' : r.re.source) && r.re.flags === '');
+  if (all) {
+    warnings.push(
+      `${fileKey} ${file}: none of its ${rules.length - inline} rules is ever used: the inline ${inlineKey} rule '${all.name}' (pattern ${JSON.stringify(all.re.source)}) matches every name first; set \`${inlineKey}: []\` to use only the file`,
+    );
   }
 }
 

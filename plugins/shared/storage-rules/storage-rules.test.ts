@@ -93,3 +93,30 @@ test('malformed files: carbon fallbacks (skip) and fatal errors', () => {
   assert.throws(() => StorageRules.build({}, 'pattern = x\n'), IniSyntaxError);
   assert.throws(() => StorageRules.build({}, '[a]\n[a]\n'), /appears twice/);
 });
+
+test("patterns are Python's: leading flags, {,n} and comments as carbon compiles them", () => {
+  const rules = StorageRules.build(
+    {},
+    '[ci]\npattern = (?i)^servers\\.\nretentions = 10s:1d\n[short]\npattern = ^a\\.{,2}b$(?#two dots at most)\nretentions = 1m:1d\n',
+  );
+  assert.equal(rules.match('SERVERS.web1').schema, 'ci');
+  assert.equal(rules.match('a..b').schema, 'short');
+  assert.equal(rules.match('a...b').schema, 'default');
+  assert.throws(() => StorageRules.build({}, '[x]\npattern = ^(?i:servers)\nretentions = 10s:1d\n'), /\[x\].*only supported at the start/);
+});
+
+test('a rule file behind an inline catch-all is reported: none of its rules would ever apply', () => {
+  const file = '[carbon]\npattern = ^carbon\\.\nretentions = 60:90d\n';
+  const agg = '[min]\npattern = \\.min$\naggregationMethod = min\n';
+  const shadowed = StorageRules.build(
+    { schemas: [{ name: 'default', pattern: '.*', retentions: '10s:6h' }], schemasFile: 's.conf', aggregation: [{ name: 'all', pattern: '.*' }], aggregationFile: 'a.conf' },
+    file,
+    agg,
+  );
+  assert.equal(shadowed.warnings.length, 2, shadowed.warnings.join('\n'));
+  assert.match(shadowed.warnings[0]!, /schemasFile s\.conf: none of its 1 rules is ever used: the inline schemas rule 'default'.*schemas: \[\]/);
+  assert.match(shadowed.warnings[1]!, /aggregationFile a\.conf/);
+  const fine = StorageRules.build({ schemas: [{ name: 'stats', pattern: '^stats\\.', retentions: '10s:6h' }], schemasFile: 's.conf' }, file);
+  assert.deepEqual(fine.warnings, []);
+  assert.equal(fine.match('carbon.agents.x').schema, 'carbon');
+});

@@ -83,6 +83,16 @@ function laneOf(key: string, lanes: number): number {
  * cache (and the WAL); a persister writes them out, series with most points first, through
  * async positioned I/O with bounded concurrency; queries read the files and merge the cache.
  */
+/** The store's retention and aggregation rules: inline, then the carbon files the options name. */
+export function loadStorageRules(o: Readonly<WhisperStoreOptions>): Promise<StorageRules> {
+  return StorageRules.load({
+    schemas: o.schemas,
+    aggregation: o.aggregation,
+    ...(o.schemasFile ? { schemasFile: o.schemasFile } : {}),
+    ...(o.aggregationFile ? { aggregationFile: o.aggregationFile } : {}),
+  });
+}
+
 export class WhisperStore implements StoreInstance {
   readonly tags = new TagIndex();
   private rules: StorageRules = StorageRules.build({});
@@ -713,12 +723,7 @@ export class WhisperStore implements StoreInstance {
   // ---- start-up -----------------------------------------------------------------------------
 
   private async loadRules(): Promise<StorageRules> {
-    const rules = await StorageRules.load({
-      schemas: this.o.schemas,
-      aggregation: this.o.aggregation,
-      ...(this.o.schemasFile ? { schemasFile: this.o.schemasFile } : {}),
-      ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
-    });
+    const rules = await loadStorageRules(this.o);
     for (const w of rules.warnings) this.ctx.log.warn(w);
     return rules;
   }

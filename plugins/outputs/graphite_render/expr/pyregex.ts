@@ -4,24 +4,14 @@
  * templates must follow Python's rules: `\1`…`\99`, `\g<1>`, `\g<name>`, `\n`-style escapes.
  */
 import { badArgs } from './errors.js';
+import { translatePythonRegex } from '../../../shared/pyregex/translate.js';
 
-/** translates Python-only syntax: (?P<n>…), (?P=n), \A, \Z, leading inline flags */
+/** a Python pattern as a RegExp (see translatePythonRegex); refused patterns are a 400 */
 export function pyRegex(pattern: string, global = false): RegExp {
-  let src = pattern;
-  let flags = global ? 'g' : '';
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
-  if (inline) {
-    src = src.slice(inline[0].length);
-    for (const f of inline[1]!) if ('ims'.includes(f) && !flags.includes(f)) flags += f;
-  }
-  src = src
-    .replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>')
-    .replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$');
   let re: RegExp;
   try {
-    re = new RegExp(src, flags);
+    const { source, flags } = translatePythonRegex(pattern);
+    re = new RegExp(source, global ? `g${flags}` : flags);
   } catch (err) {
     throw badArgs(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
