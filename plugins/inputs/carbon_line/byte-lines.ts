@@ -162,7 +162,7 @@ export class ByteLineParser {
       if (isBadName(name)) return -1; // the string parser rejects it with its reason
       e = this.table.add(buf, pos, nameEnd, h, name, this.series ? this.series.idOf(name) : -1);
     }
-    this.sink.point(this.table.name(e), value, time === -1 ? now : time, this.table.id(e));
+    this.sink.point(this.table.name(e), value, Math.trunc(time) === -1 ? now : time, this.table.id(e));
     return i + 1;
   }
 

@@ -21,6 +21,9 @@ export const LINE_CASES: readonly LineCase[] = [
   { line: 'a.b 5 100\r', want: { name: 'a.b', value: 5, time: 100 } },
   { line: 'a.b 6 100.75', want: { name: 'a.b', value: 6, time: 100.75 } },
   { line: 'a.b 7 -1', want: { name: 'a.b', value: 7, time: 'now' } },
+  // carbon compares int(timestamp) with -1
+  { line: 'a.b 7 -1.9', want: { name: 'a.b', value: 7, time: 'now' } },
+  { line: 'a.b 7 -1.5e0', want: { name: 'a.b', value: 7, time: 'now' } },
   { line: 'a.b 8 4294967296', want: { name: 'a.b', value: 8, time: 4294967296 } },
   { line: 'a.b 1e3 100', want: { name: 'a.b', value: 1000, time: 100 } },
   { line: 'a.b -2.5E-3 100', want: { name: 'a.b', value: -0.0025, time: 100 } },

@@ -71,7 +71,7 @@ export class CarbonLineParser {
     if (value === undefined || value !== value) return false;
     const name = this.names.resolveRegion(text, start, a);
     if (isBadName(name)) return false;
-    this.sink.point(name, value, t === -1 ? now : t);
+    this.sink.point(name, value, Math.trunc(t) === -1 ? now : t);
     return true;
   }
 
@@ -104,7 +104,8 @@ export class CarbonLineParser {
         this.sink.reject('bad_timestamp', text.slice(start, end));
         return;
       }
-      time = t === -1 ? now : t;
+      // carbon: int(timestamp) == -1 means now, so -1.9 too
+      time = Math.trunc(t) === -1 ? now : t;
     } else if (count === 2 && this.opts.missingTimestamp === 'now') {
       time = now;
     } else {
