@@ -72,13 +72,15 @@ export function normalizeSeriesName(raw: string): string | BadName {
   const semi = raw.indexOf(';');
   if (semi < 0) {
     if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}')) return parseOpenMetricsStyle(raw);
+    // carbon stores every name through TaggedSeries, whose name tag drops leading '~'
+    if (raw.charCodeAt(0) === 126 /* ~ */) raw = stripTildes(raw);
     return checkMetricPath(raw) ?? raw;
   }
   return normalizeTagged(raw.slice(0, semi), raw.slice(semi + 1).split(';'));
 }
 
 function normalizeTagged(metric: string, segments: string[]): string | BadName {
-  const bad = checkMetricPath(metric.startsWith('~') ? metric.slice(1) || metric : metric);
+  const bad = checkMetricPath(stripTildes(metric));
   if (bad) return bad;
   const tags = new Map<string, string>();
   for (const seg of segments) {
@@ -104,8 +106,15 @@ function checkTag(key: string, value: string): BadName | undefined {
 }
 
 /** name + tags sorted by key (code-point order); the `name` tag always comes from the metric part. */
+/** carbon's `name.lstrip('~')` (sanitize_name_as_tag_value) */
+function stripTildes(name: string): string {
+  let i = 0;
+  while (name.charCodeAt(i) === 126 /* ~ */) i++;
+  return i === 0 ? name : name.slice(i);
+}
+
 export function formatTagged(metric: string, tags: Map<string, string>): string {
-  const name = metric.startsWith('~') ? metric.slice(1) : metric;
+  const name = stripTildes(metric);
   tags.delete('name');
   if (tags.size === 0) return name;
   const keys = [...tags.keys()].sort(codePointCompare);

@@ -23,3 +23,13 @@ test('a name found inside a larger string comes back as its own canonical string
   assert.equal(m.resolveRegion(chunk, 101, 122), 'servers.web1.cpu.user');
   assert.equal(m.size, 2);
 });
+
+test("leading '~' is dropped from every name, as carbon's TaggedSeries does (lstrip)", async () => {
+  const { normalizeSeriesName } = await import('./metric-name.js');
+  assert.equal(normalizeSeriesName('~a.b'), 'a.b');
+  assert.equal(normalizeSeriesName('~~a.b;k=v'), 'a.b;k=v');
+  assert.equal(normalizeSeriesName('~a.b;k=v'), 'a.b;k=v');
+  assert.equal(normalizeSeriesName('a.~b'), 'a.~b');
+  const empty = normalizeSeriesName('~~');
+  assert.ok(isBadName(empty), JSON.stringify(empty));
+});
