@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtemp, open, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, readdir, rm, stat, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -358,6 +358,36 @@ test('a last node too long for a file name (over 251 bytes with .wsp) is refused
     assert.deepEqual(Object.keys(st.errors), []);
     assert.deepEqual((await store.find('long.*')).map((n) => n.path).sort(), [fits, 'long.ok']);
     assert.equal((await stat(join(dir, 'long', `${'a'.repeat(251)}.wsp`))).isFile(), true);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP re-reads the tree: files made or deleted by other tools while running', async () => {
+  const dir = await tmp('rescan');
+  const { c, store } = await start(dir);
+  try {
+    const t0 = NOW - (NOW % 10) - 100;
+    store.write(pointBatch([['srv.a', 1, t0], ['srv.b', 2, t0], ['srv.c', 3, t0], ['app.x;env=prod', 4, t0]]));
+    await waitFor(() => store.stats().cache_points === 0 && store.stats().series_on_disk >= 4, 'written');
+    // a restore or whisper-create puts a file in; a cleanup deletes one
+    await mkdir(join(dir, 'restored'), { recursive: true });
+    await copyFile(join(dir, 'srv', 'a.wsp'), join(dir, 'restored', 'r1.wsp'));
+    await unlink(join(dir, 'srv', 'b.wsp'));
+    assert.deepEqual((await store.find('restored.*')).map((n) => n.path), []);
+    c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
+    await waitFor(() => (c.stats().instances['stores.main']!.counters.rescans ?? 0) === 1, 'rescanned');
+    assert.deepEqual((await store.find('restored.*')).map((n) => n.path), ['restored.r1']);
+    assert.deepEqual((await store.find('srv.*')).map((n) => n.path), ['srv.a', 'srv.c']);
+    const [r1] = await store.fetch(['restored.r1'], t0 - 10, t0 + 10);
+    assert.equal(r1!.values[(t0 - r1!.start) / 10], 1);
+    // the tagged series' file is still there: still found by tag
+    assert.deepEqual(await store.tags.tagValues('env'), ['prod']);
+    // a deleted series that gets points again is created again and listed again
+    store.write(pointBatch([['srv.b', 5, t0]]));
+    await waitFor(() => store.stats().cache_points === 0, 'written again');
+    assert.deepEqual((await store.find('srv.*')).map((n) => n.path), ['srv.a', 'srv.b', 'srv.c']);
   } finally {
     await c.stop();
     await rm(dir, { recursive: true, force: true });

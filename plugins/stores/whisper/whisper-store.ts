@@ -83,6 +83,15 @@ function laneOf(key: string, lanes: number): number {
  * cache (and the WAL); a persister writes them out, series with most points first, through
  * async positioned I/O with bounded concurrency; queries read the files and merge the cache.
  */
+/** What the walk of the data directory does with what it finds. */
+interface ScanVisitor {
+  /** the start-up walk also removes crash leftovers, counts torn files and learns symlinks */
+  readonly startup: boolean;
+  file(name: string): void;
+  /** a directory (by its name prefix, `a.b.`; '' for the data directory) could not be read */
+  unreadable?(prefix: string): void;
+}
+
 /** The store's retention and aggregation rules: inline, then the carbon files the options name. */
 export function loadStorageRules(o: Readonly<WhisperStoreOptions>): Promise<StorageRules> {
   return StorageRules.load({
@@ -128,6 +137,8 @@ export class WhisperStore implements StoreInstance {
   private createsQueued = 0;
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   private tornAside = 0;
+  /** while a rescan walks: the series created meanwhile (the walk may have missed their files) */
+  private rescanCreated: Set<string> | undefined;
   private readonly tornExamples: string[] = [];
   /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
   private readonly syncRoots = new Set<string>();
@@ -150,7 +161,7 @@ export class WhisperStore implements StoreInstance {
   private lastDataSyncMs = 0;
   /** headers of files not yet created, per storage rule (headerOf); rules' archive lists are shared objects */
   private readonly newFileHeaders = new WeakMap<readonly ArchiveSpec[], Map<string, WhisperHeader>>();
-  private readonly onHup = (): void => void this.reloadRules();
+  private readonly onHup = (): void => void this.reloadRules().then(() => this.rescan());
 
   constructor(
     private readonly ctx: StoreContext,
@@ -191,7 +202,7 @@ export class WhisperStore implements StoreInstance {
     const top = await stat(this.dataDir);
     this.aliases = new FileAliases(await realpath(this.dataDir));
     this.syncRoots.add(this.dataDir);
-    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]));
+    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), { startup: true, file: (n) => this.indexFile(n) });
     if (this.tornAside > 0) {
       this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
         count: this.tornAside,
@@ -531,6 +542,7 @@ export class WhisperStore implements StoreInstance {
       if (results.created[i] === 1 || (ok && specOf[i]! >= 0)) {
         if (!this.onDisk.has(name)) {
           this.onDisk.add(name);
+          this.rescanCreated?.add(name);
           if (results.created[i] === 1) creates++;
           if (isTagged(name)) this.taggedToSave.push(name);
         }
@@ -747,20 +759,21 @@ export class WhisperStore implements StoreInstance {
    * filesystem than its parent becomes a sync root, so the sync before WAL segments are deleted
    * covers it too.
    */
-  private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>): Promise<void> {
+  private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<void> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       this.ctx.stats.addError('scan');
       this.ctx.log.warn('cannot read directory while indexing', { dir, error: err as Error });
+      visit.unreadable?.(prefix);
       return;
     }
     const subdirs: Promise<void>[] = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) {
-        // a temporary file of a create interrupted by a crash
-        if (e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
+        // a temporary file of a create interrupted by a crash (while running, it may be a live one)
+        if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
         continue;
       }
       let isDir = e.isDirectory();
@@ -774,17 +787,14 @@ export class WhisperStore implements StoreInstance {
         if (target) real = await realpath(join(dir, e.name)).catch(() => undefined);
       }
       if (isDir) {
-        if (real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
-        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, target));
+        if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
+        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         const name = prefix + e.name.slice(0, -4);
         if (name.includes(sep)) continue;
-        if (real !== undefined) this.aliases.addFileLink(name, real);
-        this.onDisk.add(name);
-        this.known.add(name);
-        this.tree.add(name);
-        if (!name.startsWith('_tagged.')) this.tags.add(name);
-      } else if (isFile && e.name.includes('.wsp.torn-')) {
+        if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
+        visit.file(name);
+      } else if (visit.startup && isFile && e.name.includes('.wsp.torn-')) {
         if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
     }
@@ -792,13 +802,14 @@ export class WhisperStore implements StoreInstance {
   }
 
   /** `known`: the stat of a symlink's target, already taken by the caller */
-  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>, known?: Stats): Promise<void> {
+  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor, known?: Stats): Promise<void> {
     let st = known;
     try {
       st ??= await stat(path);
     } catch (err) {
       this.ctx.stats.addError('scan');
       this.ctx.log.warn('cannot read directory while indexing', { dir: path, error: err as Error });
+      visit.unreadable?.(prefix);
       return;
     }
     const key = `${st.dev}:${st.ino}`;
@@ -807,7 +818,60 @@ export class WhisperStore implements StoreInstance {
       return;
     }
     if (st.dev !== parentDev) this.syncRoots.add(path);
-    await this.scan(path, prefix, st.dev, new Set(ancestors).add(key));
+    await this.scan(path, prefix, st.dev, new Set(ancestors).add(key), visit);
+  }
+
+  /** A `.wsp` found on disk enters the index (find, tags, and the set of files that exist). */
+  private indexFile(name: string): void {
+    this.onDisk.add(name);
+    this.known.add(name);
+    this.tree.add(name);
+    if (!name.startsWith('_tagged.')) this.tags.add(name);
+  }
+
+  /**
+   * SIGHUP: walks the data directory again and brings the index in line with it, so files made
+   * by other tools while carbonado runs (a restore, whisper-create, an rsync, a carbon-cache beside
+   * it) are found, and files deleted by hand (a cleanup with `find -mtime +N -delete`) are no
+   * longer listed. Series created by the store while the walk runs, and series with points still
+   * in the cache, are kept whatever the walk saw.
+   */
+  private async rescan(): Promise<void> {
+    if (this.rescanCreated) return; // one walk at a time
+    const created = (this.rescanCreated = new Set());
+    const seen = new Set<string>();
+    // a directory the walk could not read says nothing about the files under it
+    const unreadable: string[] = [];
+    const t0 = performance.now();
+    try {
+      const top = await stat(this.dataDir);
+      await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p) });
+    } catch (err) {
+      this.ctx.stats.addError('rescan');
+      this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
+      return;
+    } finally {
+      this.rescanCreated = undefined;
+    }
+    let added = 0;
+    for (const name of seen) {
+      if (this.onDisk.has(name)) continue;
+      this.indexFile(name);
+      added++;
+    }
+    let removed = 0;
+    for (const name of [...this.onDisk]) {
+      const tagged = isTagged(name);
+      const path = tagged ? taggedTreePath(name) : name;
+      if (seen.has(path) || created.has(name) || this.cache.pendingEntry(name) || unreadable.some((p) => path.startsWith(p))) continue;
+      this.onDisk.delete(name);
+      this.known.delete(name);
+      this.tree.delete(path);
+      this.tags.delete(name);
+      removed++;
+    }
+    this.ctx.stats.count('rescans');
+    this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
   }
 
   private async loadTaggedNames(): Promise<void> {
