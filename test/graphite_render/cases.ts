@@ -149,6 +149,8 @@ r('transformNull-value', 'transformNull(servers.web03.cpu.idle,-1)');
 r('movingAverage', 'movingAverage(servers.web01.cpu.user,5)');
 r('movingAverage-interval', "movingAverage(servers.web01.cpu.user,'10min')");
 r('movingAverage-nulls', 'movingAverage(servers.web03.cpu.idle,10)');
+// every series without a single slot: graphite-web answers [] (`if any(data)`)
+r('all-series-empty', 'movingAverage(servers.web01.cpu.user,2)', '-10s');
 r('movingMax', 'movingMax(servers.web01.cpu.user,5)');
 r('movingMedian', 'movingMedian(servers.web01.cpu.user,5)');
 r('movingMin', "movingMin(servers.web01.cpu.user,'5min')");

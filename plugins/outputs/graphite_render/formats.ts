@@ -40,6 +40,8 @@ function num(v: number, infinity: JsonOptions['infinity']): string {
 
 /** Built by hand: at 10^6 points, JSON.stringify of [value, ts] pairs costs an allocation per point. */
 export function renderJson(series: readonly RenderSeries[], o: JsonOptions): string {
+  // graphite-web writes the series only `if any(data)`: when none has a single slot, the answer is []
+  if (!series.some((s) => s.values.length > 0)) return '[]';
   const points = pointsForJson(series, o.maxDataPoints);
   const nl = o.pretty ? '\n' : '';
   const parts: string[] = [];
