@@ -376,3 +376,32 @@ test('urlPrefix serves every endpoint under a path prefix', async (t) => {
     await prefixed.stop();
   }
 });
+
+test('a large JSON answer is streamed as it is built: the same JSON, chunked, jsonp too', async () => {
+  const names = Array.from({ length: 300 }, (_, i) => `big.s${String(i).padStart(3, '0')}`);
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names } }, outputs: { graphite: { type: 'graphite_render' } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  try {
+    const url = (extra: string) => `${app.httpUrl}/render?target=big.*&from=-1d&until=now&format=json${extra}`;
+    const big = await fetch(url(''));
+    assert.equal(big.status, 200);
+    assert.equal(big.headers.get('content-length'), null, 'sent chunked');
+    assert.equal(big.headers.get('content-type'), 'application/json; charset=utf-8');
+    const text = await big.text();
+    const body = JSON.parse(text) as Array<{ target: string; datapoints: Array<[number, number]> }>;
+    assert.equal(body.length, 300);
+    assert.deepEqual(body.map((s) => s.target), names);
+    for (const s of body) assert.equal(s.datapoints.length, 1440);
+    assert.deepEqual(body[7]!.datapoints[3], [((NOW - 86400 - (NOW % 60) + 60) / 60 + 3) % 10, NOW - 86400 - (NOW % 60) + 240]);
+    // below the streaming threshold the same series come whole, with a length
+    const small = await fetch(url('&maxDataPoints=10').replace('big.*', 'big.s00*'));
+    assert.ok(Number(small.headers.get('content-length')) > 0);
+    const jsonp = await (await fetch(url('&jsonp=cb'))).text();
+    assert.ok(jsonp.startsWith('/**/cb(') && jsonp.endsWith(')'));
+    assert.equal(jsonp.slice('/**/cb('.length, -1), text);
+  } finally {
+    await app.stop();
+  }
+});

@@ -40,24 +40,49 @@ function num(v: number, infinity: JsonOptions['infinity']): string {
 
 /** Built by hand: at 10^6 points, JSON.stringify of [value, ts] pairs costs an allocation per point. */
 export function renderJson(series: readonly RenderSeries[], o: JsonOptions): string {
+  return [...renderJsonPieces(series, o)()].join('');
+}
+
+/** Pieces of a streamed answer are about this long: a few socket writes' worth. */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * The JSON answer in pieces of ~64 KiB, built as they are read: a large answer (10,000 series of
+ * 600 points is ~130 MB) is sent while it is built instead of being held whole two or three times
+ * (parts, the joined string, its bytes), and the event loop runs between pieces. Consolidation
+ * happens here, eagerly, so that its errors come before the first byte is sent.
+ */
+export function renderJsonPieces(series: readonly RenderSeries[], o: JsonOptions): () => Generator<string> {
   // graphite-web writes the series only `if any(data)`: when none has a single slot, the answer is []
-  if (!series.some((s) => s.values.length > 0)) return '[]';
+  if (!series.some((s) => s.values.length > 0)) {
+    return function* () {
+      yield '[]';
+    };
+  }
   const points = pointsForJson(series, o.maxDataPoints);
   const nl = o.pretty ? '\n' : '';
-  const parts: string[] = [];
-  for (let s = 0; s < series.length; s++) {
-    const { values, times } = points[s]!;
-    const dp: string[] = [];
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (o.noNullPoints && Number.isNaN(v)) continue;
-      dp.push(`[${num(v, o.infinity)},${times[i]}]`);
+  return function* () {
+    let piece = '[';
+    let first = true;
+    for (let s = 0; s < series.length; s++) {
+      const { values, times } = points[s]!;
+      const dp: string[] = [];
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (o.noNullPoints && Number.isNaN(v)) continue;
+        dp.push(`[${num(v, o.infinity)},${times[i]}]`);
+      }
+      if (o.noNullPoints && dp.length === 0) continue;
+      const x = series[s]!;
+      piece += `${first ? '' : `,${nl}`}{"target":${safeStringify(x.name)},"tags":${safeStringify(x.tags)},"datapoints":[${dp.join(',' + nl)}]}`;
+      first = false;
+      if (piece.length >= PIECE_CHARS) {
+        yield piece;
+        piece = '';
+      }
     }
-    if (o.noNullPoints && dp.length === 0) continue;
-    const x = series[s]!;
-    parts.push(`{"target":${safeStringify(x.name)},"tags":${safeStringify(x.tags)},"datapoints":[${dp.join(',' + nl)}]}`);
-  }
-  return `[${parts.join(',' + nl)}]`;
+    yield `${piece}]`;
+  };
 }
 
 /** Python's csv module quoting (excel dialect): quote when the field has a comma, quote, CR or LF. */

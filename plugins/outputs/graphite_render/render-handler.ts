@@ -1,9 +1,12 @@
 /**
  * GET/POST /render: targets → series → json, csv, raw or pickle (graphite-web 1.1.8 semantics, §4.2).
  */
-import { ApiError, checkJsonp, quote, sendJson } from './respond.js';
+import { ApiError, checkJsonp, quote, sendJson, sendJsonStream } from './respond.js';
+
+/** JSON answers with more datapoints than this are streamed (about 2 MB of JSON and up). */
+export const STREAM_POINTS = 100_000;
 import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
-import { renderCsv, renderJson, renderPickle, renderRaw, type RenderSeries } from './formats.js';
+import { renderCsv, renderJsonPieces, renderPickle, renderRaw, type RenderSeries } from './formats.js';
 import { ConsolidationError } from './consolidate.js';
 import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, type TimeSeries } from './expr/index.js';
 import type { Request } from './handler.js';
@@ -108,9 +111,9 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
   const list = series as readonly RenderSeries[];
   switch (format) {
     case 'json': {
-      let body: string;
+      let pieces: () => Generator<string>;
       try {
-        body = renderJson(list, {
+        pieces = renderJsonPieces(list, {
           ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
           noNullPoints: params.has('noNullPoints'),
           pretty: Boolean(params.get('pretty')),
@@ -120,7 +123,9 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
         if (err instanceof ConsolidationError) throw new ApiError(400, err.message, 'bad_param');
         throw err;
       }
-      sendJson(ctx, body, jsonp);
+      // a large answer is streamed (chunked) as it is built; a small one keeps its Content-Length
+      if (points > STREAM_POINTS) sendJsonStream(ctx, pieces(), jsonp);
+      else sendJson(ctx, [...pieces()].join(''), jsonp);
       break;
     }
     case 'csv':

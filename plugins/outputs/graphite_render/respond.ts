@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { Readable } from 'node:stream';
 
 /**
  * Response helpers shared by every endpoint. Errors are JSON (`{"error": ...}`, graphite-web's shape)
@@ -42,6 +43,21 @@ export function sendJson(ctx: Context, body: string, jsonp?: string, status = 20
     ctx.type = 'application/json';
     ctx.body = body;
   }
+}
+
+/** sendJson for an answer made of pieces: sent chunked, each piece built when the socket wants more. */
+export function sendJsonStream(ctx: Context, pieces: Iterable<string>, jsonp?: string): void {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.status = 200;
+  ctx.type = jsonp ? 'text/javascript' : 'application/json';
+  const wrapped = jsonp
+    ? (function* () {
+        yield `/**/${jsonp}(`;
+        yield* pieces;
+        yield ')';
+      })()
+    : pieces;
+  ctx.body = Readable.from(wrapped, { objectMode: false });
 }
 
 export function sendError(ctx: Context, err: ApiError): void {
