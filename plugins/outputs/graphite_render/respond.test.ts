@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkJsonp, graphiteJson, quote, safeStringify, ApiError } from './respond.js';
+import { checkJsonp, graphiteJson, quote, safeStringify, ApiError, yielding } from './respond.js';
 import { treeJson } from './metrics-handler.js';
 import { timeRange } from './render-handler.js';
 import { Params } from './params.js';
@@ -62,4 +62,18 @@ test('multipart form fields (graphite-web cluster POSTs)', async () => {
   const b = 'XyZ';
   const body = `--${b}\r\nContent-Disposition: form-data; name="local"\r\n\r\n1\r\n--${b}\r\nContent-Disposition: form-data; name="target"\r\n\r\nsumSeries(a.*)\r\n--${b}\r\nContent-Disposition: form-data; name="target"\r\n\r\nb.c\r\n--${b}--\r\n`;
   assert.deepEqual(parseMultipart(body, b), [['local', '1'], ['target', 'sumSeries(a.*)'], ['target', 'b.c']]);
+});
+
+test('a streamed answer gives the event loop a turn every few pieces, jsonp wrapped around', async () => {
+  const pieces = Array.from({ length: 100 }, (_, i) => `p${i},`);
+  let turnAt = -1;
+  let taken = 0;
+  setImmediate(() => (turnAt = taken));
+  const out: string[] = [];
+  for await (const p of yielding(pieces, 'cb')) {
+    out.push(p);
+    taken++;
+  }
+  assert.ok(turnAt > 0 && turnAt < 20, `the loop ran after ${turnAt} of ${taken} pieces`);
+  assert.equal(out.join(''), `/**/cb(${pieces.join('')})`);
 });

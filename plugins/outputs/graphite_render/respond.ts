@@ -45,19 +45,31 @@ export function sendJson(ctx: Context, body: string, jsonp?: string, status = 20
   }
 }
 
-/** sendJson for an answer made of pieces: sent chunked, each piece built when the socket wants more. */
+/** Pieces built between two turns of the event loop while an answer streams (~512 KiB, a few ms). */
+const PIECES_PER_TURN = 8;
+
+/**
+ * sendJson for an answer made of pieces: sent chunked, each piece built when the socket wants more.
+ * The pieces are handed over from an async generator that gives the event loop a turn every few
+ * pieces: a stream fed synchronously is drained in one loop as long as the socket takes the writes
+ * (on loopback it always does), which kept other requests and the inputs waiting for the whole
+ * answer (1.5 s for 6M points).
+ */
 export function sendJsonStream(ctx: Context, pieces: Iterable<string>, jsonp?: string): void {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.status = 200;
   ctx.type = jsonp ? 'text/javascript' : 'application/json';
-  const wrapped = jsonp
-    ? (function* () {
-        yield `/**/${jsonp}(`;
-        yield* pieces;
-        yield ')';
-      })()
-    : pieces;
-  ctx.body = Readable.from(wrapped, { objectMode: false });
+  ctx.body = Readable.from(yielding(pieces, jsonp), { objectMode: false });
+}
+
+export async function* yielding(pieces: Iterable<string>, jsonp: string | undefined): AsyncGenerator<string> {
+  if (jsonp) yield `/**/${jsonp}(`;
+  let n = 0;
+  for (const piece of pieces) {
+    yield piece;
+    if (++n % PIECES_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (jsonp) yield ')';
 }
 
 export function sendError(ctx: Context, err: ApiError): void {
