@@ -34,6 +34,8 @@ interface Running {
   readonly stats: InstanceStats;
   readonly points: Batcher;
   readonly samples: SampleBatcher;
+  /** its validated options, as create() got them */
+  readonly options: Readonly<Record<string, unknown>>;
   /** the instance's view of the bus (its listeners isolated, removed after it stops) */
   readonly bus: Bus & { detach(): void };
   started: boolean;
@@ -163,7 +165,7 @@ export class Runtime {
         } catch (err) {
           throw new CarbonadoError(ErrorCode.PLUGIN_START, `${id} (${inst.type}): ${(err as Error).message}`, { cause: err, plugin: id });
         }
-        this.running.push({ id, section, kind, manifest, instance, stats, points, samples, bus: ownBus, started: false });
+        this.running.push({ id, section, kind, manifest, instance, stats, points, samples, options, bus: ownBus, started: false });
         if (kind === 'store') {
           const store = instance as StoreInstance;
           storesById.set(id, store);
@@ -181,11 +183,7 @@ export class Runtime {
 
   /** Each configured instance with its manifest and validated options (for check-config). */
   instancesForCheck(): Array<{ id: string; manifest: PluginManifest; options: Readonly<Record<string, unknown>> }> {
-    const { config } = this.services;
-    return this.running.map((r) => {
-      const { type: _type, ...options } = config[r.section][r.id.slice(r.section.length + 1)]!;
-      return { id: r.id, manifest: r.manifest, options };
-    });
+    return this.running.map((r) => ({ id: r.id, manifest: r.manifest, options: r.options }));
   }
 
   private requireQueryStore(s: QueryStore | undefined): QueryStore {

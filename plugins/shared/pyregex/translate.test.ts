@@ -16,6 +16,7 @@ const CASES: Array<[string, string]> = [
   ['(?i)^servers\\.', 'db.servers.x'],
   ['(?x) ^servers \\. # the servers\n  web\\d+', 'servers.web12'],
   ['(?x) ^a [ ] b', 'a b'],
+  ['(?x)^[] ]a # a class holding ] and a space', ' a'],
   ['(?s)a.b', 'a\nb'],
   ['(?ai)^A', 'a.b'],
   ['^servers\\.(?#hosts)web', 'servers.web1'],

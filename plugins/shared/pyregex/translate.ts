@@ -29,7 +29,6 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
       else if ('ims'.includes(f) && !flags.includes(f)) flags += f;
     }
   }
-  if (verbose) src = stripVerbose(src);
   let out = '';
   let inClass = false;
   for (let i = 0; i < src.length; i++) {
@@ -47,6 +46,14 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
     if (inClass) {
       if (c === ']') inClass = false;
       out += c;
+      continue;
+    }
+    // Python's verbose mode: whitespace outside classes and escapes is ignored, `#` starts a comment
+    if (verbose && /\s/.test(c)) continue;
+    if (verbose && c === '#') {
+      const nl = src.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
       continue;
     }
     if (c === '[') {
@@ -95,33 +102,4 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
     out += c;
   }
   return { source: out, flags };
-}
-
-/** Python's verbose mode: whitespace outside classes and escapes is ignored, `#` starts a comment. */
-function stripVerbose(src: string): string {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '\\') {
-      out += c + (src[i + 1] ?? '');
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      out += c;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (/\s/.test(c)) continue;
-    else if (c === '#') {
-      const nl = src.indexOf('\n', i);
-      if (nl < 0) break;
-      i = nl;
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }

@@ -584,7 +584,19 @@ export class WhisperStore implements StoreInstance {
       log.limited('corrupt_write', 'corrupt whisper file: series skipped, points dropped', { path, error: message });
       return;
     }
-    if (code === 'torn' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'ENOENT' || RETRIED_WRITE_ERRORS.has(code)) this.cache.putBack(name);
+    if (code !== 'torn' && code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'ENOENT' && !RETRIED_WRITE_ERRORS.has(code)) {
+      // This file cannot be written (permissions, a directory in its place, a name the filesystem
+      // refuses...) and retrying will not change that: keeping its points would fill the cache, pause
+      // every input and pin every WAL segment behind one series. carbon-cache drops them too; new
+      // points of the series try again.
+      const n = this.cache.discard(name);
+      this.ctx.stats.addError(code.toLowerCase());
+      this.ctx.stats.addDropped('write_failed', n);
+      log.limited(`write_${code}`, 'whisper write failed: points of this series dropped (the next points try again)', { path, points: n, error: message });
+      return;
+    }
+    // the rest are kept for a later pass
+    this.cache.putBack(name);
     if (code === 'torn') {
       // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
       this.onDisk.delete(name);
@@ -608,21 +620,10 @@ export class WhisperStore implements StoreInstance {
       log.limited('file_removed', 'whisper file removed from under the store: created again', { path });
       return;
     }
-    if (RETRIED_WRITE_ERRORS.has(code)) {
-      // the filesystem's or the process's state, not this file's: it clears (or the operator clears it)
-      // and the points wait within the cache budget, as on a full disk
-      this.ctx.stats.addError(code.toLowerCase());
-      log.limited(`write_${code}`, 'whisper write failed: points stay queued, retrying', { path, error: message });
-      return;
-    }
-    // This file cannot be written (permissions, a directory in its place, a name the filesystem
-    // refuses...) and retrying will not change that: keeping its points would fill the cache, pause
-    // every input and pin every WAL segment behind one series. carbon-cache drops them too; new points
-    // of the series try again.
-    const n = this.cache.discard(name);
+    // RETRIED_WRITE_ERRORS: the filesystem's or the process's state, not this file's; it clears (or
+    // the operator clears it) and the points wait within the cache budget, as on a full disk
     this.ctx.stats.addError(code.toLowerCase());
-    this.ctx.stats.addDropped('write_failed', n);
-    log.limited(`write_${code}`, 'whisper write failed: points of this series dropped (the next points try again)', { path, points: n, error: message });
+    log.limited(`write_${code}`, 'whisper write failed: points stay queued, retrying', { path, error: message });
   }
 
   /**
@@ -860,7 +861,8 @@ export class WhisperStore implements StoreInstance {
       added++;
     }
     let removed = 0;
-    for (const name of [...this.onDisk]) {
+    // deleting the entry being visited is safe while iterating a Set
+    for (const name of this.onDisk) {
       const tagged = isTagged(name);
       const path = tagged ? taggedTreePath(name) : name;
       if (seen.has(path) || created.has(name) || this.cache.pendingEntry(name) || unreadable.some((p) => path.startsWith(p))) continue;
