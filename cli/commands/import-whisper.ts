@@ -1,16 +1,18 @@
 import { open, readdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Command } from '../command.js';
-import { parseArgs, stringOption } from '../args.js';
+import { parseArgs, stringOption, stringOptions } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
 import { isBadName, normalizeSeriesName, pointBatch, type SeriesSpec, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
+import { sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
+import { readTagNameSources } from '../tag-name-sources.js';
 
 const command: Command = {
   summary: 'copy an existing Whisper tree into the configured store',
-  usage: `Usage: carbonado import-whisper DIR --config FILE [--store NAME] [--state FILE]
+  usage: `Usage: carbonado import-whisper DIR --config FILE [--store NAME] [--state FILE] [--tag-names SOURCE]...
 
 Reads every .wsp file under DIR (a carbon/graphite data directory) and writes its points into the
 store NAME of the config (default: the store queries read). Each series keeps its file's
@@ -19,11 +21,14 @@ otherwise the config's rules apply. Points only a coarser archive still holds ar
 archives' points are imported as they are and the coarser values are rolled up again by the store.
 Resumable: files already imported are listed in the state file (default
 ./carbonado-import-state.json) and skipped when the command runs again. Tagged series whose file
-name is a hash cannot be named from the file and are skipped and counted. Stop carbonado first
-when it uses the same store.`,
+name is a hash (carbon's default) are named from the --tag-names sources: graphite-web's
+database (graphite.db, SQLite), a JSON array of names (graphite-web's /tags/findSeries?expr=name!=)
+or a text file with one name per line; without a name they are skipped and counted. Stop
+carbonado first when it uses the same store.`,
   async run(argv) {
     const args = parseArgs(argv);
     const dir = args.positionals[0];
+    const tagSources = stringOptions(args, 'tag-names');
     const file = stringOption(args, 'config');
     if (!dir || !file) {
       process.stderr.write('carbonado import-whisper: DIR and --config FILE are required (see --help)\n');
@@ -56,7 +61,15 @@ when it uses the same store.`,
       return 1;
     }
     const storeId = `stores.${Object.keys(runtime.config.stores)[0]}`;
-    const counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY });
+    let counts: ImportCounts;
+    try {
+      const taggedNames = tagSources.length > 0 ? await readTagNameSources(tagSources) : [];
+      counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY, taggedNames });
+    } catch (err) {
+      await runtime.stop();
+      process.stderr.write(`carbonado import-whisper: ${(err as Error).message}\n`);
+      return 1;
+    }
     const done = counts.done;
     await runtime.stop(); // drains the store: every point written before the state is saved
     await writeState(stateFile, done);
@@ -85,7 +98,7 @@ export interface ImportCounts {
  * (`defineSeries`); otherwise the store's rules apply. The store is not drained here: stop the
  * runtime before trusting the state file.
  */
-export async function importWhisperTree(runtime: Runtime, storeId: string, dir: string, opts: { stateFile?: string; progress?: boolean } = {}): Promise<ImportCounts> {
+export async function importWhisperTree(runtime: Runtime, storeId: string, dir: string, opts: { stateFile?: string; progress?: boolean; taggedNames?: readonly string[] } = {}): Promise<ImportCounts> {
   const store = runtime.instance<StoreInstance>(storeId);
   if (!store) throw new Error(`no store ${storeId}`);
   // honour the store's back-pressure: wait while it is over its high-water mark
@@ -94,6 +107,7 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
   runtime.services.bus.on('pressure', onPressure);
   const done = new Set<string>(opts.stateFile ? await readState(opts.stateFile) : []);
   const files = await listWsp(dir);
+  const byHash = new Map((opts.taggedNames ?? []).map((n) => [sha256Hex(n), n]));
   const counts: ImportCounts = { files: files.length, series: 0, points: 0, skipped_done: 0, skipped_hashed_tagged: 0, skipped_bad_name: 0, corrupt: 0, done };
   let sinceSave = 0;
   try {
@@ -103,9 +117,12 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
         counts.skipped_done++;
         continue;
       }
-      const name = seriesNameOf(rel);
-      if (name === 'hashed') counts.skipped_hashed_tagged++;
-      else if (name === undefined) counts.skipped_bad_name++;
+      const name = seriesNameOf(rel, byHash);
+      if (name === 'hashed') {
+        // not done: a later run with --tag-names may name it
+        counts.skipped_hashed_tagged++;
+        continue;
+      } else if (name === undefined) counts.skipped_bad_name++;
       else {
         try {
           const { spec, points } = await readAllPoints(files[i]!, Math.trunc(runtime.services.clock()));
@@ -148,13 +165,19 @@ async function listWsp(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** `a/b/c.wsp` → `a.b.c`; carbon's `_tagged/x/y/<name with . as _DOT_>.wsp` → the tagged name. */
-export function seriesNameOf(rel: string): string | 'hashed' | undefined {
+/**
+ * `a/b/c.wsp` → `a.b.c`; carbon's `_tagged/x/y/<name with . as _DOT_>.wsp` → the tagged name;
+ * `_tagged/x/y/<sha256>.wsp` → the name with that hash in `byHash`, or 'hashed'.
+ */
+export function seriesNameOf(rel: string, byHash?: ReadonlyMap<string, string>): string | 'hashed' | undefined {
   const parts = rel.slice(0, -4).split(sep);
   let raw: string;
   if (parts[0] === '_tagged' && parts.length === 4) {
-    if (/^[0-9a-f]{64}$/.test(parts[3]!)) return 'hashed';
-    raw = parts[3]!.replace(/_DOT_/g, '.');
+    if (/^[0-9a-f]{64}$/.test(parts[3]!)) {
+      const named = byHash?.get(parts[3]!);
+      if (named === undefined) return 'hashed';
+      raw = named;
+    } else raw = parts[3]!.replace(/_DOT_/g, '.');
   } else raw = parts.join('.');
   const n = normalizeSeriesName(raw);
   return isBadName(n) ? undefined : n;

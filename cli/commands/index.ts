@@ -5,6 +5,7 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import('./run.js'),
   'check-config': () => import('./check-config.js'),
   'import-whisper': () => import('./import-whisper.js'),
+  'import-tags': () => import('./import-tags.js'),
   event: () => import('./event.js'),
   route: () => import('./route.js'),
   simulate: () => import('./simulate.js'),

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, appendFile, unlink, rm, stat, realpath } from 'node:fs/promises';
+import { mkdir, readdir, link, unlink, rm, stat, realpath } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
@@ -34,12 +34,11 @@ import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { FileAliases } from './file-aliases.js';
+import { appendTaggedNames, readableTaggedName, readTaggedNamesFile, sha256Hex } from './tagged-files.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
 
-/** File of tagged names (their files are named by hash); a dotfile, so graphite-web skips it. */
-const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
 /** new files are written here by the persist threads, then linked into the tree (persist-worker.ts) */
 const STAGING_DIR = '.carbonado-staging';
 /**
@@ -133,6 +132,8 @@ export class WhisperStore implements StoreInstance {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly walBusy = new Set<string>();
   private readonly taggedToSave: string[] = [];
+  /** readable-named tagged files moved to their hashed names by the current walk */
+  private taggedRenamed = 0;
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
@@ -210,6 +211,7 @@ export class WhisperStore implements StoreInstance {
       });
     }
     await this.loadTaggedNames();
+    await this.afterWalk();
     if (this.wal) await this.replayWal(this.wal);
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
@@ -655,7 +657,7 @@ export class WhisperStore implements StoreInstance {
   private async saveTaggedNames(): Promise<void> {
     const names = this.taggedToSave.splice(0);
     try {
-      await appendFile(join(this.dataDir, TAGGED_NAMES_FILE), names.map((n) => `${n}\n`).join(''));
+      await appendTaggedNames(this.dataDir, names);
     } catch (err) {
       this.taggedToSave.push(...names);
       this.ctx.stats.addError('tagged_names');
@@ -791,7 +793,10 @@ export class WhisperStore implements StoreInstance {
         if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
         subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
-        const name = prefix + e.name.slice(0, -4);
+        let leaf = e.name.slice(0, -4);
+        const tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
+        if (tagged !== undefined) leaf = (await this.renameToHashed(dir, e.name, tagged)) ?? leaf;
+        const name = prefix + leaf;
         if (name.includes(sep)) continue;
         if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
         visit.file(name);
@@ -872,19 +877,68 @@ export class WhisperStore implements StoreInstance {
       this.tags.delete(name);
       removed++;
     }
+    // names another tool added (carbonado import-tags) for files now on disk
+    await this.loadTaggedNames();
+    await this.afterWalk();
     this.ctx.stats.count('rescans');
     this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
   }
 
-  private async loadTaggedNames(): Promise<void> {
-    let text: string;
+  /**
+   * A tagged series' file named after the series (carbon's TAG_HASH_FILENAMES = False) is moved to
+   * its hashed name, as carbon-cache does when it next writes that series, so that new points
+   * land in the file that holds the old ones; graphite-web reads either name. `link` + `unlink`
+   * rather than `rename`, which would replace a hashed file created meanwhile. Returns the new
+   * leaf, or undefined when the file stays where it is.
+   */
+  private async renameToHashed(dir: string, fileName: string, name: string): Promise<string | undefined> {
+    const h = sha256Hex(name);
+    const from = join(dir, fileName);
+    const to = join(dir, `${h}.wsp`);
     try {
-      text = await readFile(join(this.dataDir, TAGGED_NAMES_FILE), 'utf8');
-    } catch {
-      return;
+      await link(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const [a, b] = code === 'EEXIST' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
+      // the same file under both names: a rename that a crash cut short
+      if (!(a && b && a.ino === b.ino && a.dev === b.dev)) {
+        this.ctx.stats.addError('tagged_rename');
+        this.ctx.log.warn(
+          code === 'EEXIST'
+            ? 'a tagged series has files under its readable name and its hashed name: the readable-named one is left alone and not read (merge them with whisper-merge)'
+            : 'cannot move a tagged series file to its hashed name: it is left alone and not read',
+          code === 'EEXIST' ? { file: from, hashed: to } : { file: from, hashed: to, error: err as Error },
+        );
+        return undefined;
+      }
     }
-    for (const name of new Set(text.split('\n'))) {
-      if (!name || !this.onDisk.has(taggedTreePath(name))) continue;
+    await unlink(from).catch(() => undefined);
+    this.ctx.stats.count('tagged_files_renamed');
+    this.taggedRenamed++;
+    this.learnTaggedName(name);
+    return h;
+  }
+
+  private async afterWalk(): Promise<void> {
+    if (this.taggedRenamed > 0) {
+      this.ctx.log.info('tagged series files named after their series moved to their hashed names, as carbon-cache does with TAG_HASH_FILENAMES', { files: this.taggedRenamed });
+      this.taggedRenamed = 0;
+    }
+    if (this.taggedToSave.length > 0) await this.saveTaggedNames();
+  }
+
+  /** A tagged series whose hashed file exists: found by its name and tags, and recorded. */
+  private learnTaggedName(name: string): void {
+    if (this.onDisk.has(name)) return;
+    this.onDisk.add(name);
+    this.known.add(name);
+    this.tags.add(name);
+    this.taggedToSave.push(name);
+  }
+
+  private async loadTaggedNames(): Promise<void> {
+    for (const name of await readTaggedNamesFile(this.dataDir)) {
+      if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
       const norm = normalizeSeriesName(name);
       if (isBadName(norm) || norm !== name) continue;
       this.onDisk.add(name);

@@ -1,0 +1,161 @@
+// Tagged series in a data directory carbon wrote: files named after the series (carbon's
+// TAG_HASH_FILENAMES = False) are moved to their hashed names as carbon-cache does, and the names
+// of hashed files come from graphite-web's tag database through `carbonado import-tags`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { link, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, unlink, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startInProcess, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
+import { pointBatch } from '../../../core/index.js';
+import type { WhisperStore } from './whisper-store.js';
+import { readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
+import { readTagNameSource } from '../../../cli/tag-name-sources.js';
+
+const NOW = Math.floor(Date.now() / 1000);
+const T0 = NOW - (NOW % 10) - 100;
+
+async function start(dataDir: string): Promise<{ c: InProcess; store: WhisperStore }> {
+  const c = await startInProcess({ stores: { main: { type: 'whisper', dataDir, schemas: [{ name: 'all', pattern: '.*', retentions: '10s:1h' }] } } });
+  return { c, store: c.runtime.instance<WhisperStore>('stores.main')! };
+}
+
+/** Writes the series with carbonado, stops it and forgets the names: a tree as carbon leaves it. */
+async function carbonLikeTree(dir: string, points: Array<[string, number, number]>): Promise<void> {
+  const { c, store } = await start(dir);
+  store.write(pointBatch(points));
+  await waitFor(() => store.stats().cache_points === 0, 'written');
+  await c.stop();
+  await rm(join(dir, TAGGED_NAMES_FILE), { force: true });
+  await rm(join(dir, '.carbonado-wal'), { recursive: true, force: true });
+}
+
+function hashedFile(dir: string, name: string): string {
+  const h = sha256Hex(name);
+  return join(dir, '_tagged', h.slice(0, 3), h.slice(3, 6), `${h}.wsp`);
+}
+
+function readableFile(dir: string, name: string): string {
+  const h = sha256Hex(name);
+  return join(dir, '_tagged', h.slice(0, 3), h.slice(3, 6), `${name.replaceAll('.', '_DOT_')}.wsp`);
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+test('readableTaggedName: the name is taken only where its hash names the directories', () => {
+  const name = 'some.metric;tag1=value2;tag2=value.2';
+  const h = sha256Hex(name);
+  assert.equal(readableTaggedName(`_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.`, 'some_DOT_metric;tag1=value2;tag2=value_DOT_2'), name);
+  assert.equal(readableTaggedName('_tagged.000.000.', 'some_DOT_metric;tag1=value2;tag2=value_DOT_2'), undefined);
+  assert.equal(readableTaggedName(`_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.`, h), undefined); // a hashed file
+  assert.equal(readableTaggedName('other.', 'x;k=v'), undefined);
+  // not canonical (tags out of order): carbon would have hashed the sorted form, so no match
+  const sorted = 'm;a=1;b=2';
+  const hs = sha256Hex(sorted);
+  assert.equal(readableTaggedName(`_tagged.${hs.slice(0, 3)}.${hs.slice(3, 6)}.`, 'm;b=2;a=1'), sorted);
+});
+
+test('a tagged file named after its series is moved to its hashed name: found by tag, and new points join the old ones', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-readable-'));
+  const legacy = 'legacy.cpu;dc=eu;host=a.b';
+  const both = 'both.m;k=v';
+  const crashed = 'crashed.m;k=w';
+  await carbonLikeTree(dir, [[legacy, 1, T0], [both, 2, T0], [crashed, 3, T0]]);
+  // carbon with TAG_HASH_FILENAMES = False wrote `legacy` under its readable name
+  await rename(hashedFile(dir, legacy), readableFile(dir, legacy));
+  // `both` has a copy under each name: the readable one is left alone and reported
+  await copyFile(hashedFile(dir, both), readableFile(dir, both));
+  // `crashed` is one file under both names: a link whose unlink a crash cut short
+  await link(hashedFile(dir, crashed), readableFile(dir, crashed));
+  // a readable-looking name in directories that are not its hash is not a tagged series of ours
+  await mkdir(join(dir, '_tagged', '000', '000'), { recursive: true });
+  await copyFile(hashedFile(dir, both), join(dir, '_tagged', '000', '000', 'stray_DOT_m;k=v.wsp'));
+
+  let { c, store } = await start(dir);
+  try {
+    assert.equal(await exists(readableFile(dir, legacy)), false);
+    assert.equal(await exists(hashedFile(dir, legacy)), true);
+    assert.equal(await exists(readableFile(dir, crashed)), false);
+    assert.equal(await exists(readableFile(dir, both)), true);
+    assert.equal(await exists(join(dir, '_tagged', '000', '000', 'stray_DOT_m;k=v.wsp')), true);
+    const stats = c.stats().instances['stores.main']!;
+    assert.equal(stats.counters.tagged_files_renamed, 2);
+    assert.equal(stats.errors.tagged_rename, 1);
+    assert.deepEqual(await store.tags.tagValues('dc'), ['eu']);
+    assert.deepEqual((await store.find(legacy)).map((n) => n.path), [legacy]);
+    const [old] = await store.fetch([legacy], T0 - 10, T0 + 30);
+    assert.equal(old!.values[(T0 - old!.start) / 10], 1);
+    // the names are recorded: the next start knows them without the readable files
+    assert.deepEqual((await readFile(join(dir, TAGGED_NAMES_FILE), 'utf8')).split('\n').filter(Boolean).sort(), [crashed, legacy].sort());
+    store.write(pointBatch([[legacy, 5, T0 + 10]]));
+    await waitFor(() => store.stats().cache_points === 0, 'written');
+    await c.stop();
+    ({ c, store } = await start(dir));
+    assert.deepEqual(await store.tags.tagValues('host'), ['a.b']);
+    const [after] = await store.fetch([legacy], T0 - 10, T0 + 30);
+    const i = (T0 - after!.start) / 10;
+    assert.deepEqual([after!.values[i], after!.values[i + 1]], [1, 5]);
+    assert.equal((await readdir(join(dir, '_tagged', sha256Hex(legacy).slice(0, 3), sha256Hex(legacy).slice(3, 6)))).length, 1);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('import-tags: the names of hashed files from graphite-web\'s database reach a running store on SIGHUP', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-import-'));
+  const names = ['h.cpu;dc=eu;host=c', 'h.disk;dc=us;mount=/var'];
+  await carbonLikeTree(dir, names.map((n, i) => [n, i + 1, T0]));
+  // graphite-web's tags_series table, as its migration creates it (the interop test uses the real one)
+  const db = new Database(join(dir, 'graphite.db'));
+  db.exec('CREATE TABLE "tags_series" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "hash" varchar(64) NOT NULL UNIQUE, "path" text NOT NULL)');
+  const ins = db.prepare('INSERT INTO tags_series (hash, path) VALUES (?, ?)');
+  for (const n of [...names, 'gone.m;k=v', 'bad name;k=v']) ins.run(sha256Hex(n), n);
+  db.close();
+  const { c, store } = await start(dir);
+  try {
+    // without the names, the files are found by path only
+    assert.deepEqual(await store.tags.tagValues('dc'), []);
+    assert.equal((await store.find('_tagged.*.*.*')).length, 2);
+    const cfg = join(dir, 'c.yaml');
+    await writeFile(cfg, `stores:\n  main: { type: whisper, dataDir: ${JSON.stringify(dir)} }\n`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'graphite.db'), '--config', cfg], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { names: 4, added: 2, known: 0, readable_file: 0, no_file: 1, bad_name: 1 });
+    // again: nothing new
+    const again = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'graphite.db'), '--data-dir', dir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).known, 2);
+    c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
+    await waitFor(async () => (await store.tags.tagValues('dc')).length === 2, 'names learnt on SIGHUP');
+    const [disk] = await store.fetch(['h.disk;dc=us;mount=/var'], T0 - 10, T0 + 10);
+    assert.equal(disk!.values[(T0 - disk!.start) / 10], 2);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('tag name sources: text with comments, a JSON array; clear errors for anything else', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tag-sources-'));
+  try {
+    await writeFile(join(dir, 'names.txt'), '# exported\na;k=v\n\n  b;k=w  \n');
+    assert.deepEqual(await readTagNameSource(join(dir, 'names.txt')), ['a;k=v', 'b;k=w']);
+    await writeFile(join(dir, 'names.json'), '["a;k=v", "c;k=x"]');
+    assert.deepEqual(await readTagNameSource(join(dir, 'names.json')), ['a;k=v', 'c;k=x']);
+    await writeFile(join(dir, 'bad.json'), '[1, 2]');
+    await assert.rejects(readTagNameSource(join(dir, 'bad.json')), /expected a JSON array of series names/);
+    await writeFile(join(dir, 'broken.json'), '["a;k=v",');
+    await assert.rejects(readTagNameSource(join(dir, 'broken.json')), /broken\.json: not valid JSON/);
+    const other = new Database(join(dir, 'other.db'));
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    await assert.rejects(readTagNameSource(join(dir, 'other.db')), /without graphite-web's tags_series table/);
+    await assert.rejects(readTagNameSource(join(dir, 'missing.db')), /ENOENT/);
+    await unlink(join(dir, 'names.txt'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
