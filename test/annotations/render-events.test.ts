@@ -9,13 +9,16 @@ import { startInProcess } from '../helpers/carbonado.js';
 
 test('events("tag", ...) in /render counts the events posted to /events/', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'crb-render-events-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const c = await startInProcess({
     stores: { main: { type: 'whisper', dataDir: join(dir, 'whisper') }, events: { type: 'sqlite_events', path: join(dir, 'events.db') } },
     outputs: { annotations: { type: 'grafana_annotations' }, graphite: { type: 'graphite_render' } },
     query: { store: 'main', eventStore: 'events' },
   });
-  t.after(() => c.stop());
+  // one hook: after hooks run in the order they were added, and the store must stop before its directory goes
+  t.after(async () => {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   for (const [when, tags] of [[1700000000, 'deploy hub'], [1700000300, 'deploy'], [1700000480, 'other']] as const) {
     const r = await fetch(`${c.httpUrl}/events/`, { method: 'POST', body: JSON.stringify({ what: 'e', tags, when }) });
     assert.equal(r.status, 200);

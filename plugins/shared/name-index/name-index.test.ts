@@ -82,6 +82,13 @@ test('find answers as graphite-web does over a tree of 10,000 series', async (t)
       'stats.*.api9?',
       'nope.*',
       'servers.*.web4{0,1}.cpu{0,{1,2}}.{user,idle}',
+      // globstar: any depth; a terminal one lists the branches below too
+      'servers.prod.web1.**',
+      'servers.prod.web1*.**',
+      'stats.timers.api1.**',
+      'servers.**.user',
+      'servers.prod.**.cpu1.*',
+      '**.mean',
     ];
     const r = spawnSync(DEBIAN_PYTHON, [DRIVER, dir], { input: JSON.stringify(patterns), encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);

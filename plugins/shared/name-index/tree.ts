@@ -104,7 +104,9 @@ export class NameTree {
           for (const [name, child] of n.children ?? []) {
             const path = p === '' ? name : `${p}.${name}`;
             if (last) {
+              // graphite-web: a terminal `**` is `*` in every directory below, so branches count too
               if (child.leaf) leaves.add(path);
+              if (child.children && child.children.size > 0) branches.add(path);
             } else {
               visit(child, depth + 1, path);
             }
