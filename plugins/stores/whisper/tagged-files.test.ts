@@ -85,6 +85,11 @@ test('a tagged file named after its series is moved to its hashed name: found by
     assert.equal(stats.errors.tagged_rename, 1);
     assert.deepEqual(await store.tags.tagValues('dc'), ['eu']);
     assert.deepEqual((await store.find(legacy)).map((n) => n.path), [legacy]);
+    // one per file: legacy and crashed by name; both's two files and the stray one by path
+    assert.equal(store.stats().series_on_disk, 5, 'at start');
+    // a file left under a readable name is read by its path, as graphite-web reads it
+    const [stray] = await store.fetch(['_tagged.000.000.stray_DOT_m;k=v'], T0 - 10, T0 + 10);
+    assert.equal(stray!.values[(T0 - stray!.start) / 10], 2);
     const [old] = await store.fetch([legacy], T0 - 10, T0 + 30);
     assert.equal(old!.values[(T0 - old!.start) / 10], 1);
     // the names are recorded: the next start knows them without the readable files
@@ -94,6 +99,12 @@ test('a tagged file named after its series is moved to its hashed name: found by
     await c.stop();
     ({ c, store } = await start(dir));
     assert.deepEqual(await store.tags.tagValues('host'), ['a.b']);
+    assert.equal(store.stats().series_on_disk, 5, 'after restart');
+    c.runtime.services.bus.emit('reload');
+    await waitFor(() => (c.stats().instances['stores.main']!.counters.rescans ?? 0) === 1, 'rescanned');
+    // the walk keeps the files whose names have a `;` but are not tagged series
+    assert.equal(store.stats().series_on_disk, 5, 'after a rescan');
+    assert.equal((await store.find('_tagged.000.000.*')).length, 1);
     const [after] = await store.fetch([legacy], T0 - 10, T0 + 30);
     const i = (T0 - after!.start) / 10;
     assert.deepEqual([after!.values[i], after!.values[i + 1]], [1, 5]);
@@ -118,6 +129,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
   try {
     // without the names, the files are found by path only
     assert.deepEqual(await store.tags.tagValues('dc'), []);
+    assert.equal(store.stats().series_on_disk, 2);
     assert.equal((await store.find('_tagged.*.*.*')).length, 2);
     const cfg = join(dir, 'c.yaml');
     await writeFile(cfg, `stores:\n  main: { type: whisper, dataDir: ${JSON.stringify(dir)} }\n`);
@@ -130,6 +142,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
     assert.equal(JSON.parse(again.stdout).known, 2);
     c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
     await waitFor(async () => (await store.tags.tagValues('dc')).length === 2, 'names learnt on SIGHUP');
+    assert.equal(store.stats().series_on_disk, 2);
     const [disk] = await store.fetch(['h.disk;dc=us;mount=/var'], T0 - 10, T0 + 10);
     assert.equal(disk!.values[(T0 - disk!.start) / 10], 2);
   } finally {

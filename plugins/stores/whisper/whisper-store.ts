@@ -39,6 +39,15 @@ import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
 
+/**
+ * A tagged series' name, as opposed to the walk's name of a file under `_tagged` whose name has
+ * a `;` (a readable-named file the store could not move): graphite-web's finder draws the same
+ * line, reading such a path as a path.
+ */
+function isTaggedSeries(name: string): boolean {
+  return isTagged(name) && !name.startsWith('_tagged.');
+}
+
 /** new files are written here by the persist threads, then linked into the tree (persist-worker.ts) */
 const STAGING_DIR = '.carbonado-staging';
 /**
@@ -348,7 +357,7 @@ export class WhisperStore implements StoreInstance {
    * series, a few ms of every 1,000-series render.
    */
   private pathOf(name: string): string | undefined {
-    if (this.known.has(name) && !isTagged(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
+    if (this.known.has(name) && !isTaggedSeries(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
     return seriesPath(this.dataDir, name);
   }
 
@@ -543,7 +552,7 @@ export class WhisperStore implements StoreInstance {
       const ok = results.ok[i] === 1;
       if (results.created[i] === 1 || (ok && specOf[i]! >= 0)) {
         if (!this.onDisk.has(name)) {
-          this.onDisk.add(name);
+          this.markOnDisk(name);
           this.rescanCreated?.add(name);
           if (results.created[i] === 1) creates++;
           if (isTagged(name)) this.taggedToSave.push(name);
@@ -794,12 +803,17 @@ export class WhisperStore implements StoreInstance {
         subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         let leaf = e.name.slice(0, -4);
-        const tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
-        if (tagged !== undefined) leaf = (await this.renameToHashed(dir, e.name, tagged)) ?? leaf;
+        let tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
+        if (tagged !== undefined) {
+          const hashed = await this.renameToHashed(dir, e.name, tagged);
+          if (hashed === undefined) tagged = undefined;
+          else leaf = hashed;
+        }
         const name = prefix + leaf;
         if (name.includes(sep)) continue;
         if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
         visit.file(name);
+        if (tagged !== undefined) this.learnTaggedName(tagged);
       } else if (visit.startup && isFile && e.name.includes('.wsp.torn-')) {
         if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
@@ -860,16 +874,21 @@ export class WhisperStore implements StoreInstance {
       this.rescanCreated = undefined;
     }
     let added = 0;
+    // hashed files whose series is known by name: the name stands for them (markOnDisk)
+    let named: Set<string> | undefined;
     for (const name of seen) {
       if (this.onDisk.has(name)) continue;
+      if (name.startsWith('_tagged.')) {
+        named ??= new Set([...this.onDisk].filter(isTaggedSeries).map(taggedTreePath));
+        if (named.has(name)) continue;
+      }
       this.indexFile(name);
       added++;
     }
     let removed = 0;
     // deleting the entry being visited is safe while iterating a Set
     for (const name of this.onDisk) {
-      const tagged = isTagged(name);
-      const path = tagged ? taggedTreePath(name) : name;
+      const path = isTaggedSeries(name) ? taggedTreePath(name) : name;
       if (seen.has(path) || created.has(name) || this.cache.pendingEntry(name) || unreadable.some((p) => path.startsWith(p))) continue;
       this.onDisk.delete(name);
       this.known.delete(name);
@@ -915,7 +934,6 @@ export class WhisperStore implements StoreInstance {
     await unlink(from).catch(() => undefined);
     this.ctx.stats.count('tagged_files_renamed');
     this.taggedRenamed++;
-    this.learnTaggedName(name);
     return h;
   }
 
@@ -927,10 +945,19 @@ export class WhisperStore implements StoreInstance {
     if (this.taggedToSave.length > 0) await this.saveTaggedNames();
   }
 
+  /**
+   * A series' file exists. A hashed tagged file is listed by its tree path (`_tagged.…`) only
+   * while its series' name is unknown: one entry per file, so `series_on_disk` counts files.
+   */
+  private markOnDisk(name: string): void {
+    this.onDisk.add(name);
+    if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
+  }
+
   /** A tagged series whose hashed file exists: found by its name and tags, and recorded. */
   private learnTaggedName(name: string): void {
     if (this.onDisk.has(name)) return;
-    this.onDisk.add(name);
+    this.markOnDisk(name);
     this.known.add(name);
     this.tags.add(name);
     this.taggedToSave.push(name);
@@ -941,7 +968,7 @@ export class WhisperStore implements StoreInstance {
       if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
       const norm = normalizeSeriesName(name);
       if (isBadName(norm) || norm !== name) continue;
-      this.onDisk.add(name);
+      this.markOnDisk(name);
       this.known.add(name);
       this.tags.add(name);
     }
