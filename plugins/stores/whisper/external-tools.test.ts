@@ -6,8 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startInProcess, portOf, waitFor } from '../../../test/helpers/carbonado.js';
-import { DEBIAN_PYTHON, hasCommand, requirePeer } from '../../../test/helpers/peers.js';
+import { DEBIAN_PYTHON, hasCommand, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
+import { pointBatch } from '../../../core/index.js';
+import type { WhisperStore } from './whisper-store.js';
+
+/** graphite-web 1.1.8's own finder over a directory (the name-index tests' driver) */
+const GW_FIND = fileURLToPath(new URL('../../shared/name-index/testdata/gwfind.py', import.meta.url));
 
 // Operators change files under a running carbon with whisper's own tools; carbon-cache reads the
 // header on every update, so the change takes effect at once. carbonado keeps files open: it must
@@ -80,5 +86,30 @@ test('whisper-resize, whisper-set-aggregation-method and rm on a running carbona
     assert.deepEqual(own.errors, {}, 'a removed file is not an error');
   } finally {
     await c.stop();
+  }
+});
+
+test("graphite-web's finder on a running carbonado's tree lists the series and nothing of carbonado's own", async (t) => {
+  if (!requirePeer(t, hasPythonModule('graphite.finders'), 'graphite-web')) return;
+  const dataDir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-gwfind-'));
+  const c = await startInProcess({ stores: { main: { type: 'whisper', dataDir, schemas: [{ name: 'all', pattern: '.*', retentions: '10s:1h' }] } } });
+  const store = c.runtime.instance<WhisperStore>('stores.main')!;
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    store.write(pointBatch([['srv.a.cpu', 1, now - 20], ['srv.b.cpu', 2, now - 20], ['app.x;env=prod', 3, now - 20]]));
+    await waitFor(() => store.stats().cache_points === 0 && store.stats().series_on_disk === 3, 'written');
+    // the store's own directories are there while it runs: the WAL and the create staging area
+    assert.ok(existsSync(join(dataDir, '.carbonado-wal')) && existsSync(join(dataDir, '.carbonado-staging')));
+    const patterns = ['*', '*.*', '*.*.*', '*.*.*.*', '_tagged.*.*.*'];
+    const r = spawnSync(DEBIAN_PYTHON, [GW_FIND, dataDir], { input: JSON.stringify(patterns), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const expected = JSON.parse(r.stdout) as Array<Array<[string, boolean]>>;
+    for (const [i, p] of patterns.entries()) {
+      const ours = (await store.find(p)).map((n) => [n.path, n.isLeaf]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      assert.deepEqual(ours, expected[i], p);
+    }
+  } finally {
+    await c.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 });

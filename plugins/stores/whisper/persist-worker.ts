@@ -192,7 +192,7 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
   const { image, header, bases, result: r } = await newFileWithPoints(spec, req.times.subarray(from, to), req.values.subarray(from, to), req.now);
   ensureDir(dirname(path));
   ensureDir(staging);
-  const tmp = `${staging}${sep}${++state.tmpCounter}.wsp.tmp`;
+  const tmp = `${staging}${sep}.${++state.tmpCounter}.wsp.tmp`;
   let fd: number;
   try {
     fd = openSync(tmp, 'wx+');
@@ -293,7 +293,9 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
   const n = req.paths.length;
   const out = emptyResults(n);
   const specs: Array<PreparedSpec | Error | undefined> = new Array(req.specs.length);
-  const staging = join(req.stagingDir, String(threadId));
+  // dot names: graphite-web's finder hides an entry only by its own name, and its `*` matches the
+  // hidden staging directory, so a graphite-web reading this tree would list `.carbonado-staging.1`
+  const staging = join(req.stagingDir, `.${threadId}`);
   for (let i = 0; i < n; i++) {
     const path = req.paths[i]!;
     const from = req.offsets[i]!;
