@@ -11,6 +11,16 @@ import Database from 'better-sqlite3';
  * - a text file, one name per line (`#` starts a comment line).
  */
 export async function readTagNameSource(path: string): Promise<string[]> {
+  try {
+    return await readSource(path);
+  } catch (err) {
+    const e = err as Error;
+    // every message names the source (fs errors name it only sometimes)
+    throw e.message.startsWith(`${path}: `) ? e : new Error(`${path}: ${e.message}`);
+  }
+}
+
+async function readSource(path: string): Promise<string[]> {
   if (await isSqlite(path)) return readGraphiteWebDb(path);
   const text = await readFile(path, 'utf8');
   if (text.trimStart().startsWith('[')) {

@@ -7,7 +7,7 @@ import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
 import { isBadName, normalizeSeriesName, pointBatch, type SeriesSpec, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
-import { sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
+import { readableTaggedName, sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
 import { readTagNameSources } from '../tag-name-sources.js';
 
 const command: Command = {
@@ -34,9 +34,16 @@ carbonado first when it uses the same store.`,
       process.stderr.write('carbonado import-whisper: DIR and --config FILE are required (see --help)\n');
       return 2;
     }
+    if (args.options.get('tag-names') === true) {
+      process.stderr.write('carbonado import-whisper: --tag-names needs a SOURCE (see --help)\n');
+      return 2;
+    }
     const stateFile = stringOption(args, 'state') ?? 'carbonado-import-state.json';
     let runtime: Runtime;
+    let taggedNames: string[];
     try {
+      // first: a bad source must not start (and stop) a store for nothing
+      taggedNames = tagSources.length > 0 ? await readTagNameSources(tagSources) : [];
       const raw = await readConfigFile(file);
       const { config } = await validateConfig(raw, { plugins: builtinPlugins, file });
       const storeName = stringOption(args, 'store') ?? config.query.store ?? Object.keys(config.stores)[0];
@@ -61,15 +68,7 @@ carbonado first when it uses the same store.`,
       return 1;
     }
     const storeId = `stores.${Object.keys(runtime.config.stores)[0]}`;
-    let counts: ImportCounts;
-    try {
-      const taggedNames = tagSources.length > 0 ? await readTagNameSources(tagSources) : [];
-      counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY, taggedNames });
-    } catch (err) {
-      await runtime.stop();
-      process.stderr.write(`carbonado import-whisper: ${(err as Error).message}\n`);
-      return 1;
-    }
+    const counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY, taggedNames });
     const done = counts.done;
     await runtime.stop(); // drains the store: every point written before the state is saved
     await writeState(stateFile, done);
@@ -113,7 +112,10 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
   try {
     for (let i = 0; i < files.length; i++) {
       const rel = relative(dir, files[i]!);
-      if (done.has(rel)) {
+      // a hashed file is done once imported under its name (versions before --tag-names marked
+      // it done when they skipped it)
+      const key = isHashedTaggedFile(rel) ? `${rel}#named` : rel;
+      if (done.has(key)) {
         counts.skipped_done++;
         continue;
       }
@@ -137,7 +139,7 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
           continue;
         }
       }
-      done.add(rel);
+      done.add(key);
       if (opts.stateFile && ++sinceSave >= 200) {
         await writeState(opts.stateFile, done);
         sinceSave = 0;
@@ -149,6 +151,11 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
   }
   if (opts.progress) process.stderr.write('\n');
   return counts;
+}
+
+function isHashedTaggedFile(rel: string): boolean {
+  const parts = rel.split(sep);
+  return parts.length === 4 && parts[0] === '_tagged' && /^[0-9a-f]{64}\.wsp$/.test(parts[3]!);
 }
 
 async function listWsp(dir: string): Promise<string[]> {
@@ -177,7 +184,10 @@ export function seriesNameOf(rel: string, byHash?: ReadonlyMap<string, string>):
       const named = byHash?.get(parts[3]!);
       if (named === undefined) return 'hashed';
       raw = named;
-    } else raw = parts[3]!.replace(/_DOT_/g, '.');
+    } else {
+      // the reading of its `_DOT_`s that the directories' hash confirms; else all of them as dots
+      raw = readableTaggedName(`_tagged.${parts[1]}.${parts[2]}.`, parts[3]!) ?? parts[3]!.replace(/_DOT_/g, '.');
+    }
   } else raw = parts.join('.');
   const n = normalizeSeriesName(raw);
   return isBadName(n) ? undefined : n;

@@ -57,8 +57,8 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   // two of the three tagged names, from two sources (a list, and a /tags/findSeries answer)
   writeFileSync(join(dir, 'names.txt'), 'tag.cpu;dc=eu\n');
   writeFileSync(join(dir, 'names.json'), '["tag.mem;dc=us"]');
-  const run = () =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', tree, '--config', cfgFile, '--state', state, '--tag-names', join(dir, 'names.txt'), '--tag-names', join(dir, 'names.json')], { encoding: 'utf8', cwd: REPO_ROOT });
+  const run = (...extra: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', tree, '--config', cfgFile, '--state', state, '--tag-names', join(dir, 'names.txt'), '--tag-names', join(dir, 'names.json'), ...extra], { encoding: 'utf8', cwd: REPO_ROOT });
   const first = run();
   assert.equal(first.status, 0, first.stderr);
   const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
@@ -72,6 +72,14 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   const again = JSON.parse(second.stdout.trim().split('\n').pop()!);
   // the unnamed tagged file is not marked done: a run that can name it imports it
   assert.deepEqual([again.skipped_done, again.skipped_hashed_tagged], [6, 1]);
+  writeFileSync(join(dir, 'more.txt'), 'tag.unnamed;k=v\n');
+  const third = JSON.parse(run('--tag-names', join(dir, 'more.txt')).stdout.trim().split('\n').pop()!);
+  assert.deepEqual([third.series, third.skipped_done, third.skipped_hashed_tagged], [1, 6, 0]);
+  // a source that cannot be read stops the command before anything is imported, naming it
+  const bad = run('--tag-names', join(dir, 'nope.db'));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /nope\.db: .*ENOENT/);
+  assert.equal(run('--tag-names').status, 2);
 
   const rt = await Runtime.create(
     {

@@ -4,14 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, unlink, writeFile, copyFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startInProcess, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
 import { pointBatch } from '../../../core/index.js';
 import type { WhisperStore } from './whisper-store.js';
-import { readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
+import { importTaggedNames, readableFileName, readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
 import { readTagNameSource } from '../../../cli/tag-name-sources.js';
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -51,10 +51,15 @@ test('readableTaggedName: the name is taken only where its hash names the direct
   assert.equal(readableTaggedName('_tagged.000.000.', 'some_DOT_metric;tag1=value2;tag2=value_DOT_2'), undefined);
   assert.equal(readableTaggedName(`_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.`, h), undefined); // a hashed file
   assert.equal(readableTaggedName('other.', 'x;k=v'), undefined);
-  // not canonical (tags out of order): carbon would have hashed the sorted form, so no match
+  // tags out of order in the file name: the canonical (sorted) form is what carbon hashed
   const sorted = 'm;a=1;b=2';
   const hs = sha256Hex(sorted);
   assert.equal(readableTaggedName(`_tagged.${hs.slice(0, 3)}.${hs.slice(3, 6)}.`, 'm;b=2;a=1'), sorted);
+  // a name with `_DOT_` of its own: carbon wrote `app_DOT__DOT_x...`; the hash picks the reading
+  for (const n of ['app_DOT_x.cpu;dc=eu', 'a.b_DOT_c;k=v_DOT_w.x', '_DOT_.m;k=v']) {
+    const hn = sha256Hex(n);
+    assert.equal(readableTaggedName(`_tagged.${hn.slice(0, 3)}.${hn.slice(3, 6)}.`, readableFileName(n).slice(0, -4)), n);
+  }
 });
 
 test('a tagged file named after its series is moved to its hashed name: found by tag, and new points join the old ones', async () => {
@@ -92,8 +97,8 @@ test('a tagged file named after its series is moved to its hashed name: found by
     assert.equal(stray!.values[(T0 - stray!.start) / 10], 2);
     const [old] = await store.fetch([legacy], T0 - 10, T0 + 30);
     assert.equal(old!.values[(T0 - old!.start) / 10], 1);
-    // the names are recorded: the next start knows them without the readable files
-    assert.deepEqual((await readFile(join(dir, TAGGED_NAMES_FILE), 'utf8')).split('\n').filter(Boolean).sort(), [crashed, legacy].sort());
+    // the names are recorded (before the files moved): the next start knows them without the readable files
+    assert.deepEqual((await readFile(join(dir, TAGGED_NAMES_FILE), 'utf8')).split('\n').filter(Boolean).sort(), [both, crashed, legacy].sort());
     store.write(pointBatch([[legacy, 5, T0 + 10]]));
     await waitFor(() => store.stats().cache_points === 0, 'written');
     await c.stop();
@@ -102,13 +107,70 @@ test('a tagged file named after its series is moved to its hashed name: found by
     assert.equal(store.stats().series_on_disk, 5, 'after restart');
     c.runtime.services.bus.emit('reload');
     await waitFor(() => (c.stats().instances['stores.main']!.counters.rescans ?? 0) === 1, 'rescanned');
-    // the walk keeps the files whose names have a `;` but are not tagged series
+    // the walk keeps the files whose names have a `;` but are not tagged series, and reports the
+    // file it cannot move once, not at every walk
     assert.equal(store.stats().series_on_disk, 5, 'after a rescan');
     assert.equal((await store.find('_tagged.000.000.*')).length, 1);
+    assert.equal(c.stats().instances['stores.main']!.errors.tagged_rename, 1);
     const [after] = await store.fetch([legacy], T0 - 10, T0 + 30);
     const i = (T0 - after!.start) / 10;
     assert.deepEqual([after!.values[i], after!.values[i + 1]], [1, 5]);
     assert.equal((await readdir(join(dir, '_tagged', sha256Hex(legacy).slice(0, 3), sha256Hex(legacy).slice(3, 6)))).length, 1);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a readable-named file that arrives while the store runs: moved by a SIGHUP walk, or before the create of its series', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-live-'));
+  const walked = 'walked.m;k=v';
+  const created = 'created.m;k=w';
+  const source = await mkdtemp(join(tmpdir(), 'carbonado-tagged-src-'));
+  await carbonLikeTree(source, [[walked, 1, T0], [created, 2, T0]]);
+  const { c, store } = await start(dir);
+  try {
+    // a restore from a carbon with TAG_HASH_FILENAMES = False, while carbonado runs
+    const restore = async (n: string) => {
+      await mkdir(join(readableFile(dir, n), '..'), { recursive: true });
+      await copyFile(hashedFile(source, n), readableFile(dir, n));
+    };
+    await restore(walked);
+    c.runtime.services.bus.emit('reload');
+    await waitFor(() => (c.stats().instances['stores.main']!.counters.rescans ?? 0) === 1, 'rescanned');
+    assert.equal(await exists(hashedFile(dir, walked)), true);
+    assert.deepEqual(await store.tags.tagValues('k'), ['v']);
+    // restored after the walk, and a point comes before any other walk: carbon-cache's exists()
+    // moves the file before writing, and so does the store (else the point would start a new file)
+    await restore(created);
+    store.write(pointBatch([[created, 7, T0 + 10]]));
+    await waitFor(() => store.stats().cache_points === 0, 'written');
+    assert.equal(await exists(readableFile(dir, created)), false);
+    const [v] = await store.fetch([created], T0 - 10, T0 + 30);
+    const i = (T0 - v!.start) / 10;
+    assert.deepEqual([v!.values[i], v!.values[i + 1]], [2, 7]);
+    assert.equal(c.stats().instances['stores.main']!.counters.tagged_files_renamed, 2);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+    await rm(source, { recursive: true, force: true });
+  }
+});
+
+test('when the names cannot be recorded, readable-named files stay where they are and are read by their paths', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-norecord-'));
+  const name = 'kept.m;k=v';
+  await carbonLikeTree(dir, [[name, 4, T0]]);
+  await rename(hashedFile(dir, name), readableFile(dir, name));
+  await mkdir(join(dir, TAGGED_NAMES_FILE)); // appending to it fails (EISDIR)
+  const { c, store } = await start(dir);
+  try {
+    assert.equal(await exists(readableFile(dir, name)), true);
+    assert.equal(c.stats().instances['stores.main']!.errors.tagged_names, 1);
+    const h = sha256Hex(name);
+    const path = `_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${readableFile(dir, name).split('/').pop()!.slice(0, -4)}`;
+    const [v] = await store.fetch([path], T0 - 10, T0 + 10);
+    assert.equal(v!.values[(T0 - v!.start) / 10], 4);
   } finally {
     await c.stop();
     await rm(dir, { recursive: true, force: true });
@@ -137,9 +199,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { names: 4, added: 2, known: 0, readable_file: 0, no_file: 1, bad_name: 1 });
     // again: nothing new
-    const again = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'graphite.db'), '--data-dir', dir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
-    assert.equal(again.status, 0, again.stderr);
-    assert.equal(JSON.parse(again.stdout).known, 2);
+    assert.equal((await importTaggedNames(dir, await readTagNameSource(join(dir, 'graphite.db')))).known, 2);
     c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
     await waitFor(async () => (await store.tags.tagValues('dc')).length === 2, 'names learnt on SIGHUP');
     assert.equal(store.stats().series_on_disk, 2);
@@ -166,8 +226,8 @@ test('tag name sources: text with comments, a JSON array; clear errors for anyth
     other.exec('CREATE TABLE t (x)');
     other.close();
     await assert.rejects(readTagNameSource(join(dir, 'other.db')), /without graphite-web's tags_series table/);
-    await assert.rejects(readTagNameSource(join(dir, 'missing.db')), /ENOENT/);
-    await unlink(join(dir, 'names.txt'));
+    await assert.rejects(readTagNameSource(join(dir, 'missing.db')), /missing\.db.*ENOENT|ENOENT.*missing\.db/);
+    await assert.rejects(readTagNameSource(dir), new RegExp(`^Error: ${dir}: .*EISDIR`));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readFile, stat } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBadName, isTagged, normalizeSeriesName } from '../../../core/index.js';
 
@@ -21,20 +21,36 @@ export function sha256Hex(name: string): string {
   return createHash('sha256').update(name, 'utf8').digest('hex');
 }
 
+/** carbon's readable file name for a tagged series (TaggedSeries.encode with hash_only=False) */
+export function readableFileName(name: string): string {
+  return `${name.replaceAll('.', '_DOT_')}.wsp`;
+}
+
+/** a leaf with more `_DOT_` than this is tried only with every one read as `.` */
+const MAX_DOT_CHOICES = 10;
+
 /**
  * The tagged series a readable-named file under `_tagged` holds, or undefined. `prefix` is the
  * walk's name prefix of the file's directory (`_tagged.abc.def.`), `leaf` the file name without
- * `.wsp`. The name is accepted only when its hash names the directories the file is in, so a
- * literal `_DOT_` in a name, or a file put there by hand, is never misread.
+ * `.wsp`. carbon's encoding cannot be undone with certainty (a name may hold `_DOT_` itself), so
+ * each reading of the `_DOT_`s is tried, all as `.` first, and a name is accepted only when its
+ * hash names the directories the file is in: a file put there by hand is never misread.
  */
 export function readableTaggedName(prefix: string, leaf: string): string | undefined {
   const dirs = TAGGED_DIR_PREFIX.exec(prefix);
   if (!dirs || HASH_LEAF.test(leaf) || !leaf.includes(';')) return undefined;
-  const raw = leaf.replaceAll('_DOT_', '.');
-  const name = normalizeSeriesName(raw);
-  if (isBadName(name) || !isTagged(name)) return undefined;
-  const h = sha256Hex(name);
-  return h.slice(0, 3) === dirs[1] && h.slice(3, 6) === dirs[2] ? name : undefined;
+  const parts = leaf.split('_DOT_');
+  const choices = parts.length - 1 > MAX_DOT_CHOICES ? 1 : 2 ** (parts.length - 1);
+  for (let literal = 0; literal < choices; literal++) {
+    // bit i of `literal` set: the i-th `_DOT_` was written by the client, not by the encoding
+    let raw = parts[0]!;
+    for (let i = 1; i < parts.length; i++) raw += (literal & (1 << (i - 1)) ? '_DOT_' : '.') + parts[i]!;
+    const name = normalizeSeriesName(raw);
+    if (isBadName(name) || !isTagged(name)) continue;
+    const h = sha256Hex(name);
+    if (h.slice(0, 3) === dirs[1] && h.slice(3, 6) === dirs[2]) return name;
+  }
+  return undefined;
 }
 
 /** Reads the store's names file: every line once, in the order written. */
@@ -48,8 +64,15 @@ export async function readTaggedNamesFile(dataDir: string): Promise<string[]> {
   return [...new Set(text.split('\n'))].filter((n) => n !== '');
 }
 
-export function appendTaggedNames(dataDir: string, names: readonly string[]): Promise<void> {
-  return appendFile(join(dataDir, TAGGED_NAMES_FILE), names.map((n) => `${n}\n`).join(''));
+/** `sync`: on disk before this resolves (the names are about to be the only record of themselves) */
+export async function appendTaggedNames(dataDir: string, names: readonly string[], opts: { sync?: boolean } = {}): Promise<void> {
+  const fh = await open(join(dataDir, TAGGED_NAMES_FILE), 'a');
+  try {
+    await fh.appendFile(names.map((n) => `${n}\n`).join(''));
+    if (opts.sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface TaggedNamesImport {
@@ -92,7 +115,7 @@ export async function importTaggedNames(dataDir: string, names: Iterable<string>
     if (await isFile(join(dir, `${h}.wsp`))) {
       add.push(name);
       counts.added++;
-    } else if (await isFile(join(dir, `${name.replaceAll('.', '_DOT_')}.wsp`))) counts.readable_file++;
+    } else if (await isFile(join(dir, readableFileName(name)))) counts.readable_file++;
     else counts.no_file++;
   }
   if (add.length > 0) await appendTaggedNames(dataDir, add);
@@ -103,3 +126,57 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
+
+/** A tagged series' file under its readable name, found by the walk or before a create. */
+export interface ReadableTaggedFile {
+  /** its directory, `<dataDir>/_tagged/<h3>/<h3>` */
+  readonly dir: string;
+  /** its file name, `<name with . as _DOT_>.wsp` */
+  readonly file: string;
+  /** the tagged series it holds */
+  readonly name: string;
+}
+
+export interface MoveOutcome {
+  /** per file: moved to its hashed name (or found already there) */
+  readonly moved: boolean[];
+  /** files left where they are, and why */
+  readonly left: Array<{ file: string; hashed: string; reason: string }>;
+  /** the names could not be recorded, so nothing was moved */
+  readonly recordError?: Error;
+}
+
+/**
+ * Moves readable-named tagged files to their hashed names, as carbon-cache does when it writes
+ * such a series (database.py, exists()). The names are appended to the names file and synced
+ * first: once a file is moved, that record is the only place its name is kept. `link` + `unlink`
+ * rather than `rename`, which would replace a hashed file created meanwhile; a file already under
+ * both names (a move a crash cut short) loses its readable name.
+ */
+export async function moveToHashedNames(dataDir: string, files: readonly ReadableTaggedFile[]): Promise<MoveOutcome> {
+  const moved = files.map(() => false);
+  const left: MoveOutcome['left'] = [];
+  if (files.length === 0) return { moved, left };
+  try {
+    await appendTaggedNames(dataDir, [...new Set(files.map((f) => f.name))], { sync: true });
+  } catch (err) {
+    return { moved, left, recordError: err as Error };
+  }
+  for (const [i, f] of files.entries()) {
+    const from = join(f.dir, f.file);
+    const to = join(f.dir, `${sha256Hex(f.name)}.wsp`);
+    try {
+      await link(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      const [a, b] = code === 'EEXIST' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
+      if (!(a && b && a.ino === b.ino && a.dev === b.dev)) {
+        left.push({ file: from, hashed: to, reason: code === 'EEXIST' ? 'both_names_exist' : code });
+        continue;
+      }
+    }
+    await unlink(from).catch(() => undefined);
+    moved[i] = true;
+  }
+  return { moved, left };
+}

@@ -1,4 +1,4 @@
-import { mkdir, readdir, link, unlink, rm, stat, realpath } from 'node:fs/promises';
+import { mkdir, readdir, unlink, rm, stat, realpath } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
@@ -34,7 +34,7 @@ import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { FileAliases } from './file-aliases.js';
-import { appendTaggedNames, readableTaggedName, readTaggedNamesFile, sha256Hex } from './tagged-files.js';
+import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
@@ -98,6 +98,8 @@ interface ScanVisitor {
   file(name: string): void;
   /** a directory (by its name prefix, `a.b.`; '' for the data directory) could not be read */
   unreadable?(prefix: string): void;
+  /** tagged files under their readable names: moved to their hashed names after the walk */
+  readonly readable: ReadableTaggedFile[];
 }
 
 /** The store's retention and aggregation rules: inline, then the carbon files the options name. */
@@ -141,8 +143,8 @@ export class WhisperStore implements StoreInstance {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly walBusy = new Set<string>();
   private readonly taggedToSave: string[] = [];
-  /** readable-named tagged files moved to their hashed names by the current walk */
-  private taggedRenamed = 0;
+  /** readable-named tagged files that could not be moved, already reported */
+  private readonly leftReported = new Set<string>();
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
@@ -212,7 +214,9 @@ export class WhisperStore implements StoreInstance {
     const top = await stat(this.dataDir);
     this.aliases = new FileAliases(await realpath(this.dataDir));
     this.syncRoots.add(this.dataDir);
-    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), { startup: true, file: (n) => this.indexFile(n) });
+    const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
+    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
+    await this.adoptReadable(walk.readable, walk.file);
     if (this.tornAside > 0) {
       this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
         count: this.tornAside,
@@ -497,6 +501,8 @@ export class WhisperStore implements StoreInstance {
     const specOf: number[] = [];
     const parts: Array<{ times: number[]; values: number[] }> = [];
     let total = 0;
+    const newTagged = names.filter((n) => isTaggedSeries(n) && !this.onDisk.has(n));
+    if (newTagged.length > 0) await this.adoptReadableBeforeCreate(newTagged);
     for (const name of names) {
       const sp = this.cache.take(name);
       if (!sp) continue;
@@ -802,18 +808,16 @@ export class WhisperStore implements StoreInstance {
         if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
         subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
-        let leaf = e.name.slice(0, -4);
-        let tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
+        const leaf = e.name.slice(0, -4);
+        const tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
         if (tagged !== undefined) {
-          const hashed = await this.renameToHashed(dir, e.name, tagged);
-          if (hashed === undefined) tagged = undefined;
-          else leaf = hashed;
+          visit.readable.push({ dir, file: e.name, name: tagged });
+          continue;
         }
         const name = prefix + leaf;
         if (name.includes(sep)) continue;
         if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
         visit.file(name);
-        if (tagged !== undefined) this.learnTaggedName(tagged);
       } else if (visit.startup && isFile && e.name.includes('.wsp.torn-')) {
         if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
@@ -865,7 +869,9 @@ export class WhisperStore implements StoreInstance {
     const t0 = performance.now();
     try {
       const top = await stat(this.dataDir);
-      await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p) });
+      const walk: ScanVisitor = { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p), readable: [] };
+      await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
+      await this.adoptReadable(walk.readable, walk.file);
     } catch (err) {
       this.ctx.stats.addError('rescan');
       this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
@@ -904,44 +910,71 @@ export class WhisperStore implements StoreInstance {
   }
 
   /**
-   * A tagged series' file named after the series (carbon's TAG_HASH_FILENAMES = False) is moved to
-   * its hashed name, as carbon-cache does when it next writes that series, so that new points
-   * land in the file that holds the old ones; graphite-web reads either name. `link` + `unlink`
-   * rather than `rename`, which would replace a hashed file created meanwhile. Returns the new
-   * leaf, or undefined when the file stays where it is.
+   * Tagged files that carbon named after their series (TAG_HASH_FILENAMES = False) are moved to
+   * their hashed names, as carbon-cache does when it next writes such a series, so that new points
+   * land in the file that holds the old ones (graphite-web reads either name). `visit` gets each
+   * file's path in the tree as it is afterwards; a file left in place is read by that path.
    */
-  private async renameToHashed(dir: string, fileName: string, name: string): Promise<string | undefined> {
-    const h = sha256Hex(name);
-    const from = join(dir, fileName);
-    const to = join(dir, `${h}.wsp`);
-    try {
-      await link(from, to);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const [a, b] = code === 'EEXIST' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
-      // the same file under both names: a rename that a crash cut short
-      if (!(a && b && a.ino === b.ino && a.dev === b.dev)) {
-        this.ctx.stats.addError('tagged_rename');
-        this.ctx.log.warn(
-          code === 'EEXIST'
-            ? 'a tagged series has files under its readable name and its hashed name: the readable-named one is left alone and not read (merge them with whisper-merge)'
-            : 'cannot move a tagged series file to its hashed name: it is left alone and not read',
-          code === 'EEXIST' ? { file: from, hashed: to } : { file: from, hashed: to, error: err as Error },
-        );
-        return undefined;
+  private async adoptReadable(found: readonly ReadableTaggedFile[], visit: (path: string) => void): Promise<void> {
+    if (found.length === 0) return;
+    const r = await moveToHashedNames(this.dataDir, found);
+    found.forEach((f, i) => {
+      if (r.moved[i]) {
+        visit(taggedTreePath(f.name));
+        this.learnTaggedName(f.name, false);
+      } else {
+        const h = sha256Hex(f.name);
+        visit(`_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${f.file.slice(0, -4)}`);
       }
+    });
+    this.reportMoves(r, found);
+  }
+
+  /**
+   * Before a tagged series' file is created: a file under its readable name becomes its file, as
+   * carbon-cache checks in exists() (one that arrived after the last walk, by a restore or an
+   * rsync from a carbon).
+   */
+  private async adoptReadableBeforeCreate(names: readonly string[]): Promise<void> {
+    const found: ReadableTaggedFile[] = [];
+    await Promise.all(
+      names.map(async (name) => {
+        const h = sha256Hex(name);
+        const dir = join(this.dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6));
+        const file = readableFileName(name);
+        if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) found.push({ dir, file, name });
+      }),
+    );
+    if (found.length === 0) return;
+    const r = await moveToHashedNames(this.dataDir, found);
+    found.forEach((f, i) => {
+      if (r.moved[i]) this.learnTaggedName(f.name, false);
+    });
+    this.reportMoves(r, found);
+  }
+
+  private reportMoves(r: MoveOutcome, found: readonly ReadableTaggedFile[]): void {
+    const moved = r.moved.filter(Boolean).length;
+    if (moved > 0) {
+      this.ctx.stats.count('tagged_files_renamed', moved);
+      this.ctx.log.info('tagged series files named after their series moved to their hashed names, as carbon-cache does', { files: moved, first: found[r.moved.indexOf(true)]!.file });
     }
-    await unlink(from).catch(() => undefined);
-    this.ctx.stats.count('tagged_files_renamed');
-    this.taggedRenamed++;
-    return h;
+    if (r.recordError) {
+      this.ctx.stats.addError('tagged_names');
+      this.ctx.log.warn('cannot record the names of tagged series files named after their series: the files are left where they are and read by their paths', { files: found.length, error: r.recordError });
+    }
+    // reported once per file: a walk on every SIGHUP finds them again
+    const fresh = r.left.filter((l) => !this.leftReported.has(l.file));
+    if (fresh.length === 0) return;
+    for (const l of fresh) this.leftReported.add(l.file);
+    this.ctx.stats.addError('tagged_rename', fresh.length);
+    this.ctx.log.warn(
+      'tagged series files named after their series could not be moved to their hashed names: read by their paths, not by their tags (both_names_exist: merge the two with whisper-merge, then delete the readable one)',
+      { files: fresh.length, first: fresh[0]!.file, reason: fresh[0]!.reason },
+    );
   }
 
   private async afterWalk(): Promise<void> {
-    if (this.taggedRenamed > 0) {
-      this.ctx.log.info('tagged series files named after their series moved to their hashed names, as carbon-cache does with TAG_HASH_FILENAMES', { files: this.taggedRenamed });
-      this.taggedRenamed = 0;
-    }
     if (this.taggedToSave.length > 0) await this.saveTaggedNames();
   }
 
@@ -954,13 +987,13 @@ export class WhisperStore implements StoreInstance {
     if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
   }
 
-  /** A tagged series whose hashed file exists: found by its name and tags, and recorded. */
-  private learnTaggedName(name: string): void {
+  /** A tagged series whose hashed file exists: found by its name and tags (and recorded, unless it is). */
+  private learnTaggedName(name: string, record: boolean): void {
     if (this.onDisk.has(name)) return;
     this.markOnDisk(name);
     this.known.add(name);
     this.tags.add(name);
-    this.taggedToSave.push(name);
+    if (record) this.taggedToSave.push(name);
   }
 
   private async loadTaggedNames(): Promise<void> {
