@@ -117,10 +117,10 @@ export function formatTagged(metric: string, tags: Map<string, string>): string 
   const name = stripTildes(metric);
   tags.delete('name');
   if (tags.size === 0) return name;
-  const keys = [...tags.keys()].sort(codePointCompare);
-  let out = name;
-  for (const k of keys) out += `;${k}=${tags.get(k)}`;
-  return out;
+  // carbon sorts the `;key=value` strings, not the keys: `;dc2=2` comes before `;dc=1`
+  const segments: string[] = [];
+  for (const [k, v] of tags) segments.push(`;${k}=${v}`);
+  return name + segments.sort(codePointCompare).join('');
 }
 
 /** `metric{tag="value",other="x"}` as graphite accepts it; values may escape `"` and `\`. */
@@ -164,8 +164,23 @@ export function isTagged(name: string): boolean {
   return name.indexOf(';') >= 0;
 }
 
-function codePointCompare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * Python's string order (by code point). JavaScript's `<` compares UTF-16 units, which puts a
+ * character beyond U+FFFF (a surrogate pair) before U+E000-U+FFFF; Python puts it after.
+ */
+export function codePointCompare(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate && !ySurrogate && y >= 0xe000) return 1;
+    if (ySurrogate && !xSurrogate && x >= 0xe000) return -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 function clip(s: string): string {

@@ -1,3 +1,4 @@
+import { codePointCompare } from '../../../../../core/index.js';
 import { badArgs } from '../errors.js';
 import { normalize, row } from '../normalize.js';
 import { pyG, pyNum } from '../pyformat.js';
@@ -339,7 +340,7 @@ export const combineFunctions = defineFunctions([
       const names = new Set(list.map((s) => s.tags.name));
       const common = names.size === 1 ? [...names][0]! : callback;
       const groups = groupBy(list, (s) => {
-        const parts = (byName ? tags : tags.filter((t) => t !== 'name')).map((t) => `${t}=${s.tags[t] ?? ''}`).sort();
+        const parts = (byName ? tags : tags.filter((t) => t !== 'name')).map((t) => `${t}=${s.tags[t] ?? ''}`).sort(codePointCompare);
         return [byName ? common : s.tags.name!, ...parts].join(';');
       });
       const out: TimeSeries[] = [];
