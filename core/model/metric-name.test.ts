@@ -20,7 +20,20 @@ const CASES = [
   'm;\u{1F600}=1;\uE000=2;\uFFFD=3',
   'm;k\u{1F600}=1;k\uFFFD=2',
   'm;k=\u{1F600};k2=\uFFFD',
+  // OpenMetrics style, as carbon's parse_openmetrics reads it
+  'm{a="1",b="2"}',
+  'm{dc2="2",dc="1"}',
+  'm{a="x\\"y"}',
+  'm{a="x\\\\y"}',
+  'm{a="1":,b="2"}',
+  'm{a="1",}',
+  'm{name="other",k="v"}',
+  // not OpenMetrics: no `{`
+  'plain.x"}',
 ];
+
+/** carbon raises on these (and stores the raw name as a path); carbonado refuses them */
+const REFUSED = ['m{a="x\\ny"}', 'm{a=""}', 'm{{a="1"}', 'm{a="{x}"}', 'm{a="1" ,b="2"}', 'm;a', 'm;=v', 'm;k=~v', 'm;k!=v'];
 
 test("normalizeSeriesName gives carbon's TaggedSeries path for tagged names", (t) => {
   if (!requirePeer(t, hasPythonModule('carbon.util'), 'graphite-carbon')) return;
@@ -37,6 +50,22 @@ print(json.dumps([TaggedSeries.parse(n).path for n in json.load(sys.stdin)]))
     assert.ok(!isBadName(ours), `${raw}: ${JSON.stringify(ours)}`);
     assert.equal(ours, carbon[i], raw);
   });
+  const py2 = `
+import json, sys
+from carbon.util import TaggedSeries
+out = []
+for n in json.load(sys.stdin):
+    try:
+        TaggedSeries.parse(n)
+        out.append(True)
+    except Exception:
+        out.append(False)
+print(json.dumps(out))
+`;
+  const r2 = spawnSync(DEBIAN_PYTHON, ['-c', py2], { input: JSON.stringify(REFUSED), encoding: 'utf8' });
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual(JSON.parse(r2.stdout), REFUSED.map(() => false), 'carbon refuses every one');
+  for (const raw of REFUSED) assert.ok(isBadName(normalizeSeriesName(raw)), raw);
 });
 
 test('codePointCompare orders as Python compares strings', () => {

@@ -71,7 +71,7 @@ export function checkMetricPath(path: string): BadName | undefined {
 export function normalizeSeriesName(raw: string): string | BadName {
   const semi = raw.indexOf(';');
   if (semi < 0) {
-    if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}')) return parseOpenMetricsStyle(raw);
+    if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}') && raw.includes('{')) return parseOpenMetricsStyle(raw);
     // carbon stores every name through TaggedSeries, whose name tag drops leading '~'
     if (raw.charCodeAt(0) === 126 /* ~ */) raw = stripTildes(raw);
     return checkMetricPath(raw) ?? raw;
@@ -97,7 +97,7 @@ function normalizeTagged(metric: string, segments: string[]): string | BadName {
 
 function checkTag(key: string, value: string): BadName | undefined {
   if (key.length === 0 || /[;!^=\s\x00-\x1f\x7f]/.test(key)) {
-    return { bad: 'tag_invalid', detail: `tag "${clip(key)}" is empty or contains one of ; ! ^ = or a control character` };
+    return { bad: 'tag_invalid', detail: `tag "${clip(key)}" is empty or contains one of ; ! ^ =, whitespace or a control character` };
   }
   if (value.length === 0 || value.startsWith('~') || /[;\s\x00-\x1f\x7f]/.test(value)) {
     return { bad: 'tag_invalid', detail: `value of tag "${clip(key)}" is empty, starts with ~ or contains ; or whitespace` };
@@ -123,16 +123,20 @@ export function formatTagged(metric: string, tags: Map<string, string>): string 
   return name + segments.sort(codePointCompare).join('');
 }
 
-/** `metric{tag="value",other="x"}` as graphite accepts it; values may escape `"` and `\`. */
+/**
+ * `metric{tag="value",other="x"}` as carbon's TaggedSeries.parse_openmetrics reads it: one `{`,
+ * a tag is everything up to `=` (not trimmed), a value is not empty and may escape only `"` and
+ * `\`, and carbon's separator pattern `(:?,|$)` also takes `:,`.
+ */
 function parseOpenMetricsStyle(raw: string): string | BadName {
   const brace = raw.indexOf('{');
-  if (brace <= 0) return { bad: 'tag_invalid', detail: 'malformed {tag="value"} list' };
+  const body = raw.slice(brace + 1, -1);
+  if (brace <= 0 || body.includes('{')) return { bad: 'tag_invalid', detail: 'malformed {tag="value"} list' };
   const metric = raw.slice(0, brace);
   const bad = checkMetricPath(metric);
   if (bad) return bad;
-  const body = raw.slice(brace + 1, -1);
   const tags = new Map<string, string>();
-  const re = /\s*([^=,\s]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  const re = /([^=]+)="((?:\\["\\]|[^"\\])+)"(:?,|$)/y;
   let pos = 0;
   while (pos < body.length) {
     re.lastIndex = pos;

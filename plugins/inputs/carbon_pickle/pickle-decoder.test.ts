@@ -159,3 +159,26 @@ test('golden frames from the Python pickle module decode exactly as carbon decod
     }
   }
 });
+
+test("protocol-0 FLOAT and INT text is read as CPython's unpickler reads it (carbon's oracle)", (t) => {
+  if (!requirePeer(t, hasCarbon(), 'graphite-carbon')) return;
+  // ('m', (1800000000, <value>)) in a list, the value as a protocol-0 opcode line
+  const frame = (value: string): Buffer => b(`(l(S'm'\n(I1800000000\n${value}\ntta.`);
+  const values = ['F1.5', 'F-0.0', 'Finf', 'F-nan', 'F1e308', 'I-0', 'I0', 'L-0L', 'F 1.5', 'F1_0', 'F2.5 ', 'F1e400', 'F.5e', 'I1_0'];
+  const expected = carbonDecode(values.map(frame), NOW);
+  values.forEach((v, i) => {
+    const want = expected[i]!;
+    const got = decodeFrame(dec(), frame(v), NOW);
+    if (!want.ok) {
+      assert.equal(got.refusal, 'malformed', `${v}: carbon refuses it (${want.error}); got ${got.refusal ?? `points ${JSON.stringify(got.points)}`}`);
+      return;
+    }
+    assert.equal(got.refusal, undefined, `${v}: ${got.detail}`);
+    assert.equal(got.points.length, want.points!.length, `${v}: points (a NaN value is skipped)`);
+    if (want.points!.length === 0) return;
+    const w = fromRepr(want.points![0]![2]);
+    const g = got.points[0]![2];
+    // Object.is: +0 and -0 are different bytes in a whisper file
+    assert.ok(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)), `${v}: carbon ${want.points![0]![2]}, carbonado ${g}`);
+  });
+});

@@ -9,7 +9,7 @@
  * Socket-free: the input hands it one frame (the bytes after the length prefix) at a time.
  */
 import { isUtf8 } from 'node:buffer';
-import { TextError, decodeRawUnicodeEscape, parseIntOpcode, parsePyFloat, parsePyInt, unquotePyString } from './pickle-text.js';
+import { TextError, decodeRawUnicodeEscape, parseFloatOpcode, parseIntOpcode, parsePyFloat, parsePyInt, unquotePyString } from './pickle-text.js';
 
 export interface PickleLimits {
   /** values (strings, numbers, None, bools, lists, tuples) one frame may create; a carbon-relay point costs 5 */
@@ -212,8 +212,8 @@ export class PickleDecoder {
           break;
         }
         case 0x46: { // FLOAT: repr() line
-          const v = parsePyFloat(this.lineText());
-          if (v === undefined) throw new Refusal('malformed', 'FLOAT argument is not a number');
+          const v = parseFloatOpcode(this.lineText());
+          if (v === undefined) throw new Refusal('malformed', 'FLOAT argument is not a number CPython reads (C double syntax, finite)');
           this.push(v);
           break;
         }

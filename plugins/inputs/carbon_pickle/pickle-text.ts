@@ -32,6 +32,25 @@ export function parsePyFloat(raw: string): number | undefined {
   return m[1] === '-' ? -Infinity : Infinity;
 }
 
+// C's PyOS_string_to_double, which the protocol-0 FLOAT opcode uses: no whitespace, no `_`
+const C_FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * The argument of the protocol-0 FLOAT opcode as CPython's unpickler reads it, or undefined
+ * where it refuses the pickle: stricter than float() (no surrounding spaces, no `_`), and a
+ * finite literal too large for a double is an OverflowError, not infinity.
+ */
+export function parseFloatOpcode(s: string): number | undefined {
+  if (C_FLOAT_RE.test(s)) {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : undefined;
+  }
+  const m = SPECIAL_RE.exec(s);
+  if (!m) return undefined;
+  if (m[2]!.toLowerCase() === 'nan') return NaN;
+  return m[1] === '-' ? -Infinity : Infinity;
+}
+
 // int(s, 10) and int(s, 0) literals: whitespace around, sign, `_` between digits. Base 0 also
 // takes 0x/0o/0b prefixes and refuses leading zeros on decimals (except an all-zero literal).
 const INT10_RE = /^[+-]?\d(?:_?\d)*$/;
@@ -47,11 +66,12 @@ export function parsePyInt(raw: string, base: 0 | 10): number | undefined {
   const s = raw.trim();
   if (!(base === 10 ? INT10_RE : INT0_RE).test(s)) return undefined;
   const clean = s.indexOf('_') >= 0 ? s.replace(/_/g, '') : s;
-  if (base === 10 || !/[xXoObB]/.test(clean)) return Number(clean);
+  // `+ 0`: a Python int has no negative zero (`-0` is 0, stored as +0.0)
+  if (base === 10 || !/[xXoObB]/.test(clean)) return Number(clean) + 0;
   const neg = clean.startsWith('-');
   const digits = clean.replace(/^[+-]/, '');
   const v = Number(BigInt(digits.toLowerCase()));
-  return neg ? -v : v;
+  return (neg ? -v : v) + 0;
 }
 
 /**
@@ -62,8 +82,9 @@ export function parseIntOpcode(s: string): number | undefined {
   const m = STRTOL_RE.exec(s);
   if (m) {
     const neg = m[1] === '-' ? -1 : 1;
-    if (m[2] !== undefined) return neg * Number(BigInt(`0x${m[2]}`));
-    if (m[3] !== undefined) return neg * (m[3].length === 0 ? 0 : Number(BigInt(`0o${m[3]}`)));
+    // `+ 0`: no negative zero from `-0` or `-00`
+    if (m[2] !== undefined) return neg * Number(BigInt(`0x${m[2]}`)) + 0;
+    if (m[3] !== undefined) return neg * (m[3].length === 0 ? 0 : Number(BigInt(`0o${m[3]}`))) + 0;
     return neg * Number(m[4]);
   }
   return parsePyInt(s, 0);
