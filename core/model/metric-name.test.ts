@@ -1,5 +1,5 @@
 // Tagged names are canonicalised exactly as carbon does (carbon/util.py TaggedSeries): the same
-// string means the same sha256, so the same whisper file as carbon-cache's and graphite-web's.
+// string means the same sha256, so a store names the same file as carbon-cache and graphite-web do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
