@@ -68,7 +68,14 @@ carbonado first when it uses the same store.`,
       return 1;
     }
     const storeId = `stores.${Object.keys(runtime.config.stores)[0]}`;
-    const counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY, taggedNames });
+    let counts: ImportCounts;
+    try {
+      counts = await importWhisperTree(runtime, storeId, dir, { stateFile, progress: process.stderr.isTTY, taggedNames });
+    } catch (err) {
+      await runtime.stop(); // its threads would keep the process alive
+      process.stderr.write(`carbonado import-whisper: ${(err as Error).message}\n`);
+      return 1;
+    }
     const done = counts.done;
     await runtime.stop(); // drains the store: every point written before the state is saved
     await writeState(stateFile, done);

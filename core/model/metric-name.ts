@@ -69,9 +69,10 @@ export function checkMetricPath(path: string): BadName | undefined {
  * Untagged names come back unchanged (the common case allocates nothing).
  */
 export function normalizeSeriesName(raw: string): string | BadName {
+  // carbon tries this form first, whatever else the name holds
+  if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}') && raw.includes('{')) return parseOpenMetricsStyle(raw);
   const semi = raw.indexOf(';');
   if (semi < 0) {
-    if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}') && raw.includes('{')) return parseOpenMetricsStyle(raw);
     // carbon stores every name through TaggedSeries, whose name tag drops leading '~'
     if (raw.charCodeAt(0) === 126 /* ~ */) raw = stripTildes(raw);
     return checkMetricPath(raw) ?? raw;
@@ -133,6 +134,9 @@ function parseOpenMetricsStyle(raw: string): string | BadName {
   const body = raw.slice(brace + 1, -1);
   if (brace <= 0 || body.includes('{')) return { bad: 'tag_invalid', detail: 'malformed {tag="value"} list' };
   const metric = raw.slice(0, brace);
+  // carbon would take `m;k=v{a="1"}` as the series `m;k=v;a=1`, a name that is not canonical
+  // (its tags unsorted): refused rather than stored under a name no later write would match
+  if (metric.includes(';')) return { bad: 'tag_invalid', detail: 'a {tag="value"} list after ;tag=value pairs' };
   const bad = checkMetricPath(metric);
   if (bad) return bad;
   const tags = new Map<string, string>();

@@ -80,6 +80,10 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /nope\.db: .*ENOENT/);
   assert.equal(run('--tag-names').status, 2);
+  // an error after the store started stops it and exits (its threads would keep the process up)
+  const missing = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', join(dir, 'no-such-tree'), '--config', cfgFile, '--state', join(dir, 's2.json')], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.match(missing.stderr, /ENOENT/);
 
   const rt = await Runtime.create(
     {

@@ -4,7 +4,7 @@
  * nothing: carbonado's tag index is built from the series the stores hold, so a name becomes known by
  * writing points to it, and goes away with its data.
  */
-import { compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, parseTags, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, parseTags, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
 import { ApiError, graphiteJson, sendJson } from './respond.js';
 import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
@@ -77,7 +77,7 @@ export async function findSeries(req: Request): Promise<void> {
   const exprs = req.params.getList('expr');
   if (exprs.length === 0) throw new ApiError(400, 'no tag expressions specified', 'bad_param');
   const names = await findTagged(req, exprs);
-  sendJson(req.ctx, graphiteJson([...names].sort()));
+  sendJson(req.ctx, graphiteJson([...names].sort(codePointCompare)));
 }
 
 /** graphite-web anchors these filters as `^(filter)`; an invalid regex is the client's error. */
@@ -135,7 +135,7 @@ export async function autoCompleteTags(req: Request): Promise<void> {
     }
     result = [...found];
   }
-  sendJson(req.ctx, graphiteJson(result.sort().slice(0, limit)));
+  sendJson(req.ctx, graphiteJson(result.sort(codePointCompare).slice(0, limit)));
 }
 
 export async function autoCompleteValues(req: Request): Promise<void> {
@@ -156,5 +156,5 @@ export async function autoCompleteValues(req: Request): Promise<void> {
     }
     result = [...found];
   }
-  sendJson(req.ctx, graphiteJson(result.sort().slice(0, limit)));
+  sendJson(req.ctx, graphiteJson(result.sort(codePointCompare).slice(0, limit)));
 }

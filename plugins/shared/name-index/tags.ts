@@ -1,4 +1,4 @@
-import { compileTagQuery, parseTags, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, parseTags, type TagQuery, type TagTerm } from '../../../core/index.js';
 
 /**
  * The tag index behind seriesByTag and /tags: for every tag, value → series. Every series is
@@ -40,11 +40,11 @@ export class TagIndex implements TagQuery {
   }
 
   async tagNames(): Promise<string[]> {
-    return [...this.byTag.keys()].sort();
+    return [...this.byTag.keys()].sort(codePointCompare);
   }
 
   async tagValues(tag: string): Promise<string[]> {
-    return [...(this.byTag.get(tag)?.keys() ?? [])].sort();
+    return [...(this.byTag.get(tag)?.keys() ?? [])].sort(codePointCompare);
   }
 
   async findTagged(terms: readonly TagTerm[]): Promise<string[]> {
@@ -71,7 +71,7 @@ export class TagIndex implements TagQuery {
       const tags = tagsOf(s);
       if (compiled.every((t) => t.matches(tags.get(t.tag)))) out.push(s);
     }
-    return out.sort();
+    return out.sort(codePointCompare);
   }
 }
 

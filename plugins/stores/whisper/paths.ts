@@ -8,8 +8,17 @@ import { checkMetricPath, isTagged } from '../../../core/index.js';
  * Names reach here validated (no empty node, no `/`, `\` or NUL), so no path can leave dataDir;
  * the check below is the second line of defence and costs one scan per new series.
  */
+/**
+ * A tagged series' name, as opposed to a name under `_tagged.` that holds a `;` (the walk's name
+ * of a readable-named file the store could not move, or a client's odd name): graphite-web's
+ * finder reads such a name as a path, so the store keeps it at that path.
+ */
+export function isTaggedSeries(name: string): boolean {
+  return isTagged(name) && !name.startsWith('_tagged.');
+}
+
 export function relativeSeriesPath(name: string): string | undefined {
-  if (isTagged(name)) {
+  if (isTaggedSeries(name)) {
     const h = createHash('sha256').update(name, 'utf8').digest('hex');
     return `_tagged${sep}${h.slice(0, 3)}${sep}${h.slice(3, 6)}${sep}${h}.wsp`;
   }

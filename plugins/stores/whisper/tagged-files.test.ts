@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { startInProcess, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
 import { pointBatch } from '../../../core/index.js';
 import type { WhisperStore } from './whisper-store.js';
-import { importTaggedNames, readableFileName, readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
+import { importTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
 import { readTagNameSource } from '../../../cli/tag-name-sources.js';
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -56,9 +56,28 @@ test('readableTaggedName: the name is taken only where its hash names the direct
   const hs = sha256Hex(sorted);
   assert.equal(readableTaggedName(`_tagged.${hs.slice(0, 3)}.${hs.slice(3, 6)}.`, 'm;b=2;a=1'), sorted);
   // a name with `_DOT_` of its own: carbon wrote `app_DOT__DOT_x...`; the hash picks the reading
-  for (const n of ['app_DOT_x.cpu;dc=eu', 'a.b_DOT_c;k=v_DOT_w.x', '_DOT_.m;k=v']) {
+  for (const n of ['app_DOT_x.cpu;dc=eu', 'a.b_DOT_c;k=v_DOT_w.x', '_DOT_.m;k=v', 'a_DOT.b;k=v', 'x;k=1_DOT.5', 'a._DOT_DOT_.b;k=v']) {
     const hn = sha256Hex(n);
     assert.equal(readableTaggedName(`_tagged.${hn.slice(0, 3)}.${hn.slice(3, 6)}.`, readableFileName(n).slice(0, -4)), n);
+  }
+});
+
+test('two moves of one file at once (a walk and a create): both see it moved, neither reports it left', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-race-'));
+  try {
+    for (let i = 0; i < 40; i++) {
+      const name = `race.m${i};k=v`;
+      const h = sha256Hex(name);
+      const sub = join(dir, '_tagged', h.slice(0, 3), h.slice(3, 6));
+      await mkdir(sub, { recursive: true });
+      await writeFile(join(sub, readableFileName(name)), 'x');
+      const f = { dir: sub, file: readableFileName(name), name };
+      const [a, b] = await Promise.all([moveToHashedNames(dir, [f]), moveToHashedNames(dir, [f])]);
+      assert.deepEqual([a.moved, b.moved, a.left, b.left], [[true], [true], [], []], name);
+      assert.deepEqual(await readdir(sub), [`${h}.wsp`]);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

@@ -26,31 +26,43 @@ export function readableFileName(name: string): string {
   return `${name.replaceAll('.', '_DOT_')}.wsp`;
 }
 
-/** a leaf with more `_DOT_` than this is tried only with every one read as `.` */
-const MAX_DOT_CHOICES = 10;
+/** readings of a leaf's `_DOT_`s tried at most (a name with ten `_DOT_`s of its own has 1,024) */
+const MAX_READINGS = 1024;
 
 /**
  * The tagged series a readable-named file under `_tagged` holds, or undefined. `prefix` is the
  * walk's name prefix of the file's directory (`_tagged.abc.def.`), `leaf` the file name without
- * `.wsp`. carbon's encoding cannot be undone with certainty (a name may hold `_DOT_` itself), so
- * each reading of the `_DOT_`s is tried, all as `.` first, and a name is accepted only when its
- * hash names the directories the file is in: a file put there by hand is never misread.
+ * `.wsp`. carbon's encoding cannot be undone with certainty (a name may hold `_DOT_` itself, and
+ * `_DOT_DOT_` has two readings), so each reading is tried, every `_DOT_` as `.` first, and a name
+ * is accepted only when its hash names the directories the file is in: a file put there by hand
+ * is never misread.
  */
 export function readableTaggedName(prefix: string, leaf: string): string | undefined {
   const dirs = TAGGED_DIR_PREFIX.exec(prefix);
   if (!dirs || HASH_LEAF.test(leaf) || !leaf.includes(';')) return undefined;
-  const parts = leaf.split('_DOT_');
-  const choices = parts.length - 1 > MAX_DOT_CHOICES ? 1 : 2 ** (parts.length - 1);
-  for (let literal = 0; literal < choices; literal++) {
-    // bit i of `literal` set: the i-th `_DOT_` was written by the client, not by the encoding
-    let raw = parts[0]!;
-    for (let i = 1; i < parts.length; i++) raw += (literal & (1 << (i - 1)) ? '_DOT_' : '.') + parts[i]!;
+  for (const raw of dotReadings(leaf)) {
     const name = normalizeSeriesName(raw);
     if (isBadName(name) || !isTagged(name)) continue;
     const h = sha256Hex(name);
     if (h.slice(0, 3) === dirs[1] && h.slice(3, 6) === dirs[2]) return name;
   }
   return undefined;
+}
+
+/** Every way to read the leaf's `_DOT_`s (overlapping ones too) as `.` or as text, dots first. */
+function* dotReadings(leaf: string): Generator<string> {
+  let count = 0;
+  function* from(p: number, head: string): Generator<string> {
+    const next = leaf.indexOf('_DOT_', p);
+    if (next < 0) {
+      count++;
+      yield head + leaf.slice(p);
+      return;
+    }
+    yield* from(next + 5, `${head}${leaf.slice(p, next)}.`);
+    if (count < MAX_READINGS) yield* from(next + 1, `${head}${leaf.slice(p, next + 1)}`);
+  }
+  yield* from(0, '');
 }
 
 /** Reads the store's names file: every line once, in the order written. */
@@ -169,8 +181,12 @@ export async function moveToHashedNames(dataDir: string, files: readonly Readabl
       await link(from, to);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      const [a, b] = code === 'EEXIST' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
-      if (!(a && b && a.ino === b.ino && a.dev === b.dev)) {
+      const [a, b] = code === 'EEXIST' || code === 'ENOENT' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
+      // gone from its readable name and under its hashed one: another move finished first
+      const movedElsewhere = !a && b !== undefined;
+      // the same file under both names: a move that a crash cut short
+      const halfMoved = a && b && a.ino === b.ino && a.dev === b.dev;
+      if (!movedElsewhere && !halfMoved) {
         left.push({ file: from, hashed: to, reason: code === 'EEXIST' ? 'both_names_exist' : code });
         continue;
       }

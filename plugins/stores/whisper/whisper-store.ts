@@ -3,7 +3,6 @@ import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
   isBadName,
-  isTagged,
   normalizeSeriesName,
   type FetchOptions,
   type FindNode,
@@ -29,7 +28,7 @@ import { WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
 import { ReadPool } from './reader.js';
 import type { ReadFailed, ReadResult } from './read-protocol.js';
-import { leafFits, seriesPath, taggedTreePath } from './paths.js';
+import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
@@ -38,15 +37,6 @@ import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedN
 import { PersistWorker, openFileBudget } from './persister.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
-
-/**
- * A tagged series' name, as opposed to the walk's name of a file under `_tagged` whose name has
- * a `;` (a readable-named file the store could not move): graphite-web's finder draws the same
- * line, reading such a path as a path.
- */
-function isTaggedSeries(name: string): boolean {
-  return isTagged(name) && !name.startsWith('_tagged.');
-}
 
 /** new files are written here by the persist threads, then linked into the tree (persist-worker.ts) */
 const STAGING_DIR = '.carbonado-staging';
@@ -143,8 +133,9 @@ export class WhisperStore implements StoreInstance {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly walBusy = new Set<string>();
   private readonly taggedToSave: string[] = [];
-  /** readable-named tagged files that could not be moved, already reported */
+  /** readable-named tagged files that could not be moved, already reported (not tried again) */
   private readonly leftReported = new Set<string>();
+  private adoptions: Promise<void> = Promise.resolve();
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
@@ -375,7 +366,7 @@ export class WhisperStore implements StoreInstance {
     }
     this.known.add(name);
     this.tags.add(name);
-    this.tree.add(isTagged(name) ? taggedTreePath(name) : name);
+    this.tree.add(isTaggedSeries(name) ? taggedTreePath(name) : name);
     return true;
   }
 
@@ -561,7 +552,7 @@ export class WhisperStore implements StoreInstance {
           this.markOnDisk(name);
           this.rescanCreated?.add(name);
           if (results.created[i] === 1) creates++;
-          if (isTagged(name)) this.taggedToSave.push(name);
+          if (isTaggedSeries(name)) this.taggedToSave.push(name);
         }
       }
       if (ok) {
@@ -862,7 +853,16 @@ export class WhisperStore implements StoreInstance {
    */
   private async rescan(): Promise<void> {
     if (this.rescanCreated) return; // one walk at a time
+    // series created from here to the end of the comparison (the walk may have missed their files)
     const created = (this.rescanCreated = new Set());
+    try {
+      await this.rescanWith(created);
+    } finally {
+      this.rescanCreated = undefined;
+    }
+  }
+
+  private async rescanWith(created: ReadonlySet<string>): Promise<void> {
     const seen = new Set<string>();
     // a directory the walk could not read says nothing about the files under it
     const unreadable: string[] = [];
@@ -876,25 +876,20 @@ export class WhisperStore implements StoreInstance {
       this.ctx.stats.addError('rescan');
       this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
       return;
-    } finally {
-      this.rescanCreated = undefined;
     }
-    let added = 0;
+    const treePaths = await this.taggedTreePaths();
     // hashed files whose series is known by name: the name stands for them (markOnDisk)
-    let named: Set<string> | undefined;
+    const named = new Set(treePaths.values());
+    let added = 0;
     for (const name of seen) {
-      if (this.onDisk.has(name)) continue;
-      if (name.startsWith('_tagged.')) {
-        named ??= new Set([...this.onDisk].filter(isTaggedSeries).map(taggedTreePath));
-        if (named.has(name)) continue;
-      }
+      if (this.onDisk.has(name) || named.has(name)) continue;
       this.indexFile(name);
       added++;
     }
     let removed = 0;
     // deleting the entry being visited is safe while iterating a Set
     for (const name of this.onDisk) {
-      const path = isTaggedSeries(name) ? taggedTreePath(name) : name;
+      const path = isTaggedSeries(name) ? (treePaths.get(name) ?? taggedTreePath(name)) : name;
       if (seen.has(path) || created.has(name) || this.cache.pendingEntry(name) || unreadable.some((p) => path.startsWith(p))) continue;
       this.onDisk.delete(name);
       this.known.delete(name);
@@ -910,6 +905,22 @@ export class WhisperStore implements StoreInstance {
   }
 
   /**
+   * The tree path of every tagged series on disk, by name: one sha256 each (about 3 µs), so the
+   * event loop gets a turn every few thousand; a million tagged series would block it for seconds.
+   */
+  private async taggedTreePaths(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let n = 0;
+    for (const name of [...this.onDisk]) {
+      if (!isTaggedSeries(name)) continue;
+      out.set(name, taggedTreePath(name));
+      if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+
+  /**
    * Tagged files that carbon named after their series (TAG_HASH_FILENAMES = False) are moved to
    * their hashed names, as carbon-cache does when it next writes such a series, so that new points
    * land in the file that holds the old ones (graphite-web reads either name). `visit` gets each
@@ -917,17 +928,26 @@ export class WhisperStore implements StoreInstance {
    */
   private async adoptReadable(found: readonly ReadableTaggedFile[], visit: (path: string) => void): Promise<void> {
     if (found.length === 0) return;
-    const r = await moveToHashedNames(this.dataDir, found);
-    found.forEach((f, i) => {
-      if (r.moved[i]) {
-        visit(taggedTreePath(f.name));
-        this.learnTaggedName(f.name, false);
-      } else {
-        const h = sha256Hex(f.name);
-        visit(`_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${f.file.slice(0, -4)}`);
-      }
+    const readablePath = (f: ReadableTaggedFile) => {
+      const h = sha256Hex(f.name);
+      return `_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${f.file.slice(0, -4)}`;
+    };
+    // a file that could not be moved is not tried again until the next start
+    const retry: ReadableTaggedFile[] = [];
+    for (const f of found) {
+      if (this.leftReported.has(join(f.dir, f.file))) visit(readablePath(f));
+      else retry.push(f);
+    }
+    await this.serially(async () => {
+      const r = await moveToHashedNames(this.dataDir, retry);
+      retry.forEach((f, i) => {
+        if (r.moved[i]) {
+          visit(taggedTreePath(f.name));
+          this.learnTaggedName(f.name, false);
+        } else visit(readablePath(f));
+      });
+      this.reportMoves(r, retry);
     });
-    this.reportMoves(r, found);
   }
 
   /**
@@ -936,21 +956,33 @@ export class WhisperStore implements StoreInstance {
    * rsync from a carbon).
    */
   private async adoptReadableBeforeCreate(names: readonly string[]): Promise<void> {
-    const found: ReadableTaggedFile[] = [];
-    await Promise.all(
-      names.map(async (name) => {
-        const h = sha256Hex(name);
-        const dir = join(this.dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6));
-        const file = readableFileName(name);
-        if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) found.push({ dir, file, name });
-      }),
-    );
-    if (found.length === 0) return;
-    const r = await moveToHashedNames(this.dataDir, found);
-    found.forEach((f, i) => {
-      if (r.moved[i]) this.learnTaggedName(f.name, false);
+    await this.serially(async () => {
+      const found: ReadableTaggedFile[] = [];
+      await Promise.all(
+        names.map(async (name) => {
+          const h = sha256Hex(name);
+          const dir = join(this.dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6));
+          const file = readableFileName(name);
+          if (this.leftReported.has(join(dir, file))) return;
+          if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) found.push({ dir, file, name });
+        }),
+      );
+      if (found.length === 0) return;
+      const r = await moveToHashedNames(this.dataDir, found);
+      found.forEach((f, i) => {
+        if (!r.moved[i]) return;
+        this.learnTaggedName(f.name, false);
+        this.rescanCreated?.add(f.name); // a walk that listed the directory before the move must keep it
+      });
+      this.reportMoves(r, found);
     });
-    this.reportMoves(r, found);
+  }
+
+  /** Moves of readable-named files, one at a time: a walk and a create may find the same file. */
+  private serially(fn: () => Promise<void>): Promise<void> {
+    const p = this.adoptions.then(fn);
+    this.adoptions = p.catch(() => undefined);
+    return p;
   }
 
   private reportMoves(r: MoveOutcome, found: readonly ReadableTaggedFile[]): void {
