@@ -8,6 +8,7 @@ export * from './model/point-batch.js';
 export * from './model/sample-batch.js';
 export * from './model/series.js';
 export * from './model/metric-name.js';
+export * from './model/python-regex.js';
 export * from './model/tag-expression.js';
 export * from './model/name-cache.js';
 export * from './model/series-ids.js';

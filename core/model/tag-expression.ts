@@ -1,9 +1,12 @@
 import type { TagTerm } from '../contracts/store.js';
+import { translatePythonRegex } from './python-regex.js';
 
 /**
- * graphite-web's seriesByTag terms: `tag<op>spec`, ops `=`, `!=`, `=~`, `!=~`. Regexes are anchored
- * at the start only (`^(spec)`) and searched as Python's re.search would. A term whose spec matches
- * the empty string also matches series that lack the tag.
+ * graphite-web's seriesByTag terms: `tag<op>spec`, ops `=`, `!=`, `=~`, `!=~`. Regexes are Python
+ * regexes anchored at the start only, as graphite-web writes them (`^(spec)` unless the spec starts
+ * with `^`: the group is a capturing one, so `\1` in a spec means what it means there) and searched
+ * as Python's re.search would. A term whose spec matches the empty string also matches series that
+ * lack the tag.
  */
 const TERM = /^([^;!=]+)(!?=~?)([^;]*)$/;
 
@@ -33,10 +36,9 @@ export function compileTagTerm(term: TagTerm): CompiledTerm {
       break;
     case '=~':
     case '!=~': {
-      const source = term.value.startsWith('^') ? term.value : `^(?:${term.value})`;
       let re: RegExp;
       try {
-        re = new RegExp(source);
+        re = pythonAnchoredRegex(term.value);
       } catch (err) {
         throw new TagExpressionError(`invalid regex in tag expression ${term.tag}${term.op}${term.value}: ${(err as Error).message}`);
       }
@@ -61,4 +63,10 @@ export function compileTagQuery(terms: readonly TagTerm[]): CompiledTerm[] {
   if (compiled.length === 0) throw new TagExpressionError('no tag expressions given');
   if (compiled.every((t) => t.matchesEmpty)) throw new TagExpressionError('At least one tagspec must not match the empty string');
   return compiled;
+}
+
+/** graphite-web's anchoring of a tag regex (`^(spec)` unless it starts with `^`), as a Python regex */
+export function pythonAnchoredRegex(spec: string): RegExp {
+  const { source, flags } = translatePythonRegex(spec.startsWith('^') ? spec : `^(${spec})`);
+  return new RegExp(source, flags);
 }

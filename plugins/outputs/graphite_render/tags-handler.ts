@@ -4,7 +4,7 @@
  * nothing: carbonado's tag index is built from the series the stores hold, so a name becomes known by
  * writing points to it, and goes away with its data.
  */
-import { codePointCompare, compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, parseTags, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, isBadName, pythonAnchoredRegex, normalizeSeriesName, parseTagTerm, parseTags, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
 import { ApiError, graphiteJson, sendJson } from './respond.js';
 import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
@@ -80,11 +80,11 @@ export async function findSeries(req: Request): Promise<void> {
   sendJson(req.ctx, graphiteJson([...names].sort(codePointCompare)));
 }
 
-/** graphite-web anchors these filters as `^(filter)`; an invalid regex is the client's error. */
+/** graphite-web anchors these Python regexes as `^(filter)`; an invalid regex is the client's error. */
 function anchored(filter: string | undefined): RegExp | undefined {
   if (!filter) return undefined;
   try {
-    return new RegExp(`^(?:${filter})`);
+    return pythonAnchoredRegex(filter);
   } catch {
     throw new ApiError(400, 'invalid filter: not a regular expression', 'bad_param');
   }

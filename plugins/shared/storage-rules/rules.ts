@@ -3,7 +3,7 @@ import { isAggregationMethod, type AggregationMethod, type ArchiveSpec } from '.
 import { validateArchiveList } from '../whisper-format/create.js';
 import { parseIni } from './ini.js';
 import { parseCarbonRetentions } from './retention.js';
-import { translatePythonRegex } from '../pyregex/translate.js';
+import { translatePythonRegex } from '../../../core/index.js';
 
 /** One retention rule: the first whose pattern is found in the series name decides its archives. */
 export interface SchemaRuleInput {

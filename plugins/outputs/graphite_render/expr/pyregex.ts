@@ -4,7 +4,7 @@
  * templates must follow Python's rules: `\1`…`\99`, `\g<1>`, `\g<name>`, `\n`-style escapes.
  */
 import { badArgs } from './errors.js';
-import { translatePythonRegex } from '../../../shared/pyregex/translate.js';
+import { translatePythonRegex } from '../../../../core/index.js';
 
 /** a Python pattern as a RegExp (see translatePythonRegex); refused patterns are a 400 */
 export function pyRegex(pattern: string, global = false): RegExp {

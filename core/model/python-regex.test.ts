@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { PythonRegexError, translatePythonRegex } from './translate.js';
-import { DEBIAN_PYTHON, requirePeer } from '../../../test/helpers/peers.js';
+import { PythonRegexError, translatePythonRegex } from './python-regex.js';
+import { DEBIAN_PYTHON, requirePeer } from '../../test/helpers/peers.js';
 import { existsSync } from 'node:fs';
 
 const search = (pattern: string, s: string): boolean => {
