@@ -28,7 +28,8 @@ store reads that file when it starts and on SIGHUP. Files carbon named after the
 
 The data directory is --data-dir, or the dataDir of the whisper store NAME (default: the store
 queries read) in --config FILE (default: CARBONADO_CONFIG, then the embedded config). Prints a
-JSON summary: names read, added, known (already listed), readable_file, no_file, bad_name.`,
+JSON summary: names read, added, known (already listed), readable_file, no_file, untagged (series
+without tags, found by their paths anyway), bad_name.`,
   async run(argv) {
     const args = parseArgs(argv);
     if (args.positionals.length === 0) {

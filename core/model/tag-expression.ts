@@ -15,7 +15,8 @@ export class TagExpressionError extends Error {}
 export function parseTagTerm(expr: string): TagTerm {
   const m = TERM.exec(expr);
   if (!m) throw new TagExpressionError(`invalid tag expression: ${JSON.stringify(expr.slice(0, 200))}`);
-  return { tag: m[1]!.trim(), op: m[2] as TagTerm['op'], value: m[3]! };
+  // not trimmed: graphite-web's ` dc=eu` names the tag " dc"
+  return { tag: m[1]!, op: m[2] as TagTerm['op'], value: m[3]! };
 }
 
 export interface CompiledTerm extends TagTerm {
@@ -36,13 +37,22 @@ export function compileTagTerm(term: TagTerm): CompiledTerm {
       break;
     case '=~':
     case '!=~': {
-      let re: RegExp;
+      let search: RegExp;
       try {
-        re = pythonAnchoredRegex(term.value);
+        search = pythonAnchoredRegex(term.value);
       } catch (err) {
         throw new TagExpressionError(`invalid regex in tag expression ${term.tag}${term.op}${term.value}: ${(err as Error).message}`);
       }
-      test = term.op === '=~' ? (v) => re.test(v) : (v) => !re.test(v);
+      // graphite-web's local tag database runs a term that matches the empty string in Python,
+      // with re.match (from the value's start only), and the others in SQL, whose REGEXP is
+      // re.search: the two differ for a spec like `^a|b`
+      const emptyMatches = search.test('') !== (term.op === '!=~');
+      const re = emptyMatches ? new RegExp(search.source, `${search.flags}y`) : search;
+      const found = (v: string) => {
+        re.lastIndex = 0;
+        return re.test(v);
+      };
+      test = term.op === '=~' ? found : (v) => !found(v);
       break;
     }
   }

@@ -160,7 +160,7 @@ test('a carbon + graphite-web tree with tags: carbonado import-tags, then the sa
 
   const cli = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'gw', 'graphite.db'), '--data-dir', whisper], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   assert.equal(cli.status, 0, cli.stderr);
-  assert.deepEqual(JSON.parse(cli.stdout), { names: 4, added: 2, known: 0, readable_file: 2, no_file: 0, bad_name: 0 });
+  assert.deepEqual(JSON.parse(cli.stdout), { names: 4, added: 2, known: 0, readable_file: 2, no_file: 0, untagged: 0, bad_name: 0 });
 
   const c = await startInProcess({
     stores: { main: { type: 'whisper', dataDir: whisper } },

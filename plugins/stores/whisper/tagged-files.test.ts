@@ -204,7 +204,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
   const db = new Database(join(dir, 'graphite.db'));
   db.exec('CREATE TABLE "tags_series" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "hash" varchar(64) NOT NULL UNIQUE, "path" text NOT NULL)');
   const ins = db.prepare('INSERT INTO tags_series (hash, path) VALUES (?, ?)');
-  for (const n of [...names, 'gone.m;k=v', 'bad name;k=v']) ins.run(sha256Hex(n), n);
+  for (const n of [...names, 'gone.m;k=v', 'bad name;k=v', 'plain.series']) ins.run(sha256Hex(n), n);
   db.close();
   const { c, store } = await start(dir);
   try {
@@ -216,7 +216,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
     await writeFile(cfg, `stores:\n  main: { type: whisper, dataDir: ${JSON.stringify(dir)} }\n`);
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'graphite.db'), '--config', cfg], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { names: 4, added: 2, known: 0, readable_file: 0, no_file: 1, bad_name: 1 });
+    assert.deepEqual(JSON.parse(r.stdout), { names: 5, added: 2, known: 0, readable_file: 0, no_file: 1, untagged: 1, bad_name: 1 });
     // again: nothing new
     assert.equal((await importTaggedNames(dir, await readTagNameSource(join(dir, 'graphite.db')))).known, 2);
     c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP

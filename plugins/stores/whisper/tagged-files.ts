@@ -98,6 +98,8 @@ export interface TaggedNamesImport {
   readable_file: number;
   /** no file under either name (the series has no data here) */
   no_file: number;
+  /** names without tags (graphite-web's tag database lists every series): their files are found by path */
+  untagged: number;
   /** refused by carbonado's name rules, or not in the canonical form carbon hashes */
   bad_name: number;
 }
@@ -109,13 +111,17 @@ export interface TaggedNamesImport {
  */
 export async function importTaggedNames(dataDir: string, names: Iterable<string>): Promise<TaggedNamesImport> {
   const already = new Set(await readTaggedNamesFile(dataDir));
-  const counts: TaggedNamesImport = { names: 0, added: 0, known: 0, readable_file: 0, no_file: 0, bad_name: 0 };
+  const counts: TaggedNamesImport = { names: 0, added: 0, known: 0, readable_file: 0, no_file: 0, untagged: 0, bad_name: 0 };
   const add: string[] = [];
   for (const raw of new Set(names)) {
     counts.names++;
     const name = normalizeSeriesName(raw);
-    if (isBadName(name) || name !== raw || !isTagged(name)) {
+    if (isBadName(name) || name !== raw) {
       counts.bad_name++;
+      continue;
+    }
+    if (!isTagged(name)) {
+      counts.untagged++;
       continue;
     }
     if (already.has(name)) {
