@@ -28,6 +28,32 @@ const CASES: Array<[string, string]> = [
   ['[]a]x', ']x'],
   ['^stats\\.timers\\..*\\.upper(_\\d+)?$', 'stats.timers.api.upper_90'],
   ['\\.count$', 'stats.x.count'],
+  // Python's classes cover every script; `.` is one character, even beyond U+FFFF
+  ['^\\w+$', 'café'],
+  ['^\\w+$', '東京'],
+  ['(?a)^\\w+$', 'café'],
+  ['^\\d+$', '٣٤'],
+  ['\\W', 'é'],
+  ['\\bé', 'x é'],
+  ['\\Bb', 'ab'],
+  ['^.$', '🚀'],
+  ['^[\\w-]+$', 'jupyter-josé_2'],
+  // escapes and literals JavaScript's u mode is strict about
+  ['a\\:b', 'a:b'],
+  ['\\#x\\ y\\-z', '#x y-z'],
+  ['a{b', 'a{b'],
+  ['a}b', 'a}b'],
+  ['a]b', 'a]b'],
+  ['a{2}', 'aa'],
+  ['a{1,2}b', 'aab'],
+  ['\\012', '\n'],
+  ['[\\1]', '\x01'],
+  ['(a)\\1', 'aa'],
+  ['\\u00e9', 'é'],
+  ['\\U0001F680', '🚀'],
+  ['\\x41', 'A'],
+  ['[\\]\\-]', '-'],
+  ['\\a', '\x07'],
 ];
 
 test('translated Python patterns match what Python matches', (t) => {
@@ -45,4 +71,6 @@ test('what JavaScript would read with another meaning is refused, with the reaso
   assert.throws(() => translatePythonRegex('^a(?i)b'), /only supported at the start/);
   assert.throws(() => translatePythonRegex('(a)?(?(1)b|c)'), /conditional/);
   assert.throws(() => translatePythonRegex('a\\'), /backslash/);
+  assert.throws(() => translatePythonRegex('[\\W]'), /inside a character class/);
+  assert.throws(() => translatePythonRegex('\\q'), /bad escape/); // Python refuses it too
 });

@@ -135,7 +135,7 @@ const CATCH_ALL = new Set(['.*', '^.*', '.*$', '^.*$', '^', '', '.?', '(.*)']);
 
 function shadowed(fileKey: string, inlineKey: string, file: string | undefined, rules: ReadonlyArray<{ name: string; re: RegExp }>, inline: number, warnings: string[]): void {
   if (file === undefined || rules.length === inline) return;
-  const all = rules.slice(0, inline).find((r) => CATCH_ALL.has(r.re.source === '(?:)' ? '' : r.re.source) && r.re.flags === '');
+  const all = rules.slice(0, inline).find((r) => CATCH_ALL.has(r.re.source === '(?:)' ? '' : r.re.source) && !/[ims]/.test(r.re.flags));
   if (all) {
     warnings.push(
       `${fileKey} ${file}: none of its ${rules.length - inline} rules is ever used: the inline ${inlineKey} rule '${all.name}' (pattern ${JSON.stringify(all.re.source)}) matches every name first; set \`${inlineKey}: []\` to use only the file`,
