@@ -20,7 +20,8 @@ export interface TranslatedRegex {
  * (ASCII only under `(?a)`). Escapes and literals JavaScript's `u` mode is strict about are
  * rewritten (`\:` is `:`, a lone `{` or `]` is escaped, `\012` is octal). Refuses what JavaScript
  * (Node 20) cannot express: scoped flags `(?i:…)`, flags after the start, `\N{name}`,
- * conditionals `(?(1)…)`, `\W` inside a class; and unknown letter escapes, as Python does.
+ * conditionals `(?(1)…)`; and unknown letter escapes, as Python does. `\W` inside a class stays
+ * ASCII (u mode has no negated Unicode class inside a class).
  */
 export function translatePythonRegex(pattern: string): TranslatedRegex {
   let src = pattern;
@@ -93,6 +94,11 @@ export function translatePythonRegex(pattern: string): TranslatedRegex {
       if (/^[aiLmsux-]+[:)]/.test(rest)) throw new PythonRegexError('inline flags are only supported at the start of the pattern, e.g. (?i)^servers\\.');
       if (rest.startsWith('(')) throw new PythonRegexError('conditional groups (?(id)yes|no) are not supported');
     }
+    if (c === '.' && !flags.includes('s')) {
+      // Python's `.` stops only at \n; JavaScript's also at \r, U+2028 and U+2029
+      out += '[^\\n]';
+      continue;
+    }
     if (c === '{') {
       const m = /^\{(\d*)(,(\d*))?\}/.exec(src.slice(i));
       if (m && m[1] === '' && m[2] !== undefined) {
@@ -144,7 +150,10 @@ function translateEscape(src: string, at: number, inClass: boolean, ascii: boole
     if (n === 'w') return one(inClass ? WORD : `[${WORD}]`);
     if (inClass) {
       if (n === 'b') return one('\\x08'); // backspace, in both languages
-      throw new PythonRegexError(`\\${n} inside a character class is not supported`);
+      // JavaScript's u mode cannot put a negated Unicode class inside a class: ASCII \W there
+      // (`[\W_]+` and `[^\W\d_]` are common idioms; letters beyond ASCII count as non-word in them)
+      if (n === 'W') return one('\\W');
+      throw new PythonRegexError(`bad escape \\${n} in a character class`);
     }
     if (n === 'W') return one(`[^${WORD}]`);
     const edge = `(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}])`;

@@ -131,7 +131,8 @@ export class StorageRules {
 }
 
 /** patterns that match every name: carbon's files use `.*`, some write `^` or leave `.` */
-const CATCH_ALL = new Set(['.*', '^.*', '.*$', '^.*$', '^', '', '.?', '(.*)']);
+// as translated from Python (`.` is `[^\n]`)
+const CATCH_ALL = new Set(['[^\\n]*', '^[^\\n]*', '[^\\n]*$', '^[^\\n]*$', '^', '', '[^\\n]?', '([^\\n]*)']);
 
 function shadowed(fileKey: string, inlineKey: string, file: string | undefined, rules: ReadonlyArray<{ name: string; re: RegExp }>, inline: number, warnings: string[]): void {
   if (file === undefined || rules.length === inline) return;
