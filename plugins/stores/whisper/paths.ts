@@ -19,7 +19,7 @@ export function isTaggedSeries(name: string): boolean {
 
 export function relativeSeriesPath(name: string): string | undefined {
   if (isTaggedSeries(name)) {
-    const h = createHash('sha256').update(name, 'utf8').digest('hex');
+    const h = sha256Hex(name);
     return `_tagged${sep}${h.slice(0, 3)}${sep}${h.slice(3, 6)}${sep}${h}.wsp`;
   }
   if (checkMetricPath(name)) return undefined;
@@ -47,6 +47,11 @@ export function seriesPath(dataDir: string, name: string): string | undefined {
 
 /** The dotted path graphite-web shows for a tagged series' file (`_tagged.abc.def.<hash>`). */
 export function taggedTreePath(name: string): string {
-  const h = createHash('sha256').update(name, 'utf8').digest('hex');
+  const h = sha256Hex(name);
   return `_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${h}`;
+}
+
+/** the hash carbon names a tagged series' file after */
+export function sha256Hex(name: string): string {
+  return createHash('sha256').update(name, 'utf8').digest('hex');
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256Hex } from './paths.js';
 import { isBadName, isTagged, normalizeSeriesName } from '../../../core/index.js';
 
 /**
@@ -17,9 +17,7 @@ export const TAGGED_NAMES_FILE = join('_tagged', '.carbonado-tagged-names');
 const HASH_LEAF = /^[0-9a-f]{64}$/;
 const TAGGED_DIR_PREFIX = /^_tagged\.([0-9a-f]{3})\.([0-9a-f]{3})\.$/;
 
-export function sha256Hex(name: string): string {
-  return createHash('sha256').update(name, 'utf8').digest('hex');
-}
+export { sha256Hex };
 
 /** carbon's readable file name for a tagged series (TaggedSeries.encode with hash_only=False) */
 export function readableFileName(name: string): string {
