@@ -10,6 +10,8 @@ import { readBase, readSlots, writeAt } from './slots.js';
  * one does; whisper re-reads it on every update, a 12-byte read per archive per update. Valid only
  * while nobody else writes the file (the store's own files).
  */
+const MAX_INTERVAL = 0xffffffff;
+
 export type BaseCache = Map<ArchiveInfo, number>;
 
 async function baseOf(fh: WhisperFile, archive: ArchiveInfo, bases: BaseCache | undefined): Promise<number> {
@@ -52,7 +54,13 @@ export async function updateMany(
   if (count === 0) return { written: 0, tooOld: 0 };
   now = Math.trunc(now);
   const ts = new Float64Array(count);
-  for (let i = 0; i < count; i++) ts[i] = Math.trunc(times[i]!);
+  for (let i = 0; i < count; i++) {
+    const t = Math.trunc(times[i]!);
+    // whisper stores an unsigned 32-bit interval and Python raises for anything else; writing
+    // `t >>> 0` would silently put the point at another time
+    if (!(t >= 0 && t <= MAX_INTERVAL)) throw new RangeError(`whisper timestamp out of range (0..${MAX_INTERVAL}): ${times[i]}`);
+    ts[i] = t;
+  }
   let ascending = true;
   for (let i = 1; i < count && ascending; i++) ascending = ts[i]! > ts[i - 1]!;
   const archives = header.archives;

@@ -169,6 +169,27 @@ test('xFilesFactor edge: 2 of 5 known does not propagate at 0.5, 3 of 5 does', a
   }
 });
 
+test('updateMany refuses timestamps whisper cannot store, and writes nothing', async () => {
+  const p = join(dir, 'range.wsp');
+  await createWhisper(p, [[60, 10]], { xFilesFactor: 0, aggregationMethod: 'last' });
+  const before = await readFile(p);
+  const fh = await open(p, 'r+');
+  try {
+    const header = await readHeader(fh, p);
+    // 2^32 + 60 would wrap to 44 if written as an unsigned 32-bit interval
+    for (const bad of [2 ** 32 + 60, -60, Number.NaN]) {
+      await assert.rejects(updateMany(fh, header, [1000, bad], [1, 2], 2, 1000), RangeError);
+    }
+    assert.ok((await readFile(p)).equals(before));
+    await updateMany(fh, header, [2 ** 32 - 1], [3], 1, 2 ** 32 - 1);
+  } finally {
+    await fh.close();
+  }
+  const after = await readFile(p);
+  assert.ok(!after.equals(before));
+  assert.equal(after.readUInt32BE(after.length - 120), 2 ** 32 - 1 - ((2 ** 32 - 1) % 60));
+});
+
 test('files written by python whisper read identically here', async (t) => {
   if (!requirePeer(t, havePy, 'python3-whisper')) return;
   for (const [i, { archives, xff }] of shapes.entries()) {
