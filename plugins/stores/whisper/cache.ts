@@ -164,6 +164,12 @@ export class WriteCache {
     return out;
   }
 
+  /** Every entry, inflight before pending (so a series' points come oldest arrival first). */
+  forEachEntry(fn: (name: string, sp: SeriesPoints) => void): void {
+    for (const [name, sp] of this.inflight) fn(name, sp);
+    for (const [name, sp] of this.pending) fn(name, sp);
+  }
+
   /** Lowest WAL segment still needed, or `fallback` when the cache is empty. */
   minSegment(fallback: number): number {
     let min = fallback;

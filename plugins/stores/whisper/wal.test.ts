@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WriteAheadLog } from './wal.js';
@@ -10,6 +10,13 @@ async function replayAll(wal: WriteAheadLog): Promise<{ points: Array<[string, n
   const torn: boolean[] = [];
   for (const seg of await wal.segments()) torn.push((await wal.replay(seg, (n, t, v) => points.push([n, t, v]))).torn);
   return { points, torn };
+}
+
+/** one point in a record of its own */
+function rec(wal: WriteAheadLog, name: string, t: number, v: number): void {
+  wal.beginRecord();
+  wal.append(name, t, v);
+  wal.endRecord();
 }
 
 test('WAL: ids are defined once per segment; every segment replays alone, across rotation', async () => {
@@ -90,6 +97,126 @@ test('WAL: a segment written by 0.1.x (names inline, no magic) still replays', a
     const { points, torn } = await replayAll(new WriteAheadLog(dir));
     assert.deepEqual(points, [['a.b', 10, 1], ['c', 20, 2]]);
     assert.deepEqual(torn, [false]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL: a failed write (a real ENOSPC) breaks only its segment; restart() re-logs into a new one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
+  try {
+    const wal = new WriteAheadLog(dir);
+    await wal.open(1);
+    wal.beginRecord();
+    wal.append('a', 10, 1);
+    wal.endRecord();
+    await wal.flush();
+    // the next segment is /dev/full: every write to it fails with ENOSPC, as on a full disk
+    await symlink('/dev/full', join(dir, '000000000002.wal'));
+    assert.equal(await wal.rotate(), 1);
+    wal.beginRecord();
+    wal.append('b', 20, 2);
+    wal.endRecord();
+    await assert.rejects(wal.flush(), { code: 'ENOSPC' });
+    assert.equal((wal.broken as NodeJS.ErrnoException | undefined)?.code, 'ENOSPC');
+    // later writes are skipped, not failed again, and a rotation refuses to hide the loss
+    rec(wal, 'b', 30, 3);
+    await wal.flush();
+    await assert.rejects(wal.rotate(), { code: 'ENOSPC' });
+    await unlink(join(dir, '000000000002.wal')); // space is back
+    const seq = await wal.restart(() => {
+      wal.beginRecord();
+      wal.append('b', 20, 2);
+      wal.append('b', 30, 3);
+      wal.endRecord();
+    });
+    assert.equal(seq, 3);
+    assert.equal(wal.broken, undefined);
+    rec(wal, 'c', 40, 4);
+    await wal.close();
+    const { points, torn } = await replayAll(new WriteAheadLog(dir));
+    assert.deepEqual(points, [['a', 10, 1], ['b', 20, 2], ['b', 30, 3], ['c', 40, 4]]);
+    assert.deepEqual(torn, [false, false]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL: a failed re-log is rewritten in place, not followed by more segments', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
+  try {
+    const wal = new WriteAheadLog(dir);
+    await symlink('/dev/full', join(dir, '000000000001.wal'));
+    await wal.open(1);
+    rec(wal, 'a', 10, 1);
+    await assert.rejects(wal.flush());
+    await symlink('/dev/full', join(dir, '000000000002.wal'));
+    assert.equal(await wal.restart(() => rec(wal, 'a', 10, 1)), 2);
+    await assert.rejects(wal.flush());
+    await unlink(join(dir, '000000000002.wal'));
+    assert.equal(await wal.restart(() => rec(wal, 'a', 10, 1)), 2);
+    await wal.close();
+    await unlink(join(dir, '000000000001.wal'));
+    assert.deepEqual(await readdir(dir), ['000000000002.wal']);
+    assert.deepEqual((await replayAll(new WriteAheadLog(dir))).points, [['a', 10, 1]]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL: a segment whose directory was moved away is noticed, and restart() makes the directory again', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
+  const dir = join(root, 'wal');
+  try {
+    const wal = new WriteAheadLog(dir);
+    await wal.segments();
+    await wal.open(1);
+    rec(wal, 'a', 10, 1);
+    await wal.flush();
+    assert.equal(await wal.checkLinked(), true);
+    await rename(dir, join(root, 'moved'));
+    assert.equal(await wal.checkLinked(), false);
+    assert.ok(wal.broken);
+    assert.equal(await wal.restart(() => rec(wal, 'a', 10, 1)), 2);
+    await wal.close();
+    assert.deepEqual((await replayAll(new WriteAheadLog(dir))).points, [['a', 10, 1]]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('WAL: a damaged record is told apart from a torn tail', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
+  try {
+    const wal = new WriteAheadLog(dir);
+    await wal.open(1);
+    for (let r = 0; r < 4; r++) {
+      wal.beginRecord();
+      for (let i = 0; i < 10; i++) wal.append(`s${i}`, r * 10 + i, i);
+      wal.endRecord();
+      await wal.flush(); // one record per flush: four records
+    }
+    await wal.close();
+    const file = join(dir, '000000000001.wal');
+    const good = await readFile(file);
+    const replay = async () => new WriteAheadLog(dir).replay(1, () => undefined);
+    assert.deepEqual(await replay(), { points: 40, torn: false });
+    // zeros where the last record should be (a power loss after the file grew): torn
+    const zeroed = Buffer.from(good);
+    const lastLen = 8 + 10 * 20;
+    zeroed.fill(0, good.length - lastLen);
+    await writeFile(file, zeroed);
+    assert.deepEqual(await replay(), { points: 30, torn: true });
+    // garbage in the second record's entries: damage, reported with where it starts
+    const damaged = Buffer.from(good);
+    const second = damaged.length - 3 * lastLen; // after the magic and the first record (which defines the ids)
+    damaged.writeUInt32LE(0x7fffffff, second + 8); // a point of a series never defined
+    await writeFile(file, damaged);
+    const r = await replay();
+    assert.equal(r.torn, false);
+    assert.equal(r.damagedAt, second);
+    assert.equal(r.skippedBytes, damaged.length - second);
+    assert.equal(r.points, 10);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -14,13 +14,40 @@ import { join } from 'node:path';
  * and are still replayed. A record cut short by a crash ends the replay of its segment. A segment
  * is deleted once every point it holds is on disk (the cache tracks the oldest segment each series
  * still needs).
+ *
+ * A segment whose write or fsync failed (a full disk), or whose file was removed or moved, is
+ * never written again: it may end in half a record, and replay stops there. The store then starts
+ * a new segment with every point of its cache (`restart`), so nothing accepted depends on the
+ * broken one.
  */
 const MAGIC = Buffer.from('CBOWAL2\n', 'latin1');
 const DEFINE = 0x80000000;
 const POINT_BYTES = 20;
+/** records are cut at 64 KiB chunks; a single very long name can make one larger, never this large */
+const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+/** The file being appended to. `failed`: a write, fsync or link check failed; it takes no more writes. */
+interface Segment {
+  readonly fh: FileHandle;
+  readonly seq: number;
+  readonly ino: number;
+  /** started by restart(): holds only points that are also in the cache */
+  readonly relog: boolean;
+  failed?: Error;
+}
+
+/** What replay() found in one segment. */
+export interface ReplayResult {
+  points: number;
+  /** the last record was cut short (a crash while writing): expected, nothing else lost */
+  torn: boolean;
+  /** a damaged record before the end: the bytes from `damagedAt` on were not replayed */
+  damagedAt?: number;
+  skippedBytes?: number;
+}
 
 export class WriteAheadLog {
-  private fh: FileHandle | undefined;
+  private seg: Segment | undefined;
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
   private cur: Buffer = Buffer.allocUnsafe(64 * 1024);
@@ -29,6 +56,8 @@ export class WriteAheadLog {
   private recordCount = 0;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  /** the first failure since the last restart(): some accepted points may be missing from the WAL */
+  private lost: Error | undefined;
   /** series id of each name defined in the current segment */
   private ids = new Map<string, number>();
   /** sequence number of the segment being appended to */
@@ -48,9 +77,16 @@ export class WriteAheadLog {
     return out.sort((a, b) => a - b);
   }
 
-  /** Replays one segment; returns the number of points and whether its tail was torn. */
-  async replay(seq: number, onPoint: (name: string, time: number, value: number) => void): Promise<{ points: number; torn: boolean }> {
+  /**
+   * Replays one segment. `between`, called after each record, may return a promise to wait for
+   * (the store writes its cache out there when a large WAL would overrun its budget).
+   */
+  async replay(seq: number, onPoint: (name: string, time: number, value: number) => void, between?: () => Promise<void> | undefined): Promise<ReplayResult> {
     const buf = await readFile(this.file(seq));
+    const stopped = (pos: number, points: number): ReplayResult => {
+      if (isTornTail(buf, pos)) return { points, torn: true };
+      return { points, torn: false, damagedAt: pos, skippedBytes: buf.length - pos };
+    };
     const v2 = buf.length >= MAGIC.length && buf.subarray(0, MAGIC.length).equals(MAGIC);
     const names: string[] = [];
     let pos = v2 ? MAGIC.length : 0;
@@ -58,30 +94,30 @@ export class WriteAheadLog {
     while (pos + 8 <= buf.length) {
       const len = buf.readUInt32LE(pos);
       const end = pos + 4 + len;
-      if (len < 4 || end > buf.length) return { points, torn: true };
+      if (len < 4 || end > buf.length) return stopped(pos, points);
       const count = buf.readUInt32LE(pos + 4);
       let p = pos + 8;
       for (let i = 0; i < count; i++) {
         if (v2) {
-          if (p + 4 > end) return { points, torn: true };
+          if (p + 4 > end) return stopped(pos, points);
           const ref = buf.readUInt32LE(p);
           if (ref >= DEFINE) {
-            if (p + 6 > end) return { points, torn: true };
+            if (p + 6 > end) return stopped(pos, points);
             const nl = buf.readUInt16LE(p + 4);
-            if (p + 6 + nl > end) return { points, torn: true };
+            if (p + 6 + nl > end) return stopped(pos, points);
             names[ref - DEFINE] = buf.toString('utf8', p + 6, p + 6 + nl);
             p += 6 + nl;
             continue;
           }
           const name = names[ref];
           // an id never defined cannot come from our writer: treat the rest as damaged
-          if (p + POINT_BYTES > end || name === undefined) return { points, torn: true };
+          if (p + POINT_BYTES > end || name === undefined) return stopped(pos, points);
           onPoint(name, buf.readDoubleLE(p + 4), buf.readDoubleLE(p + 12));
           p += POINT_BYTES;
         } else {
-          if (p + 2 > end) return { points, torn: true };
+          if (p + 2 > end) return stopped(pos, points);
           const nl = buf.readUInt16LE(p);
-          if (p + 2 + nl + 16 > end) return { points, torn: true };
+          if (p + 2 + nl + 16 > end) return stopped(pos, points);
           const name = buf.toString('utf8', p + 2, p + 2 + nl);
           const t = buf.readDoubleLE(p + 2 + nl);
           const v = buf.readDoubleLE(p + 10 + nl);
@@ -91,14 +127,85 @@ export class WriteAheadLog {
         points++;
       }
       pos = end;
+      const wait = between?.();
+      if (wait) await wait;
     }
-    return { points, torn: pos !== buf.length };
+    return pos === buf.length ? { points, torn: false } : stopped(pos, points);
+  }
+
+  /** Keeps a copy of a damaged segment for the operator (`<seq>.wal.damaged`); returns its path. */
+  async keepDamaged(seq: number): Promise<string> {
+    const to = `${this.file(seq)}.damaged`;
+    await copyFile(this.file(seq), to);
+    return to;
   }
 
   async open(seq: number): Promise<void> {
-    this.fh = await open(this.file(seq), 'a');
+    this.seg = await this.openSegment(seq, 'a', false);
     this.seq = seq;
     this.startSegment();
+  }
+
+  /** A write, fsync or link check of the current segment failed: restart() before writing on. */
+  get broken(): Error | undefined {
+    return this.lost;
+  }
+
+  /**
+   * False (and the segment marked failed) when the current segment's file is no longer at its
+   * path: the data directory was removed or moved, and appending would go to a file nobody
+   * replays.
+   */
+  async checkLinked(): Promise<boolean> {
+    const seg = this.seg;
+    if (!seg || seg.failed) return !seg?.failed;
+    const st = await stat(this.file(seg.seq)).catch(() => undefined);
+    if (st && st.ino === seg.ino) return true;
+    this.fail(seg, new Error(`WAL segment ${this.file(seg.seq)} was removed or moved`));
+    return false;
+  }
+
+  /**
+   * Replaces a broken segment with a new one (the directory made again if it is gone) and calls
+   * `fill` synchronously as soon as it is current, so that the caller writes every point it
+   * still needs into it before any later point is appended. Records buffered for the broken
+   * segment are dropped: the caller's cache holds their points. A broken segment that restart()
+   * itself started is rewritten in place rather than followed by another one, so a disk that
+   * stays full does not fill the directory with segments. Returns the new segment's number.
+   */
+  async restart(fill: () => void): Promise<number> {
+    const old = this.seg;
+    const seq = old && old.relog && old.failed ? old.seq : this.seq + 1;
+    await mkdir(this.dir, { recursive: true });
+    const seg = await this.openSegment(seq, 'w', true);
+    // the broken segment's queued writes settle first (they skip: it failed)
+    await this.writing;
+    if (old) void old.fh.close().catch(() => undefined);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.curPos = 0;
+    this.recordStart = -1;
+    this.seg = seg;
+    this.seq = seq;
+    this.lost = undefined;
+    this.startSegment();
+    fill();
+    return seq;
+  }
+
+  private fail(seg: Segment, err: Error): void {
+    seg.failed ??= err;
+    this.lost ??= err;
+  }
+
+  private async openSegment(seq: number, flags: 'a' | 'w', relog: boolean): Promise<Segment> {
+    const fh = await open(this.file(seq), flags);
+    try {
+      return { fh, seq, ino: (await fh.stat()).ino, relog };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Starts a record; append() adds points to it; endRecord() closes it. All synchronous. */
@@ -165,30 +272,48 @@ export class WriteAheadLog {
     this.recordStart = -1;
   }
 
-  /** Hands buffered records to the OS (one positioned append). */
+  /**
+   * Hands buffered records to the OS (one append). Rejects when the write fails; the segment is
+   * then broken (see restart) and later writes to it are skipped, not attempted.
+   */
   flush(): Promise<void> {
     this.seal();
-    if (this.chunks.length === 0 || !this.fh) return this.writing;
+    const seg = this.seg;
+    if (this.chunks.length === 0 || !seg) return this.writing;
     const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
     this.chunks = [];
     this.chunkBytes = 0;
-    const fh = this.fh;
+    if (seg.failed) return this.writing;
     this.dirty = true;
-    this.writing = this.writing.then(async () => {
-      let done = 0;
-      while (done < data.length) done += (await fh.write(data, done, data.length - done)).bytesWritten;
-      this.bytesWritten += data.length;
+    const job = this.writing.then(async () => {
+      if (seg.failed) return;
+      try {
+        let done = 0;
+        while (done < data.length) done += (await seg.fh.write(data, done, data.length - done)).bytesWritten;
+        this.bytesWritten += data.length;
+      } catch (err) {
+        this.fail(seg, err as Error);
+        throw err;
+      }
     });
-    return this.writing;
+    // the chain itself never rejects: one failed write must not fail every later one
+    this.writing = job.catch(() => undefined);
+    return job;
   }
 
   /** Flushes, then fsyncs the current segment (queued behind the writes, never blocking them). */
   async sync(): Promise<void> {
     await this.flush();
-    if (this.dirty && this.fh) {
+    const seg = this.seg;
+    if (this.dirty && seg && !seg.failed) {
       this.dirty = false;
-      const fh = this.fh;
-      await fh.datasync();
+      try {
+        await seg.fh.datasync();
+      } catch (err) {
+        // after a failed fsync the kernel may have dropped the pages: the segment is not to be trusted
+        this.fail(seg, err as Error);
+        throw err;
+      }
     }
   }
 
@@ -199,26 +324,39 @@ export class WriteAheadLog {
    * after it (with its own id definitions) to the new one.
    */
   async rotate(): Promise<number> {
+    // a new segment would hide that records were lost: the caller must restart() instead
+    if (this.lost) throw this.lost;
     const oldSeq = this.seq;
-    const next = await open(this.file(oldSeq + 1), 'a');
-    void this.flush();
-    const oldFh = this.fh;
-    this.fh = next;
+    const next = await this.openSegment(oldSeq + 1, 'a', false);
+    void this.flush().catch(() => undefined); // a failure is the old segment's, reported below
+    const old = this.seg;
+    this.seg = next;
     this.seq = oldSeq + 1;
     this.startSegment();
     const closing = this.writing.then(async () => {
-      await oldFh?.datasync();
-      await oldFh?.close();
+      if (!old) return;
+      try {
+        if (old.failed) throw old.failed;
+        await old.fh.datasync().catch((err: Error) => {
+          this.fail(old, err);
+          throw err;
+        });
+      } finally {
+        await old.fh.close().catch(() => undefined);
+      }
     });
-    this.writing = closing;
+    this.writing = closing.catch(() => undefined);
     await closing;
     return oldSeq;
   }
 
   async close(): Promise<void> {
-    await this.sync();
-    await this.fh?.close();
-    this.fh = undefined;
+    try {
+      await this.sync();
+    } finally {
+      await this.seg?.fh.close().catch(() => undefined);
+      this.seg = undefined;
+    }
   }
 
   async remove(seq: number): Promise<void> {
@@ -260,4 +398,18 @@ export class WriteAheadLog {
     this.seal();
     if (bytes > this.cur.length) this.cur = Buffer.allocUnsafe(bytes);
   }
+}
+
+/**
+ * A crash while appending leaves a prefix of the last record: its length runs past the end of
+ * the file, or (a power loss on a filesystem that extends files before their data) the rest of
+ * the file is zeros. Anything else that stops a replay is damage.
+ */
+function isTornTail(buf: Buffer, pos: number): boolean {
+  if (pos + 4 > buf.length) return true;
+  const len = buf.readUInt32LE(pos);
+  // a length no writer of ours produces is damage, even where it runs past the end
+  if (len <= MAX_RECORD_BYTES && pos + 4 + len > buf.length) return true;
+  for (let i = pos; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { copyFile, mkdtemp, open, readFile, readdir, rm, stat, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { copyFile, lstat, mkdtemp, open, readFile, readdir, rename, rm, stat, symlink, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -230,6 +230,163 @@ test('WAL: points of an unclean stop are replayed at start', async () => {
     await again.c.stop();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+/** The WAL's regular files (a crash keeps them; the clean stop that follows in a test would not). */
+async function walFiles(walDir: string): Promise<Array<readonly [string, Buffer]>> {
+  const out: Array<readonly [string, Buffer]> = [];
+  for (const f of await readdir(walDir)) if ((await lstat(join(walDir, f))).isFile()) out.push([f, await readFile(join(walDir, f))]);
+  return out;
+}
+
+/** Stops `c`, removes the series' files and the WAL, puts `saved` back as the WAL: a kill -9 at the moment of the copy. */
+async function crashWith(c: InProcess, dir: string, saved: Array<readonly [string, Buffer]>, seriesDir: string): Promise<void> {
+  await c.stop();
+  await rm(join(dir, seriesDir), { recursive: true, force: true });
+  const walDir = join(dir, '.carbonado-wal');
+  await rm(walDir, { recursive: true, force: true });
+  await mkdir(walDir);
+  for (const [f, b] of saved) await writeFile(join(walDir, f), b);
+}
+
+test('WAL: a failed write (a real ENOSPC) starts a new segment with every unwritten point; a crash after it loses nothing', async () => {
+  const dir = await tmp('walfull');
+  const walDir = join(dir, '.carbonado-wal');
+  const { c, store } = await start(dir, { maxCreatesPerMinute: 1, walFlushIntervalMs: 20, walSyncIntervalMs: 50, walSegmentSecs: 1 });
+  let saved: Array<readonly [string, Buffer]>;
+  const t0 = NOW - (NOW % 10) - 3000;
+  let sent = 0;
+  try {
+    // the store writes segment 1; segment 2 is /dev/full, where every write fails with ENOSPC
+    await symlink('/dev/full', join(walDir, '000000000002.wal'));
+    store.write(pointBatch([['f.created', 1, NOW - 100]])); // takes the one create of this minute
+    const counters = () => c.stats().instances['stores.main']!;
+    await waitFor(
+      () => {
+        // f.queued never gets a file while running (the create limit): only the WAL keeps its points
+        store.write(pointBatch([['f.queued', sent, t0 + 10 * sent]]));
+        sent++;
+        return (counters().counters.wal_restarts ?? 0) >= 1;
+      },
+      'a new WAL segment after the failed write',
+      10_000,
+      20,
+    );
+    assert.ok((counters().errors.wal_write ?? 0) >= 1, JSON.stringify(counters().errors));
+    store.write(pointBatch([['f.after', 7, t0]]));
+    await waitFor(async () => (await walFiles(walDir)).some(([f, b]) => f === '000000000003.wal' && b.includes('f.after')), 'the point after the restart in the WAL');
+    saved = await walFiles(walDir);
+  } catch (err) {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  await crashWith(c, dir, saved, 'f');
+  const again = await start(dir);
+  try {
+    const [queued, after] = await again.store.fetch(['f.queued', 'f.after'], t0 - 10, NOW);
+    const got = valuesOf(queued!.values).filter((v) => v !== null);
+    assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i));
+    assert.equal(after!.values[(t0 - after!.start) / 10], 7);
+  } finally {
+    await again.c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL: a data directory moved away while running: the WAL starts again in the new one with the unwritten points', async () => {
+  const root = await tmp('walmoved');
+  const dir = join(root, 'data');
+  const { c, store } = await start(dir, { maxCreatesPerMinute: 1, walFlushIntervalMs: 20, walSyncIntervalMs: 50 });
+  const t0 = NOW - (NOW % 10) - 600;
+  let saved: Array<readonly [string, Buffer]>;
+  try {
+    store.write(pointBatch([['m.created', 1, t0]]));
+    store.write(pointBatch([0, 1, 2].map((i) => ['m.queued', i, t0 + 10 * i] as [string, number, number])));
+    await waitFor(async () => (await walFiles(join(dir, '.carbonado-wal'))).some(([, b]) => b.includes('m.queued')), 'points in the WAL');
+    await rename(dir, join(root, 'moved'));
+    await waitFor(() => (c.stats().instances['stores.main']!.counters.wal_restarts ?? 0) >= 1, 'the WAL started again', 5000);
+    saved = await walFiles(join(dir, '.carbonado-wal'));
+    assert.ok(saved.some(([, b]) => b.includes('m.queued')), 'the unwritten points are in the new directory');
+  } catch (err) {
+    await c.stop();
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+  await crashWith(c, dir, saved, 'm');
+  const again = await start(dir);
+  try {
+    const [queued] = await again.store.fetch(['m.queued'], t0 - 10, NOW);
+    assert.deepEqual(valuesOf(queued!.values).filter((v) => v !== null), [0, 1, 2]);
+  } finally {
+    await again.c.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('WAL replay: written out within the cache budget, and the replayed segments deleted once their points are in the files', async () => {
+  const dir = await tmp('replay');
+  const walDir = join(dir, '.carbonado-wal');
+  const first = await start(dir, { walFlushIntervalMs: 20 });
+  const t0 = NOW - (NOW % 10) - 3000;
+  const names = ['r.a', 'r.b', 'r.c', 'r.d', 'r.e'];
+  let saved: Array<readonly [string, Buffer]>;
+  try {
+    for (const n of names) first.store.write(pointBatch(Array.from({ length: 300 }, (_, i) => [n, i, t0 + 10 * i] as [string, number, number])));
+    for (const n of names) first.store.write(pointBatch(Array.from({ length: 300 }, (_, i) => [n, i, t0 + 10 * i] as [string, number, number])));
+    await waitFor(async () => (await walFiles(walDir)).reduce((a, [, b]) => a + b.length, 0) >= 3000 * 20, 'every point in the WAL');
+    saved = await walFiles(walDir);
+  } catch (err) {
+    await first.c.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  await crashWith(first.c, dir, saved, 'r');
+  // a budget smaller than the WAL, and a segment length far beyond the test
+  const again = await start(dir, { cacheMaxPoints: 1000, walSegmentSecs: 3600 });
+  try {
+    // the replay wrote the cache out as it filled instead of holding all 3,000 points (each
+    // series twice, as a client that resends would)
+    assert.ok(again.store.stats().cache_points <= 1000, String(again.store.stats().cache_points));
+    const got = await again.store.fetch(names, t0 - 10, NOW);
+    for (const s of got) assert.deepEqual(valuesOf(s.values).filter((v) => v !== null), Array.from({ length: 300 }, (_, i) => i), s.name);
+    // a crash loop would otherwise replay (and keep) these points at every start until the next rotation
+    await waitFor(async () => (await walFiles(walDir)).every(([f]) => !saved.some(([g]) => g === f)), 'replayed segments deleted', 5000);
+  } finally {
+    await again.c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('one store per data directory: a second one is refused while the first runs; a stale lock is taken over', async () => {
+  const dir = await tmp('lock');
+  const first = await start(dir);
+  try {
+    const refused = await start(dir).then(
+      async (s) => {
+        await s.c.stop(); // a second store that started: stop it, or it keeps the test process alive
+        return undefined;
+      },
+      (err: Error) => err,
+    );
+    assert.match(refused?.message ?? 'started', /in use by process \d+ .*\.carbonado-lock/);
+    // the first store is untouched by the refused start
+    first.store.write(pointBatch([['l.a', 1, NOW - 10]]));
+    await waitFor(() => first.store.stats().cache_points === 0, 'the first store writes');
+  } finally {
+    await first.c.stop();
+  }
+  // a lock left by a process that is gone (kill -9): pid of a process that has exited
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  await writeFile(join(dir, '.carbonado-lock'), `${gone} - -\n`);
+  const second = await start(dir);
+  try {
+    assert.match(await readFile(join(dir, '.carbonado-lock'), 'utf8'), new RegExp(`^${process.pid} `));
+  } finally {
+    await second.c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(stat(join(dir, '.carbonado-lock')));
 });
 
 test('Graphite HTTP API (graphite_render) over the whisper store: find, render, seriesByTag, tags', async () => {

@@ -31,6 +31,7 @@ import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
+import { lockDirectory } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { FileAliases } from './file-aliases.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
@@ -119,6 +120,10 @@ export class WhisperStore implements StoreInstance {
   private readonly cache = new WriteCache();
   private readonly wal: WriteAheadLog | undefined;
   private walSegments: number[] = [];
+  /** releases the directory locks taken at start */
+  private unlocks: Array<() => Promise<void>> = [];
+  /** after a replay: the last replayed segment, deleted as soon as its points are in the files */
+  private replayedUpTo = -1;
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -196,6 +201,36 @@ export class WhisperStore implements StoreInstance {
 
   async start(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
+    await this.lockDirectories();
+    try {
+      await this.startLocked();
+    } catch (err) {
+      await this.unlockDirectories();
+      throw err;
+    }
+  }
+
+  /** The data directory, and a WAL directory outside it, each taken by one store only (dir-lock.ts). */
+  private async lockDirectories(): Promise<void> {
+    const dirs = [this.dataDir];
+    const walDir = this.o.walDir ? resolve(this.o.walDir) : '';
+    if (this.wal && walDir && walDir !== this.dataDir && !walDir.startsWith(this.dataDir + sep)) {
+      await mkdir(walDir, { recursive: true });
+      dirs.push(walDir);
+    }
+    try {
+      for (const d of dirs) this.unlocks.push(await lockDirectory(d));
+    } catch (err) {
+      await this.unlockDirectories();
+      throw err;
+    }
+  }
+
+  private async unlockDirectories(): Promise<void> {
+    for (const unlock of this.unlocks.splice(0)) await unlock();
+  }
+
+  private async startLocked(): Promise<void> {
     // files of creates a crash interrupted: never linked into the tree, so nothing refers to them
     await rm(join(this.dataDir, STAGING_DIR), { recursive: true, force: true });
     for (const w of this.workers) w.warm();
@@ -243,16 +278,26 @@ export class WhisperStore implements StoreInstance {
     const durable = await this.syncData();
     if (this.wal) {
       while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
-      await this.wal.close();
+      const wal = this.wal;
+      // unwritten points must be in a WAL segment that can be replayed, not only in a broken one
+      if (this.cache.points > 0 && wal.broken) await this.relogWal(wal).catch(() => undefined);
+      await wal.close().catch((err: Error) => this.ctx.log.warn('closing the write-ahead log failed', { error: err }));
       if (!durable) {
         this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
       } else if (this.cache.points === 0) {
-        for (const s of [...this.walSegments, this.wal.seq]) await this.wal.remove(s);
+        try {
+          for (const s of [...this.walSegments, wal.seq]) await wal.remove(s);
+        } catch (err) {
+          this.ctx.log.warn('WAL segments could not be deleted; their points are in the files, and replaying them at next start rewrites the same values', { error: err as Error });
+        }
+      } else if (wal.broken) {
+        this.ctx.log.error('stopped with unwritten points that the write-ahead log could not take: they are lost', { points: this.cache.points, error: wal.broken });
       } else {
         this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
       }
     }
     this.started = false;
+    await this.unlockDirectories();
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -387,6 +432,7 @@ export class WhisperStore implements StoreInstance {
         continue;
       }
       const progressed = await this.pass(due);
+      this.pruneReplayed();
       if (progressed) stalled = 0;
       else {
         // while stopping, one more pass: a file removed meanwhile is created by it
@@ -690,55 +736,155 @@ export class WhisperStore implements StoreInstance {
   private async replayWal(wal: WriteAheadLog): Promise<void> {
     const segs = await wal.segments();
     let points = 0;
+    let overBudget = false;
+    // a WAL can hold more than the cache's budget (segments live up to walSegmentSecs after
+    // their points are written): the cache is written out as it fills, not held whole
+    const between = (): Promise<void> | undefined => (this.cache.points >= this.high ? this.drainDuringReplay() : undefined);
     for (const seg of segs) {
-      const r = await wal.replay(seg, (name, t, v) => {
-        if (!this.known.has(name) && !this.admit(name)) return;
-        this.cache.add(name, t, v, seg);
-        points++;
-      });
+      const r = await wal.replay(
+        seg,
+        (name, t, v) => {
+          if (!this.known.has(name) && !this.admit(name)) return;
+          this.cache.add(name, t, v, seg);
+          points++;
+        },
+        between,
+      );
       if (r.torn) this.ctx.log.warn('WAL segment ends with a torn record (crash while writing); the rest was replayed', { segment: seg });
+      if (r.damagedAt !== undefined) {
+        // records carry no resync marker: what follows the damage cannot be read
+        this.ctx.stats.addError('wal_damaged');
+        const kept = await wal.keepDamaged(seg).catch(() => 'not copied');
+        this.ctx.log.error('WAL segment damaged: the records from the damaged one on are not replayed', {
+          segment: seg,
+          offset: r.damagedAt,
+          skippedBytes: r.skippedBytes,
+          replayedPoints: r.points,
+          copy: kept,
+        });
+      }
+      if (!overBudget && this.cache.points > this.o.cacheMaxPoints) {
+        overBudget = true;
+        this.ctx.log.warn('the WAL holds more unwritten points than cacheMaxPoints and they cannot be written yet: the cache holds them all', { cacheMaxPoints: this.o.cacheMaxPoints });
+      }
     }
     this.walSegments = segs;
     await wal.open(segs.length > 0 ? segs[segs.length - 1]! + 1 : 1);
+    if (segs.length > 0) this.replayedUpTo = segs[segs.length - 1]!;
     if (points > 0) {
       this.ctx.stats.count('wal_replayed_points', points);
       this.ctx.log.info('replayed the write-ahead log', { points, segments: segs.length });
     }
   }
 
+  /** Writes the cache out while a replay fills it, until below the low-water mark or stuck. */
+  private async drainDuringReplay(): Promise<void> {
+    let stalled = 0;
+    while (this.cache.points > this.low && stalled < 2) {
+      if (!(await this.pass('all'))) stalled++;
+    }
+  }
+
+  /**
+   * Replaces a broken WAL segment (a failed write or fsync, or its directory removed) with a new
+   * one holding every point of the cache, so that a crash afterwards loses no more than a crash
+   * with a healthy WAL. Segments before it are deleted once it is synced, by the usual rotation.
+   */
+  private async relogWal(wal: WriteAheadLog): Promise<void> {
+    const before = wal.seq;
+    const cause = wal.broken;
+    let points = 0;
+    const seq = await wal.restart(() => {
+      const seq = wal.seq;
+      wal.beginRecord();
+      this.cache.forEachEntry((name, sp) => {
+        const id = wal.define(name);
+        for (let i = 0; i < sp.length; i++) wal.appendPoint(id, sp.times[i]!, sp.values[i]!);
+        points += sp.length;
+        sp.segment = seq;
+        sp.walSeq = seq;
+        sp.walId = id;
+      });
+      wal.endRecord();
+    });
+    if (seq !== before && !this.walSegments.includes(before)) this.walSegments.push(before);
+    await wal.sync();
+    this.ctx.stats.count('wal_restarts');
+    this.ctx.log.warn('write-ahead log started again in a new segment with every unwritten point', { segment: seq, points, after: cause });
+  }
+
+  /** Deletes the WAL segments whose points are all in the (synced) files. */
+  private async pruneWal(wal: WriteAheadLog): Promise<void> {
+    const keepFrom = this.cache.minSegment(wal.seq);
+    if (!(this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) || wal.broken) return;
+    // those segments' points are in the files, but maybe only in the page cache: a power
+    // loss now would lose them with the segment gone, so the files are synced first
+    if (!(await this.syncData())) return;
+    while (this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) await wal.remove(this.walSegments.shift()!);
+  }
+
+  /**
+   * Runs a WAL job unless one of the same kind runs. Kinds: 'flush', 'sync' and 'segment'
+   * (rotation, restart and deletion, which change the segment list). A slow fsync (seconds on
+   * a loaded disk) must never hold back the hand-off of new records to the OS, which is what
+   * bounds a kill -9's loss.
+   */
+  private async walJob(key: 'flush' | 'sync' | 'segment', fn: () => Promise<void>): Promise<void> {
+    if (this.walBusy.has(key)) return;
+    this.walBusy.add(key);
+    try {
+      await fn();
+    } catch (err) {
+      this.ctx.stats.addError('wal_write');
+      this.ctx.log.limited('wal_write', 'write-ahead log failed', { error: err as Error });
+    } finally {
+      this.walBusy.delete(key);
+    }
+  }
+
   private startWalTimers(wal: WriteAheadLog): void {
-    // One guard per job: a slow fsync (seconds on a loaded disk) must never hold back the
-    // hand-off of new records to the OS, which is what bounds a kill -9's loss.
-    const guarded = (key: 'flush' | 'sync' | 'rotate', fn: () => Promise<void>) => async () => {
-      if (this.walBusy.has(key)) return;
-      this.walBusy.add(key);
-      try {
-        await fn();
-      } catch (err) {
-        this.ctx.stats.addError('wal_write');
-        this.ctx.log.limited('wal_write', 'write-ahead log write failed', { error: err as Error });
-      } finally {
-        this.walBusy.delete(key);
-      }
-    };
-    this.timers.push(setInterval(guarded('flush', () => wal.flush()), this.o.walFlushIntervalMs));
-    this.timers.push(setInterval(guarded('sync', () => wal.sync()), this.o.walSyncIntervalMs));
+    this.timers.push(
+      setInterval(() => {
+        if (wal.broken) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
+        else void this.walJob('flush', () => wal.flush());
+      }, this.o.walFlushIntervalMs),
+    );
     this.timers.push(
       setInterval(
-        guarded('rotate', async () => {
-          const closed = await wal.rotate();
-          this.walSegments.push(closed);
-          const keepFrom = this.cache.minSegment(wal.seq);
-          if (!(this.walSegments.length > 0 && this.walSegments[0]! < keepFrom)) return;
-          // those segments' points are in the files, but maybe only in the page cache: a power
-          // loss now would lose them with the segment gone, so the files are synced first
-          if (!(await this.syncData())) return;
-          while (this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) await wal.remove(this.walSegments.shift()!);
-        }),
+        () =>
+          void this.walJob('sync', async () => {
+            // a removed or moved data directory takes the segment with it: appending on would
+            // go to a file no start-up replays
+            if (!(await wal.checkLinked())) throw wal.broken;
+            await wal.sync();
+          }),
+        this.o.walSyncIntervalMs,
+      ),
+    );
+    this.timers.push(
+      setInterval(
+        () =>
+          void this.walJob('segment', async () => {
+            if (wal.broken) return; // the flush timer starts a new segment with the cache's points
+            this.walSegments.push(await wal.rotate());
+            await this.pruneWal(wal);
+          }),
         this.o.walSegmentSecs * 1000,
       ),
     );
     for (const t of this.timers) t.unref();
+  }
+
+  /**
+   * After a replay the replayed segments are deleted as soon as their points are in the files,
+   * not at the next rotation: a process restarted more often than walSegmentSecs (a crash loop)
+   * would otherwise replay, and keep, everything since the first crash.
+   */
+  private pruneReplayed(): void {
+    const wal = this.wal;
+    if (!wal || this.replayedUpTo < 0 || this.cache.minSegment(wal.seq) <= this.replayedUpTo) return;
+    this.replayedUpTo = -1;
+    void this.walJob('segment', () => this.pruneWal(wal));
   }
 
   // ---- start-up -----------------------------------------------------------------------------

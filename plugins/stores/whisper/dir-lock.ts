@@ -1,0 +1,86 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * One store per directory. A second store on the same data directory (another carbonado, or a
+ * second instance in one config) would replay the first one's live WAL, empty its staging
+ * directory under its creates and, when stopped, delete WAL segments the first still needs.
+ *
+ * The lock is a file holding `pid boot-id start-time`. A lock is stale when the machine has
+ * rebooted since (boot id), the process is gone, or its pid now belongs to a process started at
+ * another time (pid reuse, as with pid 1 in a restarted container). carbon-cache has no such
+ * lock (it relies on its pidfile and the init system).
+ */
+export const LOCK_FILE = '.carbonado-lock';
+
+interface Holder {
+  pid: number;
+  boot: string;
+  start: string;
+}
+
+export class DirectoryInUse extends Error {}
+
+/** Takes the lock of `dir` (which must exist); returns the function that releases it. */
+export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, LOCK_FILE);
+  const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
+  const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'}\n`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
+    }
+    const holder = parse(await readFile(path, 'utf8').catch(() => ''));
+    if (holder && (await isRunning(holder, me))) {
+      throw new DirectoryInUse(
+        `${dir} is in use by process ${holder.pid} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
+          'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
+      );
+    }
+    // left by a process that is gone (kill -9, power loss)
+    await unlink(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  return async () => {
+    // only our own lock: an operator may have deleted it and another process taken it since
+    if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
+  };
+}
+
+function parse(text: string): Holder | undefined {
+  const [pid, boot, start] = text.trim().split(' ');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  return { pid: n, boot: boot === '-' || boot === undefined ? '' : boot, start: start === '-' || start === undefined ? '' : start };
+}
+
+async function isRunning(holder: Holder, me: Holder): Promise<boolean> {
+  if (holder.boot && me.boot && holder.boot !== me.boot) return false;
+  if (holder.pid !== me.pid) {
+    try {
+      process.kill(holder.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    }
+  }
+  if (!holder.start) return true;
+  const now = await startTime(holder.pid);
+  return now === '' || now === holder.start;
+}
+
+/** The kernel's id of this boot (Linux); '' elsewhere. */
+async function bootId(): Promise<string> {
+  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+}
+
+/** When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat); '' if unknown. */
+async function startTime(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // the command name (field 2) is in parentheses and may hold spaces: count from the last ')'
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return rest.length > 19 ? rest[19]! : '';
+}
