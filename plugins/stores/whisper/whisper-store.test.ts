@@ -171,6 +171,25 @@ test('over the high-water mark the store signals pressure; over the budget it dr
   }
 });
 
+test('a low maxUpdatesPerSecond writes series at its rate, not a chunk at a time; a stop writes the rest at once', async () => {
+  const dir = await tmp('ratelimit');
+  const { c, store } = await start(dir, { maxUpdatesPerSecond: 4 });
+  const names = Array.from({ length: 40 }, (_, i) => `u.s${i}`);
+  try {
+    store.write(pointBatch(names.map((n, i) => [n, i, NOW - 30] as [string, number, number])));
+    // 4 a second (plus the bucket's first 4): some files within ~2 s, far from all 40
+    await waitFor(() => store.stats().series_on_disk >= 6, 'files written at the limited rate', 5000);
+    assert.ok(store.stats().series_on_disk < 40);
+    const t = performance.now();
+    await c.stop();
+    assert.ok(performance.now() - t < 5000, `stop took ${Math.round(performance.now() - t)} ms`);
+    for (const n of names) assert.ok((await stat(join(dir, 'u', `${n.slice(2)}.wsp`))).size > 0, n);
+  } finally {
+    await c.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('rules from carbon files: first match wins, SIGHUP reloads, new files only', async () => {
   const dir = await tmp('rules');
   const schemasFile = join(dir, 'storage-schemas.conf');

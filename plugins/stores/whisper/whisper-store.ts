@@ -474,7 +474,6 @@ export class WhisperStore implements StoreInstance {
    * series go to the persist worker, two in flight so that it never waits for the main thread.
    */
   private async pass(mode: 'all' | 'new' = 'all'): Promise<boolean> {
-    const draining = this.stopping;
     let names: string[];
     if (mode === 'new') names = this.newSeries();
     else {
@@ -503,11 +502,23 @@ export class WhisperStore implements StoreInstance {
     };
     for (const name of names) {
       if (this.diskFull) break;
+      // read per series: a stop during a rate-limited pass writes the rest without the limits
+      const draining = this.stopping;
       if (!this.onDisk.has(name) && !(draining ? this.unlimited : this.createBucket).tryTake()) {
         queued++;
         continue;
       }
-      if (!draining) await this.updateBucket.take();
+      if (!draining && !this.updateBucket.tryTake()) {
+        // about to wait for the update limit: what the pass has gathered goes out first, or a low
+        // limit (carbon's MAX_UPDATES_PER_SECOND) would hold every file back until a whole chunk
+        // of series had waited for its turn
+        for (let w = 0; w < lanes.length; w++) {
+          if (lanes[w]!.chunk.length === 0) continue;
+          send(w);
+          while (lanes[w]!.inflight.size >= CHUNKS_IN_FLIGHT) await Promise.race(lanes[w]!.inflight);
+        }
+        await this.updateBucket.take();
+      }
       const w = lanes.length === 1 ? 0 : laneOf(this.aliases.keyOf(name), lanes.length);
       const lane = lanes[w]!;
       lane.chunk.push(name);
