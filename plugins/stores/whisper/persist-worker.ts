@@ -69,8 +69,11 @@ const open = new Map<string, OpenFile>();
 const dirs = new Set<string>();
 /** directories on another filesystem than the staging directory: their new files skip the staging link */
 const elsewhere = new Set<string>();
-/** per-thread state; maxOpen: files kept open (each request brings this worker's share of the descriptor limit) */
-const state = { tmpCounter: 0, maxOpen: 1024 };
+/**
+ * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
+ * descriptor limit); openCap: a lower bound learnt from EMFILE
+ */
+const state = { tmpCounter: 0, maxOpen: 1024, openCap: Number.POSITIVE_INFINITY };
 
 function closeOne(path: string): void {
   const f = open.get(path);
@@ -100,7 +103,10 @@ function get(path: string): OpenFile {
   if (cached) {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st && st.ino === cached.ino && st.dev === cached.dev) {
-      if (cached.meta && (readSync(cached.file.fd, metaNow, 0, METADATA_SIZE, 0) !== METADATA_SIZE || !metaNow.equals(cached.meta))) {
+      // a header rewritten in place, or a file cut short (truncate): read the header again, which
+      // refuses a file shorter than its archives (never write into what reads call corrupt)
+      const shorter = cached.header !== undefined && st.size < cached.header.fileSize;
+      if (shorter || (cached.meta && (readSync(cached.file.fd, metaNow, 0, METADATA_SIZE, 0) !== METADATA_SIZE || !metaNow.equals(cached.meta)))) {
         cached.header = undefined;
         cached.meta = undefined;
         cached.bases.clear();
@@ -150,8 +156,29 @@ function removeQuietly(path: string): void {
 
 function ensureDir(dir: string): void {
   if (!dirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     dirs.add(dir);
+  }
+}
+
+/**
+ * mkdir -p with the real cause of a failure: Node's recursive mkdir reports ENOENT for every
+ * failure below an existing directory (EROFS on a read-only remount, for one), which the store
+ * would take for a file removed by an operator and retry at once. Level by level, the error is
+ * the kernel's own.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const parent = dirname(dir);
+    if (parent !== dir) makeDirectory(parent);
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 
@@ -289,7 +316,7 @@ function isBlank(file: SyncFile): boolean {
 }
 
 async function persist(req: PersistRequest): Promise<PersistResults> {
-  state.maxOpen = Math.max(1, req.maxOpen);
+  state.maxOpen = Math.max(1, Math.min(req.maxOpen, state.openCap));
   const n = req.paths.length;
   const out = emptyResults(n);
   const specs: Array<PreparedSpec | Error | undefined> = new Array(req.specs.length);
@@ -298,45 +325,65 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
   const staging = join(req.stagingDir, `.${threadId}`);
   for (let i = 0; i < n; i++) {
     const path = req.paths[i]!;
-    const from = req.offsets[i]!;
-    const to = req.offsets[i + 1]!;
     const t0 = performance.now();
-    let created = false;
+    const done = { created: false };
     try {
-      const k = req.createSpec[i]!;
-      let spec: PreparedSpec | undefined;
-      if (k >= 0) {
-        const p = (specs[k] ??= prepareOrError(req.specs[k]!));
-        if (p instanceof Error) throw p;
-        spec = p;
-      }
-      if (spec && req.allocation === 'sparse' && !elsewhere.has(dirname(path))) {
-        const r = await createWithPoints(path, req, staging, spec, from, to);
-        if (typeof r === 'object') {
-          settle(out, i, r, true, t0);
-          continue;
-        }
-        if (r === 'elsewhere') {
-          elsewhere.add(dirname(path));
-          created = create(path, req, spec);
-        }
-      } else if (spec) created = create(path, req, spec);
-      const f = get(path);
-      if (!f.header) {
-        f.header = await headerOrSetAside(f.file, path);
-        f.meta = readMeta(f.file.fd);
-      }
-      const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
-      settle(out, i, r, created, t0);
+      await persistOne(req, i, specs, staging, done, out, t0);
     } catch (err) {
       closeOne(path);
-      const e = err as NodeJS.ErrnoException;
-      out.created[i] = created ? 1 : 0;
+      let e = err as NodeJS.ErrnoException;
+      if ((e.code === 'EMFILE' || e.code === 'ENFILE') && !done.created && open.size > 0) {
+        // out of descriptors, and many may be the files this thread keeps open: they go (and the
+        // budget shrinks to half of them), and the file is tried once more. Otherwise every retry
+        // would meet the same full table, and so would the process's sockets.
+        state.openCap = state.maxOpen = Math.max(1, Math.floor(open.size / 2));
+        for (const p of [...open.keys()]) closeOne(p);
+        try {
+          await persistOne(req, i, specs, staging, done, out, t0);
+          continue;
+        } catch (again) {
+          closeOne(path);
+          e = again as NodeJS.ErrnoException;
+        }
+      }
+      out.created[i] = done.created ? 1 : 0;
       out.ms[i] = performance.now() - t0;
       out.failures.push({ i, code: e instanceof CorruptWhisperFile ? 'corrupt' : (e.code ?? 'error'), message: e.message });
     }
   }
   return out;
+}
+
+/** Creates or updates the file of request item `i`; `done.created` tells a failure after the create. */
+async function persistOne(req: PersistRequest, i: number, specs: Array<PreparedSpec | Error | undefined>, staging: string, done: { created: boolean }, out: PersistResults, t0: number): Promise<void> {
+  const path = req.paths[i]!;
+  const from = req.offsets[i]!;
+  const to = req.offsets[i + 1]!;
+  const k = req.createSpec[i]!;
+  let spec: PreparedSpec | undefined;
+  if (k >= 0) {
+    const p = (specs[k] ??= prepareOrError(req.specs[k]!));
+    if (p instanceof Error) throw p;
+    spec = p;
+  }
+  if (spec && req.allocation === 'sparse' && !elsewhere.has(dirname(path))) {
+    const r = await createWithPoints(path, req, staging, spec, from, to);
+    if (typeof r === 'object') {
+      settle(out, i, r, true, t0);
+      return;
+    }
+    if (r === 'elsewhere') {
+      elsewhere.add(dirname(path));
+      done.created = create(path, req, spec);
+    }
+  } else if (spec) done.created = create(path, req, spec);
+  const f = get(path);
+  if (!f.header) {
+    f.header = await headerOrSetAside(f.file, path);
+    f.meta = readMeta(f.file.fd);
+  }
+  const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
+  settle(out, i, r, done.created, t0);
 }
 
 function settle(out: PersistResults, i: number, r: UpdateResult, created: boolean, t0: number): void {

@@ -18,7 +18,9 @@ export async function openFileBudget(threads: number): Promise<number> {
   } catch {
     /* not Linux: assume the common default */
   }
-  return Math.max(64, Math.min(1 << 16, Math.floor((limit * 3) / 4 / Math.max(1, threads))));
+  // the rest of the process (sockets, the WAL, read threads, V8) keeps ~40 descriptors: a floor
+  // that ignored them left nothing for accept() under a low limit (ulimit -n 120)
+  return Math.max(16, Math.min(1 << 16, Math.floor(((limit - 64) * 3) / 4 / Math.max(1, threads))));
 }
 
 type Pending = { resolve: (r: PersistResults) => void; reject: (e: Error) => void };

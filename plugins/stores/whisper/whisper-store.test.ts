@@ -133,6 +133,55 @@ test('corrupt and truncated files are skipped and counted, never overwritten; an
   }
 });
 
+test('a file cut short while the store keeps it open is not written again: counted as corrupt', async () => {
+  const dir = await tmp('cut');
+  const { c, store } = await start(dir);
+  try {
+    const t0 = NOW - (NOW % 10) - 600;
+    store.write(pointBatch([['cut.a', 1, t0]]));
+    await waitFor(() => store.stats().cache_points === 0, 'file written (and kept open)');
+    const path = join(dir, 'cut', 'a.wsp');
+    const full = (await stat(path)).size;
+    // the header stays, the archives' end goes: the persist thread holds this file open
+    const fh = await open(path, 'r+');
+    await fh.truncate(200);
+    await fh.close();
+    store.write(pointBatch([['cut.a', 2, t0 + 10]]));
+    await waitFor(() => (c.stats().instances['stores.main']!.errors.corrupt_file ?? 0) >= 1, 'the short file refused');
+    assert.equal(c.stats().instances['stores.main']!.dropped.corrupt_file, 1);
+    assert.equal((await stat(path)).size, 200, 'never written (nor grown) again');
+    assert.ok(full > 200);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a create on a read-only filesystem is an EROFS error kept for retry, not a file removed by an operator', async (t) => {
+  const dir = await tmp('erofs');
+  const ro = join(dir, 'ro');
+  await mkdir(ro);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status === 0;
+  if (!mounted) {
+    await rm(dir, { recursive: true, force: true });
+    t.skip('needs root to mount a read-only tmpfs');
+    return;
+  }
+  const { c, store } = await start(dir);
+  try {
+    store.write(pointBatch([['ro.sub.x', 1, NOW - 20], ['rw.y', 1, NOW - 20]]));
+    await waitFor(() => (c.stats().instances['stores.main']!.errors.erofs ?? 0) >= 1, 'EROFS counted');
+    const st = c.stats().instances['stores.main']!;
+    assert.equal(st.counters.files_removed ?? 0, 0, JSON.stringify(st.counters));
+    assert.ok((await stat(join(dir, 'rw', 'y.wsp'))).size > 0, 'the other series is written');
+    assert.equal(store.stats().cache_points, 1, 'the point stays queued');
+  } finally {
+    await c.stop();
+    spawnSync('umount', [ro]);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('the create limit queues new series (none dropped); stop writes them all', async () => {
   const dir = await tmp('creates');
   const { c, store } = await start(dir, { maxCreatesPerMinute: 1 });

@@ -532,7 +532,8 @@ export class WhisperStore implements StoreInstance {
       if (lane.chunk.length > 0 && !this.diskFull) send(w);
     });
     await Promise.all(lanes.flatMap((l) => [...l.inflight]));
-    this.createsQueued = queued;
+    // a 'new' pass sees only the newest series, and a pass cut short by a full disk not all of them
+    if (mode === 'all' && !this.diskFull) this.createsQueued = queued;
     const done = this.updates - updatesBefore;
     if (done > 0) this.lastLatencyMs = (performance.now() - t0) / done;
     this.ctx.stats.gauge('disk_full', this.diskFull ? 1 : 0);
