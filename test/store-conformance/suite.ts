@@ -235,4 +235,28 @@ export function storeConformance(label: string, sut: StoreUnderTest): void {
       await rt.stop();
     }
   });
+
+  test(`${label}: plain series under the name tag, tagged series by name and by their _tagged path, as carbon and graphite-web answer`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `conformance-tagged-${label}-`));
+    const clock = { now: T };
+    const { rt, store } = await boot(sut, dir, [], clock);
+    try {
+      const tagged = 'tcpu;dc=east;host=a';
+      rt.services.bus.emit('points', pointBatch([['reg.a.cpu', 1, T - 10], ['reg.b.cpu', 2, T - 10], [tagged, 3, T - 10]]), 'conformance');
+      await waitFor(() => sut.idle(store), 'persist', 20_000);
+      // carbon with tags enabled registers every series it creates in graphite-web's tag database
+      assert.deepEqual(await store.tags!.tagValues('name'), ['reg.a.cpu', 'reg.b.cpu', 'tcpu']);
+      assert.deepEqual(await store.tags!.findTagged([{ tag: 'name', op: '=', value: 'reg.a.cpu' }]), ['reg.a.cpu']);
+      // graphite-web's finder looks a tagged name up as that one series
+      assert.deepEqual(await store.find(tagged), [{ path: tagged, isLeaf: true }]);
+      assert.deepEqual(await store.find('tcpu;dc=west;host=a'), []);
+      // ... and reads the hashed file by the path find lists under _tagged
+      const [node] = await store.find('_tagged.*.*.*');
+      assert.ok(node?.isLeaf && node.path.startsWith('_tagged.'), 'the tagged series is listed under _tagged');
+      const got = await store.fetch([node.path], T - 60, T, { now: T });
+      assert.deepEqual(got.map((s) => [s.name, [...s.values].filter((v) => !Number.isNaN(v))]), [[node.path, [3]]]);
+    } finally {
+      await rt.stop();
+    }
+  });
 }

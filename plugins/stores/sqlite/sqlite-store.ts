@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import Database from 'better-sqlite3';
 import {
-  isTagged,
+  isBadName,
+  normalizeSeriesName,
   type FetchOptions,
   type SeriesSpec,
   type FindNode,
@@ -15,7 +16,7 @@ import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
 import { emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
 import { mergeCached } from '../whisper/merge.js';
-import { taggedTreePath } from '../whisper/paths.js';
+import { isTaggedSeries, taggedTreePath } from '../whisper/paths.js';
 import { headerOf, slotOf } from './archive-math.js';
 import type { SeriesRow } from './db-schema.js';
 import type { FromWorker, NewSeries, ToWorker } from './worker-protocol.js';
@@ -45,6 +46,8 @@ export class SqliteStore implements StoreInstance {
   private rules: StorageRules;
   private readonly meta = new Map<string, SeriesMeta>();
   private readonly tree = new NameTree();
+  /** tagged series by the `_tagged.<h3>.<h3>.<sha256>` path find lists them under */
+  private readonly byTreePath = new Map<string, string>();
   readonly tags = new TagIndex();
   private chunk = this.newChunk();
   private readonly inflight = new Map<number, { pending: Pending; points: number }>();
@@ -157,6 +160,11 @@ export class SqliteStore implements StoreInstance {
   }
 
   async find(pattern: string): Promise<FindNode[]> {
+    if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
+      // graphite-web looks a tagged "pattern" up as one exact series (the tree only holds its hashed path)
+      const n = normalizeSeriesName(pattern);
+      return !isBadName(n) && this.meta.has(n) ? [{ path: n, isLeaf: true }] : [];
+    }
     return this.tree.find(pattern);
   }
 
@@ -164,7 +172,9 @@ export class SqliteStore implements StoreInstance {
     const now = Math.trunc(opts?.now ?? this.ctx.now());
     const out: SeriesData[] = [];
     for (const name of names) {
-      const m = this.meta.get(name);
+      // graphite-web reads a tagged series' file by the tree path find lists too; it answers under that path
+      const series = this.meta.has(name) ? name : (this.byTreePath.get(name) ?? name);
+      const m = this.meta.get(series);
       if (!m) continue;
       const w = fetchWindow(m.header, from, until, now);
       if (!w) continue;
@@ -179,7 +189,7 @@ export class SqliteStore implements StoreInstance {
           continue;
         }
       }
-      const cached = this.cachedPoints(name);
+      const cached = this.cachedPoints(series);
       mergeCached(cached, grid.start, grid.step, grid.values, m.header.aggregationMethod, m.header.archives[0]!.secondsPerPoint);
       out.push({ name, start: grid.start, end: grid.end, step: grid.step, values: grid.values, consolidation: m.header.aggregationMethod, xFilesFactor: m.header.xFilesFactor });
     }
@@ -233,10 +243,13 @@ export class SqliteStore implements StoreInstance {
 
   private remember(name: string, id: number | undefined, archives: ArchiveSpec[], xff: number, method: AggregationMethod): void {
     this.meta.set(name, { id, header: headerOf(archives, xff, method), archives });
+    // carbon with tags enabled registers every series it creates, plain names too (found by `name`)
+    this.tags.add(name);
     // tagged series show in the tree where graphite-web shows their whisper files
-    if (isTagged(name)) {
-      this.tree.add(taggedTreePath(name));
-      this.tags.add(name);
+    if (isTaggedSeries(name)) {
+      const path = taggedTreePath(name);
+      this.tree.add(path);
+      this.byTreePath.set(path, name);
     } else this.tree.add(name);
   }
 

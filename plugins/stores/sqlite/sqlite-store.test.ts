@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime } from '../../../core/runtime/runtime.js';
+import { pointBatch, type StoreInstance } from '../../../core/index.js';
+import { builtinPlugins } from '../../index.js';
+import { waitFor } from '../../../test/helpers/carbonado.js';
+import { taggedTreePath } from '../whisper/paths.js';
+
+const T = 1_700_000_000;
+const TAGGED = 'tcpu;dc=east;host=a';
+
+async function boot(path: string): Promise<{ rt: Runtime; store: StoreInstance }> {
+  const rt = await Runtime.create(
+    { http: { host: '127.0.0.1', port: 0 }, log: { level: 'error' }, selfMetrics: { intervalSecs: 0 }, stores: { s: { type: 'sqlite', path } } },
+    { plugins: builtinPlugins, file: 'sqlite-store-test', clock: () => T },
+  );
+  await rt.start();
+  return { rt, store: rt.instance<StoreInstance>('stores.s')! };
+}
+
+const known = (vs: Float64Array) => [...vs].filter((v) => !Number.isNaN(v));
+
+// the start-up path: every series comes from the database, none from a write
+test('sqlite: series of an existing database are in the tag index, found by tagged name and readable by their _tagged path', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carbonado-sqlite-')), 'carbonado.db');
+  let { rt, store } = await boot(path);
+  try {
+    rt.services.bus.emit('points', pointBatch([['reg.a.cpu', 1, T - 10], [TAGGED, 3, T - 10]]), 'test');
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    await rt.stop();
+    ({ rt, store } = await boot(path));
+
+    // D1: carbon registers plain names in the tag database too
+    assert.deepEqual(await store.tags!.tagValues('name'), ['reg.a.cpu', 'tcpu']);
+    assert.deepEqual(await store.tags!.findTagged([{ tag: 'name', op: '=~', value: 'reg' }]), ['reg.a.cpu']);
+
+    // D3: a tagged name as the find pattern, canonical or not (the whisper store normalises it)
+    assert.deepEqual(await store.find(TAGGED), [{ path: TAGGED, isLeaf: true }]);
+    assert.deepEqual(await store.find('tcpu;host=a;dc=east'), [{ path: TAGGED, isLeaf: true }]);
+    assert.deepEqual(await store.find('tcpu;dc=east;host=b'), []);
+
+    // D2: the tree path reads the tagged series' points and answers under that path
+    const treePath = taggedTreePath(TAGGED);
+    assert.deepEqual(await store.find('_tagged.*.*.*'), [{ path: treePath, isLeaf: true }]);
+    const got = await store.fetch([treePath, '_tagged.000.000.nosuchhash'], T - 60, T, { now: T });
+    assert.deepEqual(got.map((s) => [s.name, known(s.values)]), [[treePath, [3]]]);
+  } finally {
+    await rt.stop();
+  }
+});
