@@ -1,6 +1,6 @@
 /** Shared by graphite_render's HTTP tests: the fixture tree, a carbonado serving it, graphite-web, requests. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -29,8 +29,12 @@ export const hasWhisperStore = builtinPlugins.some((p) => p.name === 'whisper' &
 
 /** carbonado with graphite_render over the fixture tree; the clock is pinned to NOW. */
 export async function startCarbonado(dir: string, renderOptions: Record<string, unknown> = {}, store: StoreKind = hasWhisperStore ? 'whisper' : 'fixture'): Promise<InProcess> {
+  // a whisper store takes its data directory for itself (dir-lock.ts), and tests run several
+  // carbonados over one fixture at once: each gets its own copy
+  const copy = store === 'whisper' ? mkdtempSync(join(tmpdir(), 'carbonado-gr-copy-')) : undefined;
+  if (copy) cpSync(dir, copy, { recursive: true });
   const stores = store === 'whisper'
-    ? { main: { type: 'whisper', dataDir: dir, durability: 'none' } }
+    ? { main: { type: 'whisper', dataDir: copy!, durability: 'none' } }
     : store === 'sqlite'
       ? { main: { type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'carbonado-gr-sqlite-')), 'carbonado.db') } }
       : { fixture: { type: 'test_whisper_reader', dir } };
@@ -43,7 +47,16 @@ export async function startCarbonado(dir: string, renderOptions: Record<string, 
     await importWhisperTree(app.runtime, 'stores.main', dir);
     await waitFor(() => (app.stats().instances['stores.main']!.gauges.queue_points ?? 0) === 0, 'sqlite import to commit', 60_000);
   }
-  return app;
+  if (!copy) return app;
+  return {
+    ...app,
+    listening: (id) => app.listening(id),
+    stats: () => app.stats(),
+    stop: async () => {
+      await app.stop();
+      rmSync(copy, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Answer {
