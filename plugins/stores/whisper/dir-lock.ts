@@ -1,4 +1,5 @@
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -8,7 +9,9 @@ import { join } from 'node:path';
  *
  * The lock is a file holding `pid boot-id start-time`. A lock is stale when the machine has
  * rebooted since (boot id), the process is gone, or its pid now belongs to a process started at
- * another time (pid reuse, as with pid 1 in a restarted container). carbon-cache has no such
+ * another time (pid reuse, as with pid 1 in a restarted container). It protects against
+ * processes of one host and one pid namespace: two containers with their own pid namespaces, or
+ * two hosts on a network filesystem, each see the other's lock as stale. carbon-cache has no such
  * lock (it relies on its pidfile and the init system).
  */
 export const LOCK_FILE = '.carbonado-lock';
@@ -26,29 +29,60 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
   const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'}\n`;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFile(path, text, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
+  // written whole under a name of our own, then linked to the lock's name: link() fails when the
+  // lock exists, and nobody ever sees a lock file half written
+  const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(mine, text);
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await link(mine, path);
+        return async () => {
+          // only our own lock: an operator may have deleted it and another process taken it since
+          if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const seen = await readLock(path);
+      if (seen === undefined) continue; // released meanwhile
+      const holder = parse(seen);
+      if (holder && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
+      // left by a process that is gone (kill -9, power loss). Moved aside rather than deleted, and
+      // checked after the move: another process may have taken it over between our read and now
+      const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+      try {
+        await rename(path, aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      if ((await readFile(aside, 'utf8').catch(() => undefined)) !== seen) {
+        await link(aside, path).catch(() => undefined); // a fresh lock: give it back
+      }
+      await unlink(aside).catch(() => undefined);
     }
-    const holder = parse(await readFile(path, 'utf8').catch(() => ''));
-    if (holder && (await isRunning(holder, me))) {
-      throw new DirectoryInUse(
-        `${dir} is in use by process ${holder.pid} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
-          'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
-      );
-    }
-    // left by a process that is gone (kill -9, power loss)
-    await unlink(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    throw inUse(dir, path, 'another process (the lock file kept changing)');
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  return async () => {
-    // only our own lock: an operator may have deleted it and another process taken it since
-    if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
-  };
+}
+
+function inUse(dir: string, path: string, who: string): DirectoryInUse {
+  return new DirectoryInUse(
+    `${dir} is in use by ${who} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
+      'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
+  );
+}
+
+/** The lock's text; undefined when it is gone. A lock we cannot read is someone's: not stale. */
+async function readLock(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DirectoryInUse(`cannot read the lock file ${path}: ${(err as Error).message}`);
+  }
 }
 
 function parse(text: string): Holder | undefined {

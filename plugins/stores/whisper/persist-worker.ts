@@ -316,6 +316,8 @@ function isBlank(file: SyncFile): boolean {
 }
 
 async function persist(req: PersistRequest): Promise<PersistResults> {
+  // a cap learnt from EMFILE grows back while descriptors suffice (a spike of sockets passes)
+  if (state.openCap < req.maxOpen) state.openCap = Math.ceil(state.openCap * 1.1) + 1;
   state.maxOpen = Math.max(1, Math.min(req.maxOpen, state.openCap));
   const n = req.paths.length;
   const out = emptyResults(n);
@@ -333,10 +335,11 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
       closeOne(path);
       let e = err as NodeJS.ErrnoException;
       if ((e.code === 'EMFILE' || e.code === 'ENFILE') && !done.created && open.size > 0) {
-        // out of descriptors, and many may be the files this thread keeps open: they go (and the
-        // budget shrinks to half of them), and the file is tried once more. Otherwise every retry
-        // would meet the same full table, and so would the process's sockets.
-        state.openCap = state.maxOpen = Math.max(1, Math.floor(open.size / 2));
+        // out of descriptors, and many may be the files this thread keeps open: they go, and the
+        // file is tried once more. Otherwise every retry would meet the same full table, and so
+        // would the process's sockets. EMFILE is this process's limit: the budget halves (and grows
+        // back later); ENFILE is the system's, not ours to shrink for.
+        if (e.code === 'EMFILE') state.openCap = state.maxOpen = Math.max(1, Math.floor(open.size / 2));
         for (const p of [...open.keys()]) closeOne(p);
         try {
           await persistOne(req, i, specs, staging, done, out, t0);

@@ -31,8 +31,6 @@ interface Segment {
   readonly fh: FileHandle;
   readonly seq: number;
   readonly ino: number;
-  /** started by restart(): holds only points that are also in the cache */
-  readonly relog: boolean;
   failed?: Error;
 }
 
@@ -58,6 +56,8 @@ export class WriteAheadLog {
   private dirty = false;
   /** the first failure since the last restart(): some accepted points may be missing from the WAL */
   private lost: Error | undefined;
+  /** the datasync in progress, if any: a second sync() waits for it rather than trusting it */
+  private syncing: Promise<void> | undefined;
   /** series id of each name defined in the current segment */
   private ids = new Map<string, number>();
   /** sequence number of the segment being appended to */
@@ -141,7 +141,7 @@ export class WriteAheadLog {
   }
 
   async open(seq: number): Promise<void> {
-    this.seg = await this.openSegment(seq, 'a', false);
+    this.seg = await this.openSegment(seq, 'a');
     this.seq = seq;
     this.startSegment();
   }
@@ -159,8 +159,15 @@ export class WriteAheadLog {
   async checkLinked(): Promise<boolean> {
     const seg = this.seg;
     if (!seg || seg.failed) return !seg?.failed;
-    const st = await stat(this.file(seg.seq)).catch(() => undefined);
-    if (st && st.ino === seg.ino) return true;
+    let ino: number | undefined;
+    try {
+      ino = (await stat(this.file(seg.seq))).ino;
+    } catch (err) {
+      // only a missing path says the segment went; EIO, ESTALE or EACCES say nothing about it
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return true;
+    }
+    if (ino === seg.ino) return true;
     this.fail(seg, new Error(`WAL segment ${this.file(seg.seq)} was removed or moved`));
     return false;
   }
@@ -169,15 +176,15 @@ export class WriteAheadLog {
    * Replaces a broken segment with a new one (the directory made again if it is gone) and calls
    * `fill` synchronously as soon as it is current, so that the caller writes every point it
    * still needs into it before any later point is appended. Records buffered for the broken
-   * segment are dropped: the caller's cache holds their points. A broken segment that restart()
-   * itself started is rewritten in place rather than followed by another one, so a disk that
-   * stays full does not fill the directory with segments. Returns the new segment's number.
+   * segment are dropped: the caller's cache holds their points. The broken segment stays on
+   * disk (what it holds up to the failure may be the only durable copy of some points) until the
+   * caller deletes it once the new one is synced. Returns the new segment's number.
    */
   async restart(fill: () => void): Promise<number> {
     const old = this.seg;
-    const seq = old && old.relog && old.failed ? old.seq : this.seq + 1;
+    const seq = this.seq + 1;
     await mkdir(this.dir, { recursive: true });
-    const seg = await this.openSegment(seq, 'w', true);
+    const seg = await this.openSegment(seq, 'w');
     // the broken segment's queued writes settle first (they skip: it failed)
     await this.writing;
     if (old) void old.fh.close().catch(() => undefined);
@@ -193,15 +200,20 @@ export class WriteAheadLog {
     return seq;
   }
 
-  private fail(seg: Segment, err: Error): void {
+  /**
+   * Marks `seg` failed. Records may be missing from the WAL (`broken`) when it is the current
+   * segment, or a closed one that still had records to take (`needed`); a segment restart()
+   * already replaced failing again changes nothing.
+   */
+  private fail(seg: Segment, err: Error, needed = seg === this.seg): void {
     seg.failed ??= err;
-    this.lost ??= err;
+    if (needed) this.lost ??= err;
   }
 
-  private async openSegment(seq: number, flags: 'a' | 'w', relog: boolean): Promise<Segment> {
+  private async openSegment(seq: number, flags: 'a' | 'w'): Promise<Segment> {
     const fh = await open(this.file(seq), flags);
     try {
-      return { fh, seq, ino: (await fh.stat()).ino, relog };
+      return { fh, seq, ino: (await fh.stat()).ino };
     } catch (err) {
       await fh.close().catch(() => undefined);
       throw err;
@@ -292,7 +304,8 @@ export class WriteAheadLog {
         while (done < data.length) done += (await seg.fh.write(data, done, data.length - done)).bytesWritten;
         this.bytesWritten += data.length;
       } catch (err) {
-        this.fail(seg, err as Error);
+        // needed even when a rotation has made another segment current: these records are lost
+        this.fail(seg, err as Error, true);
         throw err;
       }
     });
@@ -304,15 +317,21 @@ export class WriteAheadLog {
   /** Flushes, then fsyncs the current segment (queued behind the writes, never blocking them). */
   async sync(): Promise<void> {
     await this.flush();
+    // a datasync another caller started may have begun before our records were written
+    while (this.syncing) await this.syncing.catch(() => undefined);
     const seg = this.seg;
     if (this.dirty && seg && !seg.failed) {
       this.dirty = false;
-      try {
-        await seg.fh.datasync();
-      } catch (err) {
+      const job = seg.fh.datasync().catch((err: Error) => {
         // after a failed fsync the kernel may have dropped the pages: the segment is not to be trusted
-        this.fail(seg, err as Error);
+        this.fail(seg, err);
         throw err;
+      });
+      this.syncing = job;
+      try {
+        await job;
+      } finally {
+        if (this.syncing === job) this.syncing = undefined;
       }
     }
   }
@@ -327,7 +346,7 @@ export class WriteAheadLog {
     // a new segment would hide that records were lost: the caller must restart() instead
     if (this.lost) throw this.lost;
     const oldSeq = this.seq;
-    const next = await this.openSegment(oldSeq + 1, 'a', false);
+    const next = await this.openSegment(oldSeq + 1, 'a');
     void this.flush().catch(() => undefined); // a failure is the old segment's, reported below
     const old = this.seg;
     this.seg = next;
@@ -338,7 +357,7 @@ export class WriteAheadLog {
       try {
         if (old.failed) throw old.failed;
         await old.fh.datasync().catch((err: Error) => {
-          this.fail(old, err);
+          this.fail(old, err, true);
           throw err;
         });
       } finally {

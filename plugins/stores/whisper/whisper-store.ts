@@ -47,6 +47,9 @@ const STAGING_DIR = '.carbonado-staging';
  * Any other error is the file's own (EACCES, EISDIR, ENAMETOOLONG, EIO...): its points are dropped.
  * ENOSPC/EDQUOT (disk full) and ENOENT (file removed) have their own handling.
  */
+/** a failed WAL re-log is tried again after 1 s, 2 s, 4 s… up to a minute */
+const RELOG_BACKOFF_MIN_MS = 1000;
+const RELOG_BACKOFF_MAX_MS = 60_000;
 const RETRIED_WRITE_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ESTALE']);
 const MAX_TIMESTAMP = 0xffffffff;
 const IDLE_MS = 1000;
@@ -119,11 +122,18 @@ export class WhisperStore implements StoreInstance {
   private readonly corrupt = new Set<string>();
   private readonly cache = new WriteCache();
   private readonly wal: WriteAheadLog | undefined;
+  private readonly walDir: string;
   private walSegments: number[] = [];
   /** releases the directory locks taken at start */
   private unlocks: Array<() => Promise<void>> = [];
   /** after a replay: the last replayed segment, deleted as soon as its points are in the files */
   private replayedUpTo = -1;
+  /** while the WAL is replayed at start: passes write without the rate limits, as a stop does */
+  private replaying = false;
+  private replayDrainStalled = false;
+  /** a failed re-log is tried again from then on (performance.now()), backing off */
+  private relogAt = 0;
+  private relogBackoffMs = 0;
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -194,7 +204,8 @@ export class WhisperStore implements StoreInstance {
           this.ctx.log.error('persist worker crashed; it restarts on the next pass', { error: err });
         }),
     );
-    if (o.durability === 'wal') this.wal = new WriteAheadLog(o.walDir ? resolve(o.walDir) : join(this.dataDir, '.carbonado-wal'));
+    this.walDir = o.walDir ? resolve(o.walDir) : join(this.dataDir, '.carbonado-wal');
+    if (o.durability === 'wal') this.wal = new WriteAheadLog(this.walDir);
     // Inline rules are checked now so that a bad config fails before start (no I/O here).
     StorageRules.build({ schemas: o.schemas, aggregation: o.aggregation });
   }
@@ -210,13 +221,17 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
-  /** The data directory, and a WAL directory outside it, each taken by one store only (dir-lock.ts). */
+  /**
+   * The data directory and the WAL directory, each taken by one store only (dir-lock.ts). The WAL
+   * directory has its own lock even inside the data directory: another store's `walDir` could
+   * name it. Both by their real paths, so a symlink cannot make one directory two.
+   */
   private async lockDirectories(): Promise<void> {
-    const dirs = [this.dataDir];
-    const walDir = this.o.walDir ? resolve(this.o.walDir) : '';
-    if (this.wal && walDir && walDir !== this.dataDir && !walDir.startsWith(this.dataDir + sep)) {
-      await mkdir(walDir, { recursive: true });
-      dirs.push(walDir);
+    const dirs = [await realpath(this.dataDir)];
+    if (this.wal) {
+      await mkdir(this.walDir, { recursive: true });
+      const real = await realpath(this.walDir);
+      if (!dirs.includes(real)) dirs.push(real);
     }
     try {
       for (const d of dirs) this.unlocks.push(await lockDirectory(d));
@@ -266,38 +281,44 @@ export class WhisperStore implements StoreInstance {
 
   async stop(): Promise<void> {
     if (!this.started) return;
-    this.stopping = true;
-    this.wakeUp?.();
-    await this.loop;
-    await Promise.all(this.workers.map((w) => w.close()));
-    await this.reader.close();
-    for (const t of this.timers) clearInterval(t);
-    this.ctx.bus.off('reload', this.onHup);
-    // the drain's writes (and any earlier ones still in the page cache) reach the disk before
-    // the WAL that covers them is deleted
-    const durable = await this.syncData();
-    if (this.wal) {
-      while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
-      const wal = this.wal;
-      // unwritten points must be in a WAL segment that can be replayed, not only in a broken one
-      if (this.cache.points > 0 && wal.broken) await this.relogWal(wal).catch(() => undefined);
-      await wal.close().catch((err: Error) => this.ctx.log.warn('closing the write-ahead log failed', { error: err }));
-      if (!durable) {
-        this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
-      } else if (this.cache.points === 0) {
-        try {
-          for (const s of [...this.walSegments, wal.seq]) await wal.remove(s);
-        } catch (err) {
-          this.ctx.log.warn('WAL segments could not be deleted; their points are in the files, and replaying them at next start rewrites the same values', { error: err as Error });
+    try {
+      this.stopping = true;
+      this.wakeUp?.();
+      await this.loop;
+      await Promise.all(this.workers.map((w) => w.close()));
+      await this.reader.close();
+      for (const t of this.timers) clearInterval(t);
+      this.ctx.bus.off('reload', this.onHup);
+      // the drain's writes (and any earlier ones still in the page cache) reach the disk before
+      // the WAL that covers them is deleted
+      const durable = await this.syncData();
+      if (this.wal) {
+        while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
+        const wal = this.wal;
+        // unwritten points must be in a WAL segment that can be replayed, not only in a broken one
+        if (this.cache.points > 0 && wal.broken) {
+          await this.relogWal(wal).catch((err: Error) => this.ctx.log.warn('the write-ahead log could not be started again while stopping', { error: err }));
         }
-      } else if (wal.broken) {
-        this.ctx.log.error('stopped with unwritten points that the write-ahead log could not take: they are lost', { points: this.cache.points, error: wal.broken });
-      } else {
-        this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
+        await wal.close().catch((err: Error) => this.ctx.log.warn('closing the write-ahead log failed', { error: err }));
+        if (!durable) {
+          this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
+        } else if (this.cache.points === 0) {
+          try {
+            for (const s of [...this.walSegments, wal.seq]) await wal.remove(s);
+          } catch (err) {
+            this.ctx.log.warn('WAL segments could not be deleted; their points are in the files, and the next start replays them again', { error: err as Error });
+          }
+        } else if (wal.broken) {
+          this.ctx.log.error('stopped with unwritten points while the write-ahead log was failing: those accepted since it failed may be lost (the older segments are kept and replayed)', { points: this.cache.points, error: wal.broken });
+        } else {
+          this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
+        }
       }
+    } finally {
+      this.started = false;
+      // released even when the stop failed: this process would otherwise refuse its own next start
+      await this.unlockDirectories();
     }
-    this.started = false;
-    await this.unlockDirectories();
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -503,7 +524,7 @@ export class WhisperStore implements StoreInstance {
     for (const name of names) {
       if (this.diskFull) break;
       // read per series: a stop during a rate-limited pass writes the rest without the limits
-      const draining = this.stopping;
+      const draining = this.stopping || this.replaying;
       if (!this.onDisk.has(name) && !(draining ? this.unlimited : this.createBucket).tryTake()) {
         queued++;
         continue;
@@ -746,12 +767,21 @@ export class WhisperStore implements StoreInstance {
   // ---- WAL ----------------------------------------------------------------------------------
 
   private async replayWal(wal: WriteAheadLog): Promise<void> {
+    this.replaying = true;
+    try {
+      await this.replaySegments(wal);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private async replaySegments(wal: WriteAheadLog): Promise<void> {
     const segs = await wal.segments();
     let points = 0;
     let overBudget = false;
     // a WAL can hold more than the cache's budget (segments live up to walSegmentSecs after
     // their points are written): the cache is written out as it fills, not held whole
-    const between = (): Promise<void> | undefined => (this.cache.points >= this.high ? this.drainDuringReplay() : undefined);
+    const between = (): Promise<void> | undefined => (this.cache.points >= this.high && !this.replayDrainStalled ? this.drainDuringReplay() : undefined);
     for (const seg of segs) {
       const r = await wal.replay(
         seg,
@@ -789,11 +819,18 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
-  /** Writes the cache out while a replay fills it, until below the low-water mark or stuck. */
+  /**
+   * Writes the cache out while a replay fills it, until below the low-water mark. When the files
+   * cannot take the points (a full disk), the rest of the replay stays in memory: trying again
+   * after every record would hold start-up past its timeout, and a store that cannot start
+   * after a crash is worse than a cache over its budget.
+   */
   private async drainDuringReplay(): Promise<void> {
-    let stalled = 0;
-    while (this.cache.points > this.low && stalled < 2) {
-      if (!(await this.pass('all'))) stalled++;
+    while (this.cache.points > this.low) {
+      if (!(await this.pass('all'))) {
+        this.replayDrainStalled = true;
+        return;
+      }
     }
   }
 
@@ -806,24 +843,36 @@ export class WhisperStore implements StoreInstance {
     const before = wal.seq;
     const cause = wal.broken;
     let points = 0;
-    const seq = await wal.restart(() => {
-      const seq = wal.seq;
-      wal.beginRecord();
-      this.cache.forEachEntry((name, sp) => {
-        const id = wal.define(name);
-        for (let i = 0; i < sp.length; i++) wal.appendPoint(id, sp.times[i]!, sp.values[i]!);
-        points += sp.length;
-        sp.segment = seq;
-        sp.walSeq = seq;
-        sp.walId = id;
+    let seq: number;
+    try {
+      seq = await wal.restart(() => {
+        const seq = wal.seq;
+        points = 0;
+        wal.beginRecord();
+        this.cache.forEachEntry((name, sp) => {
+          const id = wal.define(name);
+          for (let i = 0; i < sp.length; i++) wal.appendPoint(id, sp.times[i]!, sp.values[i]!);
+          points += sp.length;
+          sp.segment = seq;
+          sp.walSeq = seq;
+          sp.walId = id;
+        });
+        wal.endRecord();
       });
-      wal.endRecord();
-    });
-    if (seq !== before && !this.walSegments.includes(before)) this.walSegments.push(before);
-    await wal.sync();
+      // the broken segment stays until the new one is synced and a rotation prunes it
+      if (!this.walSegments.includes(before)) this.walSegments.push(before);
+      await wal.sync();
+    } catch (err) {
+      // a disk that stays full: the whole cache is encoded again at every try, so tries back off
+      this.relogBackoffMs = Math.min(RELOG_BACKOFF_MAX_MS, Math.max(RELOG_BACKOFF_MIN_MS, this.relogBackoffMs * 2));
+      this.relogAt = performance.now() + this.relogBackoffMs;
+      throw err;
+    }
+    this.relogBackoffMs = 0;
     this.ctx.stats.count('wal_restarts');
     this.ctx.log.warn('write-ahead log started again in a new segment with every unwritten point', { segment: seq, points, after: cause });
   }
+
 
   /** Deletes the WAL segments whose points are all in the (synced) files. */
   private async pruneWal(wal: WriteAheadLog): Promise<void> {
@@ -857,14 +906,15 @@ export class WhisperStore implements StoreInstance {
   private startWalTimers(wal: WriteAheadLog): void {
     this.timers.push(
       setInterval(() => {
-        if (wal.broken) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
-        else void this.walJob('flush', () => wal.flush());
+        if (!wal.broken) void this.walJob('flush', () => wal.flush());
+        else if (performance.now() >= this.relogAt) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
       }, this.o.walFlushIntervalMs),
     );
     this.timers.push(
       setInterval(
         () =>
           void this.walJob('sync', async () => {
+            if (wal.broken) return; // reported when it broke; the flush timer starts a new segment
             // a removed or moved data directory takes the segment with it: appending on would
             // go to a file no start-up replays
             if (!(await wal.checkLinked())) throw wal.broken;
@@ -878,7 +928,14 @@ export class WhisperStore implements StoreInstance {
         () =>
           void this.walJob('segment', async () => {
             if (wal.broken) return; // the flush timer starts a new segment with the cache's points
-            this.walSegments.push(await wal.rotate());
+            const before = wal.seq;
+            try {
+              await wal.rotate();
+            } finally {
+              // closed even when closing it failed: it must be deleted like any other, or a later
+              // start would replay its old points over newer ones
+              if (wal.seq !== before && !this.walSegments.includes(before)) this.walSegments.push(before);
+            }
             await this.pruneWal(wal);
           }),
         this.o.walSegmentSecs * 1000,
