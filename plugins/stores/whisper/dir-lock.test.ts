@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectoryInUse, LOCK_FILE, lockDirectory } from './dir-lock.js';
+import { DirectoryInUse, LOCK_FILE, LockUnavailable, lockDirectory } from './dir-lock.js';
 
 test('dir lock: of two takers of a stale lock exactly one wins, every time', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
@@ -36,6 +36,23 @@ test('dir lock: a held lock is refused with its pid; released, it can be taken a
     await release();
     await (await lockDirectory(dir))();
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('dir lock: a full disk gives LockUnavailable (the store starts without the lock), not a failed start', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-full-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) {
+    await rm(dir, { recursive: true, force: true });
+    t.skip('needs root to mount a small tmpfs');
+    return;
+  }
+  try {
+    // fill it up: a real ENOSPC
+    spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
+    await assert.rejects(lockDirectory(dir), LockUnavailable);
+  } finally {
+    spawnSync('umount', [dir]);
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -32,20 +32,40 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
   // written whole under a name of our own, then linked to the lock's name: link() fails when the
   // lock exists, and nobody ever sees a lock file half written
   const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(mine, text);
+  const release = async (): Promise<void> => {
+    // only our own lock: an operator may have deleted it and another process taken it since
+    if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
+  };
+  try {
+    await writeFile(mine, text);
+  } catch (err) {
+    // a data disk 100 % full must not stop the store that is to drain onto it after a crash
+    if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
+    throw err;
+  }
+  let hardLinks = true;
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await link(mine, path);
-        return async () => {
-          // only our own lock: an operator may have deleted it and another process taken it since
-          if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
-        };
+        if (hardLinks) await link(mine, path);
+        else await writeFile(path, text, { flag: 'wx' });
+        return release;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (hardLinks && (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')) {
+          // a filesystem without hard links (vfat, some SMB and FUSE mounts): an exclusive create,
+          // whose lock can be seen half written for a moment (it is read as held)
+          hardLinks = false;
+          attempt--;
+          continue;
+        }
+        if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
+        if (code !== 'EEXIST') throw err;
       }
       const seen = await readLock(path);
       if (seen === undefined) continue; // released meanwhile
+      // an exclusive create (no hard links) is visible before its text
+      if (seen === '') throw inUse(dir, path, 'another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
       const holder = parse(seen);
       if (holder && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
       // left by a process that is gone (kill -9, power loss). Moved aside rather than deleted, and
@@ -73,6 +93,14 @@ function inUse(dir: string, path: string, who: string): DirectoryInUse {
     `${dir} is in use by ${who} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
       'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
   );
+}
+
+/** The lock cannot be written (a full disk): the caller decides whether to go on without it. */
+export class LockUnavailable extends Error {}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** The lock's text; undefined when it is gone. A lock we cannot read is someone's: not stale. */

@@ -73,7 +73,7 @@ const elsewhere = new Set<string>();
  * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
  * descriptor limit); openCap: a lower bound learnt from EMFILE
  */
-const state = { tmpCounter: 0, maxOpen: 1024, openCap: Number.POSITIVE_INFINITY };
+const state = { tmpCounter: 0, maxOpen: 1024, openCap: Number.POSITIVE_INFINITY, emfileAt: 0 };
 
 function closeOne(path: string): void {
   const f = open.get(path);
@@ -316,8 +316,11 @@ function isBlank(file: SyncFile): boolean {
 }
 
 async function persist(req: PersistRequest): Promise<PersistResults> {
-  // a cap learnt from EMFILE grows back while descriptors suffice (a spike of sockets passes)
-  if (state.openCap < req.maxOpen) state.openCap = Math.ceil(state.openCap * 1.1) + 1;
+  // a cap learnt from EMFILE grows back, a tenth every 10 s without one (a spike of sockets passes)
+  if (state.openCap < req.maxOpen && performance.now() - state.emfileAt >= 10_000) {
+    state.openCap = Math.ceil(state.openCap * 1.1) + 1;
+    state.emfileAt = performance.now();
+  }
   state.maxOpen = Math.max(1, Math.min(req.maxOpen, state.openCap));
   const n = req.paths.length;
   const out = emptyResults(n);
@@ -339,7 +342,10 @@ async function persist(req: PersistRequest): Promise<PersistResults> {
         // file is tried once more. Otherwise every retry would meet the same full table, and so
         // would the process's sockets. EMFILE is this process's limit: the budget halves (and grows
         // back later); ENFILE is the system's, not ours to shrink for.
-        if (e.code === 'EMFILE') state.openCap = state.maxOpen = Math.max(1, Math.floor(open.size / 2));
+        if (e.code === 'EMFILE') {
+          state.openCap = state.maxOpen = Math.max(1, Math.floor(open.size / 2));
+          state.emfileAt = performance.now();
+        }
         for (const p of [...open.keys()]) closeOne(p);
         try {
           await persistOne(req, i, specs, staging, done, out, t0);

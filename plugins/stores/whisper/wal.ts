@@ -32,6 +32,8 @@ interface Segment {
   readonly seq: number;
   readonly ino: number;
   failed?: Error;
+  /** replaced by restart(): everything it held is in the new segment, its failures no longer matter */
+  replaced?: boolean;
 }
 
 /** What replay() found in one segment. */
@@ -187,7 +189,10 @@ export class WriteAheadLog {
     const seg = await this.openSegment(seq, 'w');
     // the broken segment's queued writes settle first (they skip: it failed)
     await this.writing;
-    if (old) void old.fh.close().catch(() => undefined);
+    if (old) {
+      old.replaced = true;
+      void old.fh.close().catch(() => undefined);
+    }
     this.chunks = [];
     this.chunkBytes = 0;
     this.curPos = 0;
@@ -201,13 +206,24 @@ export class WriteAheadLog {
   }
 
   /**
-   * Marks `seg` failed. Records may be missing from the WAL (`broken`) when it is the current
-   * segment, or a closed one that still had records to take (`needed`); a segment restart()
-   * already replaced failing again changes nothing.
+   * Marks `seg` failed, and the WAL broken (records may be missing from it) unless restart()
+   * has already replaced that segment: then everything it held is in the new one.
    */
-  private fail(seg: Segment, err: Error, needed = seg === this.seg): void {
+  private fail(seg: Segment, err: Error): void {
     seg.failed ??= err;
-    if (needed) this.lost ??= err;
+    if (!seg.replaced) this.lost ??= err;
+  }
+
+  /**
+   * While broken: drops the buffered records (their points are in the caller's cache, and the
+   * next restart() writes them), so that a WAL that cannot be written does not hold every point
+   * accepted until then in memory as well.
+   */
+  dropBuffered(): void {
+    if (!this.lost || this.recordStart >= 0) return;
+    this.seal();
+    this.chunks = [];
+    this.chunkBytes = 0;
   }
 
   private async openSegment(seq: number, flags: 'a' | 'w'): Promise<Segment> {
@@ -304,8 +320,8 @@ export class WriteAheadLog {
         while (done < data.length) done += (await seg.fh.write(data, done, data.length - done)).bytesWritten;
         this.bytesWritten += data.length;
       } catch (err) {
-        // needed even when a rotation has made another segment current: these records are lost
-        this.fail(seg, err as Error, true);
+        // broken even when a rotation has made another segment current: these records are lost
+        this.fail(seg, err as Error);
         throw err;
       }
     });
@@ -355,9 +371,12 @@ export class WriteAheadLog {
     const closing = this.writing.then(async () => {
       if (!old) return;
       try {
-        if (old.failed) throw old.failed;
+        if (old.failed) {
+          this.fail(old, old.failed); // failed by a sync that ran while it was still current
+          throw old.failed;
+        }
         await old.fh.datasync().catch((err: Error) => {
-          this.fail(old, err, true);
+          this.fail(old, err);
           throw err;
         });
       } finally {

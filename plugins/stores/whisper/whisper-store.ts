@@ -31,7 +31,7 @@ import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
-import { lockDirectory } from './dir-lock.js';
+import { LockUnavailable, lockDirectory } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { FileAliases } from './file-aliases.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
@@ -234,7 +234,15 @@ export class WhisperStore implements StoreInstance {
       if (!dirs.includes(real)) dirs.push(real);
     }
     try {
-      for (const d of dirs) this.unlocks.push(await lockDirectory(d));
+      for (const d of dirs) {
+        try {
+          this.unlocks.push(await lockDirectory(d));
+        } catch (err) {
+          if (!(err instanceof LockUnavailable)) throw err;
+          // a full disk after a crash: the store must start to drain the WAL onto it
+          this.ctx.log.warn('starting without the directory lock: a second store on this directory would not be refused', { error: err });
+        }
+      }
     } catch (err) {
       await this.unlockDirectories();
       throw err;
@@ -907,7 +915,10 @@ export class WhisperStore implements StoreInstance {
     this.timers.push(
       setInterval(() => {
         if (!wal.broken) void this.walJob('flush', () => wal.flush());
-        else if (performance.now() >= this.relogAt) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
+        else {
+          wal.dropBuffered();
+          if (performance.now() >= this.relogAt) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
+        }
       }, this.o.walFlushIntervalMs),
     );
     this.timers.push(
