@@ -879,6 +879,9 @@ export class WhisperStore implements StoreInstance {
     this.relogBackoffMs = 0;
     this.ctx.stats.count('wal_restarts');
     this.ctx.log.warn('write-ahead log started again in a new segment with every unwritten point', { segment: seq, points, after: cause });
+    // every older segment is now redundant: on a full disk their space is wanted at once, not at
+    // the next rotation (and a kill -9 meanwhile would replay their old points again)
+    await this.pruneWal(wal);
   }
 
 
