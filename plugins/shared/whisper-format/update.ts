@@ -10,7 +10,8 @@ import { readBase, readSlots, writeAt } from './slots.js';
  * one does; whisper re-reads it on every update, a 12-byte read per archive per update. Valid only
  * while nobody else writes the file (the store's own files).
  */
-const MAX_INTERVAL = 0xffffffff;
+/** the latest timestamp whisper can store: its intervals are unsigned 32-bit */
+export const MAX_TIMESTAMP = 0xffffffff;
 
 export type BaseCache = Map<ArchiveInfo, number>;
 
@@ -58,7 +59,7 @@ export async function updateMany(
     const t = Math.trunc(times[i]!);
     // whisper stores an unsigned 32-bit interval and Python raises for anything else; writing
     // `t >>> 0` would silently put the point at another time
-    if (!(t >= 0 && t <= MAX_INTERVAL)) throw new RangeError(`whisper timestamp out of range (0..${MAX_INTERVAL}): ${times[i]}`);
+    if (!(t >= 0 && t <= MAX_TIMESTAMP)) throw new RangeError(`whisper timestamp out of range (0..${MAX_TIMESTAMP}): ${times[i]}`);
     ts[i] = t;
   }
   let ascending = true;

@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryInUse, LOCK_FILE, LockUnavailable, lockDirectory } from './dir-lock.js';
+import { requireHere } from '../../../test/helpers/peers.js';
 
 test('dir lock: of two takers of a stale lock exactly one wins, every time', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
@@ -42,11 +43,9 @@ test('dir lock: a held lock is refused with its pid; released, it can be taken a
 
 test('dir lock: a full disk gives LockUnavailable (the store starts without the lock), not a failed start', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-full-'));
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) {
-    await rm(dir, { recursive: true, force: true });
-    t.skip('needs root to mount a small tmpfs');
-    return;
-  }
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status === 0;
+  if (!mounted) await rm(dir, { recursive: true, force: true });
+  if (!requireHere(t, mounted, 'root, to mount a small tmpfs')) return;
   try {
     // fill it up: a real ENOSPC
     spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });

@@ -160,7 +160,8 @@ export class WriteAheadLog {
    */
   async checkLinked(): Promise<boolean> {
     const seg = this.seg;
-    if (!seg || seg.failed) return !seg?.failed;
+    if (!seg) return true;
+    if (seg.failed) return false;
     let ino: number | undefined;
     try {
       ino = (await stat(this.file(seg.seq))).ino;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startInProcess, portOf, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
-import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
+import { DEBIAN_PYTHON, hasPythonModule, requireHere, requirePeer } from '../../../test/helpers/peers.js';
 import { pointBatch } from '../../../core/index.js';
 import { readHeader } from '../../shared/whisper-format/index.js';
 import type { WhisperStore } from './whisper-store.js';
@@ -162,11 +162,8 @@ test('a create on a read-only filesystem is an EROFS error kept for retry, not a
   const ro = join(dir, 'ro');
   await mkdir(ro);
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status === 0;
-  if (!mounted) {
-    await rm(dir, { recursive: true, force: true });
-    t.skip('needs root to mount a read-only tmpfs');
-    return;
-  }
+  if (!mounted) await rm(dir, { recursive: true, force: true });
+  if (!requireHere(t, mounted, 'root, to mount a read-only tmpfs')) return;
   let started: Awaited<ReturnType<typeof start>> | undefined;
   try {
     started = await start(dir);

@@ -16,6 +16,7 @@ import {
   emptyFetch,
   encodeHeader,
   fetchWindow,
+  MAX_TIMESTAMP,
   parseHeader,
   validateArchiveList,
   type AggregationMethod,
@@ -47,11 +48,10 @@ const STAGING_DIR = '.carbonado-staging';
  * Any other error is the file's own (EACCES, EISDIR, ENAMETOOLONG, EIO...): its points are dropped.
  * ENOSPC/EDQUOT (disk full) and ENOENT (file removed) have their own handling.
  */
+const RETRIED_WRITE_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ESTALE']);
 /** a failed WAL re-log is tried again after 1 s, 2 s, 4 s… up to a minute */
 const RELOG_BACKOFF_MIN_MS = 1000;
 const RELOG_BACKOFF_MAX_MS = 60_000;
-const RETRIED_WRITE_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ESTALE']);
-const MAX_TIMESTAMP = 0xffffffff;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
 /** no point accepted for this long: the stream has paused, write what the cache holds */
@@ -130,7 +130,6 @@ export class WhisperStore implements StoreInstance {
   private replayedUpTo = -1;
   /** while the WAL is replayed at start: passes write without the rate limits, as a stop does */
   private replaying = false;
-  private replayDrainStalled = false;
   /** a failed re-log is tried again from then on (performance.now()), backing off */
   private relogAt = 0;
   private relogBackoffMs = 0;
@@ -789,7 +788,13 @@ export class WhisperStore implements StoreInstance {
     let overBudget = false;
     // a WAL can hold more than the cache's budget (segments live up to walSegmentSecs after
     // their points are written): the cache is written out as it fills, not held whole
-    const between = (): Promise<void> | undefined => (this.cache.points >= this.high && !this.replayDrainStalled ? this.drainDuringReplay() : undefined);
+    let stalled = false;
+    const between = (): Promise<void> | undefined =>
+      this.cache.points >= this.high && !stalled
+        ? this.drainDuringReplay().then((drained) => {
+            stalled = !drained;
+          })
+        : undefined;
     for (const seg of segs) {
       const r = await wal.replay(
         seg,
@@ -828,24 +833,20 @@ export class WhisperStore implements StoreInstance {
   }
 
   /**
-   * Writes the cache out while a replay fills it, until below the low-water mark. When the files
-   * cannot take the points (a full disk), the rest of the replay stays in memory: trying again
-   * after every record would hold start-up past its timeout, and a store that cannot start
-   * after a crash is worse than a cache over its budget.
+   * Writes the cache out while a replay fills it, until below the low-water mark; false when the
+   * files cannot take the points (a full disk). The caller then keeps the rest of the replay in
+   * memory: trying again after every record would hold start-up past its timeout, and a store
+   * that cannot start after a crash is worse than a cache over its budget.
    */
-  private async drainDuringReplay(): Promise<void> {
-    while (this.cache.points > this.low) {
-      if (!(await this.pass('all'))) {
-        this.replayDrainStalled = true;
-        return;
-      }
-    }
+  private async drainDuringReplay(): Promise<boolean> {
+    while (this.cache.points > this.low) if (!(await this.pass('all'))) return false;
+    return true;
   }
 
   /**
    * Replaces a broken WAL segment (a failed write or fsync, or its directory removed) with a new
    * one holding every point of the cache, so that a crash afterwards loses no more than a crash
-   * with a healthy WAL. Segments before it are deleted once it is synced, by the usual rotation.
+   * with a healthy WAL. Segments before it are deleted once it is synced.
    */
   private async relogWal(wal: WriteAheadLog): Promise<void> {
     const before = wal.seq;
@@ -867,7 +868,7 @@ export class WhisperStore implements StoreInstance {
         });
         wal.endRecord();
       });
-      // the broken segment stays until the new one is synced and a rotation prunes it
+      // the broken segment stays until the new one is synced (pruned below)
       if (!this.walSegments.includes(before)) this.walSegments.push(before);
       await wal.sync();
     } catch (err) {
@@ -883,7 +884,6 @@ export class WhisperStore implements StoreInstance {
     // the next rotation (and a kill -9 meanwhile would replay their old points again)
     await this.pruneWal(wal);
   }
-
 
   /** Deletes the WAL segments whose points are all in the (synced) files. */
   private async pruneWal(wal: WriteAheadLog): Promise<void> {
@@ -1147,7 +1147,6 @@ export class WhisperStore implements StoreInstance {
     }
     return out;
   }
-
 
   /**
    * Tagged files that carbon named after their series (TAG_HASH_FILENAMES = False) are moved to
