@@ -1,6 +1,5 @@
-import { mkdir, readdir, unlink, rm, stat, realpath } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { mkdir, rm, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import {
   isBadName,
   normalizeSeriesName,
@@ -24,19 +23,18 @@ import {
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { StorageRules, type SeriesRule } from '../../shared/storage-rules/index.js';
-import { NameTree, TagIndex } from '../../shared/name-index/index.js';
+import type { TagIndex } from '../../shared/name-index/index.js';
 import { WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
 import { ReadPool } from './reader.js';
 import type { ReadFailed, ReadResult } from './read-protocol.js';
-import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
+import { isTaggedSeries } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { LockUnavailable, lockDirectory } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
-import { FileAliases } from './file-aliases.js';
-import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
 import { PersistWorker, openFileBudget } from './persister.js';
+import { SeriesCatalog } from './series-catalog.js';
 import type { CreateSpec } from './persist-protocol.js';
 import type { WhisperStoreOptions } from './options.js';
 
@@ -80,22 +78,6 @@ function laneOf(key: string, lanes: number): number {
   return (h >>> 0) % lanes;
 }
 
-/**
- * The Whisper store: carbon-cache's job in one object. Accepted points go to the write-back
- * cache (and the WAL); a persister writes them out, series with most points first, through
- * async positioned I/O with bounded concurrency; queries read the files and merge the cache.
- */
-/** What the walk of the data directory does with what it finds. */
-interface ScanVisitor {
-  /** the start-up walk also removes crash leftovers, counts torn files and learns symlinks */
-  readonly startup: boolean;
-  file(name: string): void;
-  /** a directory (by its name prefix, `a.b.`; '' for the data directory) could not be read */
-  unreadable?(prefix: string): void;
-  /** tagged files under their readable names: moved to their hashed names after the walk */
-  readonly readable: ReadableTaggedFile[];
-}
-
 /** The store's retention and aggregation rules: inline, then the carbon files the options name. */
 export function loadStorageRules(o: Readonly<WhisperStoreOptions>): Promise<StorageRules> {
   return StorageRules.load({
@@ -106,16 +88,19 @@ export function loadStorageRules(o: Readonly<WhisperStoreOptions>): Promise<Stor
   });
 }
 
+/**
+ * The Whisper store: carbon-cache's job in one object. Accepted points go to the write-back
+ * cache (and the WAL); a persister writes them out, series with most points first, through
+ * async positioned I/O with bounded concurrency; queries read the files and merge the cache.
+ */
 export class WhisperStore implements StoreInstance {
-  readonly tags = new TagIndex();
+  readonly tags: TagIndex;
   private rules: StorageRules = StorageRules.build({});
   private readonly dataDir: string;
-  /** dataDir with a trailing separator, for pathOf */
-  private readonly dataDirPrefix: string;
-  private readonly tree = new NameTree();
-  /** every series seen: on disk, or accepted into the cache */
-  private readonly known = new Set<string>();
-  private readonly onDisk = new Set<string>();
+  /** names, files, the find tree and the tag index (series-catalog.ts) */
+  private readonly catalog: SeriesCatalog;
+  private readonly known: ReadonlySet<string>;
+  private readonly onDisk: ReadonlySet<string>;
   /** query-side file reads, on worker threads (reader.ts) */
   private readonly reader: ReadPool;
   /** series whose file is corrupt: never written, reads skip them */
@@ -146,23 +131,10 @@ export class WhisperStore implements StoreInstance {
   private wakeUp: (() => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly walBusy = new Set<string>();
-  private readonly taggedToSave: string[] = [];
-  /** readable-named tagged files that could not be moved, already reported (not tried again) */
-  private readonly leftReported = new Set<string>();
-  private adoptions: Promise<void> = Promise.resolve();
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
-  /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
-  private tornAside = 0;
-  /** while a rescan walks: the series created meanwhile (the walk may have missed their files) */
-  private rescanCreated: Set<string> | undefined;
-  private readonly tornExamples: string[] = [];
-  /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
-  private readonly syncRoots = new Set<string>();
   /** filesystems mounted below the tree since start (mount table, read anew before each sync) */
   private mountRoots: string[] = [];
-  /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
-  private aliases = new FileAliases('');
   /** when write() last accepted points, and when the oldest point not yet taken by a pass came */
   private lastWriteAt = 0;
   private firstPendingAt = 0;
@@ -178,14 +150,15 @@ export class WhisperStore implements StoreInstance {
   private lastDataSyncMs = 0;
   /** headers of files not yet created, per storage rule (headerOf); rules' archive lists are shared objects */
   private readonly newFileHeaders = new WeakMap<readonly ArchiveSpec[], Map<string, WhisperHeader>>();
-  private readonly onHup = (): void => void this.reloadRules().then(() => this.rescan());
+  private readonly onHup = (): void => void this.reloadRules().then(() => this.catalog.rescan());
 
   constructor(
     private readonly ctx: StoreContext,
     private readonly o: Readonly<WhisperStoreOptions>,
   ) {
     this.dataDir = resolve(o.dataDir);
-    this.dataDirPrefix = this.dataDir.endsWith(sep) ? this.dataDir : this.dataDir + sep;
+    this.catalog = new SeriesCatalog(ctx, this.dataDir, (name) => this.cache.pendingEntry(name) !== undefined);
+    ({ tags: this.tags, known: this.known, onDisk: this.onDisk } = this.catalog);
     this.updateBucket = new TokenBucket(o.maxUpdatesPerSecond);
     this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, Math.max(1, o.maxCreatesPerMinute));
     this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
@@ -259,20 +232,7 @@ export class WhisperStore implements StoreInstance {
     const readers = this.reader.warm();
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
-    const top = await stat(this.dataDir);
-    this.aliases = new FileAliases(await realpath(this.dataDir));
-    this.syncRoots.add(this.dataDir);
-    const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
-    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
-    await this.adoptReadable(walk.readable, walk.file);
-    if (this.tornAside > 0) {
-      this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
-        count: this.tornAside,
-        first: this.tornExamples.join(' '),
-      });
-    }
-    await this.loadTaggedNames();
-    await this.afterWalk();
+    await this.catalog.walkAtStart();
     if (this.wal) await this.replayWal(this.wal);
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
@@ -370,7 +330,7 @@ export class WhisperStore implements StoreInstance {
         if (sp) cache.index(sp, id);
       }
       if (!sp) {
-        if (!this.known.has(name) && !this.admit(name)) {
+        if (!this.known.has(name) && !this.catalog.admit(name)) {
           badName++;
           continue;
         }
@@ -417,30 +377,6 @@ export class WhisperStore implements StoreInstance {
     }
     // while the loop coalesces it wakes itself on a timer; a wake-up per batch would only cost
     if (wake) this.wakeUp?.();
-  }
-
-  /**
-   * The file of a series. A known plain name was checked when it was admitted (or comes from a
-   * file in the tree), so its path is a concatenation; the full check and join cost ~3 µs per
-   * series, a few ms of every 1,000-series render.
-   */
-  private pathOf(name: string): string | undefined {
-    if (this.known.has(name) && !isTaggedSeries(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
-    return seriesPath(this.dataDir, name);
-  }
-
-  /** First sight of a series: validate it and make it findable at once. */
-  private admit(name: string): boolean {
-    const norm = normalizeSeriesName(name);
-    if (isBadName(norm) || norm !== name || seriesPath(this.dataDir, name) === undefined) {
-      const reason = isBadName(norm) ? norm.bad : norm !== name ? 'not_canonical' : !leafFits(name) ? 'file_name_too_long (last node over 251 bytes)' : 'bad_path';
-      this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason });
-      return false;
-    }
-    this.known.add(name);
-    this.tags.add(name);
-    this.tree.add(isTaggedSeries(name) ? taggedTreePath(name) : name);
-    return true;
   }
 
   // ---- persister ----------------------------------------------------------------------------
@@ -547,7 +483,7 @@ export class WhisperStore implements StoreInstance {
         }
         await this.updateBucket.take();
       }
-      const w = lanes.length === 1 ? 0 : laneOf(this.aliases.keyOf(name), lanes.length);
+      const w = lanes.length === 1 ? 0 : laneOf(this.catalog.aliases.keyOf(name), lanes.length);
       const lane = lanes[w]!;
       lane.chunk.push(name);
       lane.points += this.cache.pendingPoints(name);
@@ -579,7 +515,7 @@ export class WhisperStore implements StoreInstance {
     const parts: Array<{ times: number[]; values: number[] }> = [];
     let total = 0;
     const newTagged = names.filter((n) => isTaggedSeries(n) && !this.onDisk.has(n));
-    if (newTagged.length > 0) await this.adoptReadableBeforeCreate(newTagged);
+    if (newTagged.length > 0) await this.catalog.adoptReadableBeforeCreate(newTagged);
     for (const name of names) {
       const sp = this.cache.take(name);
       if (!sp) continue;
@@ -587,7 +523,7 @@ export class WhisperStore implements StoreInstance {
       taken.push(name);
       parts.push(d);
       total += d.times.length;
-      paths.push(this.pathOf(name)!);
+      paths.push(this.catalog.pathOf(name)!);
       if (this.onDisk.has(name)) {
         specOf.push(-1);
       } else {
@@ -635,10 +571,8 @@ export class WhisperStore implements StoreInstance {
       const ok = results.ok[i] === 1;
       if (results.created[i] === 1 || (ok && specOf[i]! >= 0)) {
         if (!this.onDisk.has(name)) {
-          this.markOnDisk(name);
-          this.rescanCreated?.add(name);
+          this.catalog.created(name);
           if (results.created[i] === 1) creates++;
-          if (isTaggedSeries(name)) this.taggedToSave.push(name);
         }
       }
       if (ok) {
@@ -659,7 +593,7 @@ export class WhisperStore implements StoreInstance {
     if (updates > 0) stats.count('update_operations', updates);
     if (written > 0) stats.count('points_written', written);
     if (tooOld > 0) stats.addDropped('too_old', tooOld);
-    if (this.taggedToSave.length > 0) await this.saveTaggedNames();
+    await this.catalog.saveTaggedNames();
     if (this.pressured && this.cache.points <= this.low) {
       this.pressured = false;
       this.ctx.setPressure(false);
@@ -693,8 +627,7 @@ export class WhisperStore implements StoreInstance {
     this.cache.putBack(name);
     if (code === 'torn') {
       // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
-      this.onDisk.delete(name);
-      this.tornAside++;
+      this.catalog.fileGone(name, true);
       this.ctx.stats.addError('torn_file');
       log.limited('torn_file', 'whisper file without a header (a create cut short by a power loss?): set aside, series created again', { path, detail: message });
       return;
@@ -708,7 +641,7 @@ export class WhisperStore implements StoreInstance {
     if (code === 'ENOENT') {
       // removed by an operator (carbon-cache allows it and creates the file at its next write):
       // not an error; created again in the next 'new' pass, within milliseconds
-      this.onDisk.delete(name);
+      this.catalog.fileGone(name, false);
       this.toCreate.push(name);
       this.ctx.stats.count('files_removed');
       log.limited('file_removed', 'whisper file removed from under the store: created again', { path });
@@ -727,8 +660,9 @@ export class WhisperStore implements StoreInstance {
    */
   private async syncData(): Promise<boolean> {
     // read anew each time: a mount point unmounted and removed must not fail every later sync
-    this.mountRoots = (await mountsUnder(this.aliases.realRoots)).filter((m) => !this.syncRoots.has(m));
-    const r = await syncFilesystem([...this.syncRoots, ...this.mountRoots]);
+    const { syncRoots, aliases } = this.catalog;
+    this.mountRoots = (await mountsUnder(aliases.realRoots)).filter((m) => !syncRoots.has(m));
+    const r = await syncFilesystem([...syncRoots, ...this.mountRoots]);
     if (r.result === 'synced') {
       this.ctx.stats.count('data_syncs');
       this.lastDataSyncMs = r.ms;
@@ -744,17 +678,6 @@ export class WhisperStore implements StoreInstance {
     this.ctx.stats.addError('data_sync');
     this.ctx.log.limited('data_sync', 'syncing the data directory failed: WAL segments are kept', { error: r.message });
     return false;
-  }
-
-  private async saveTaggedNames(): Promise<void> {
-    const names = this.taggedToSave.splice(0);
-    try {
-      await appendTaggedNames(this.dataDir, names);
-    } catch (err) {
-      this.taggedToSave.push(...names);
-      this.ctx.stats.addError('tagged_names');
-      this.ctx.log.limited('tagged_names', 'cannot record tagged series names', { error: err as Error });
-    }
   }
 
   private idle(ms: number): Promise<void> {
@@ -799,7 +722,7 @@ export class WhisperStore implements StoreInstance {
       const r = await wal.replay(
         seg,
         (name, t, v) => {
-          if (!this.known.has(name) && !this.admit(name)) return;
+          if (!this.known.has(name) && !this.catalog.admit(name)) return;
           this.cache.add(name, t, v, seg);
           points++;
         },
@@ -990,283 +913,6 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
-  /**
-   * Builds the index from the tree on disk, once (no periodic walk). Symlinked directories and
-   * files are followed, as graphite-web's finder follows them (operators spread big trees over
-   * disks that way); a link back into its own ancestry is skipped. A directory on another
-   * filesystem than its parent becomes a sync root, so the sync before WAL segments are deleted
-   * covers it too.
-   */
-  private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      this.ctx.stats.addError('scan');
-      this.ctx.log.warn('cannot read directory while indexing', { dir, error: err as Error });
-      visit.unreadable?.(prefix);
-      return;
-    }
-    const subdirs: Promise<void>[] = [];
-    for (const e of entries) {
-      if (e.name.startsWith('.')) {
-        // a temporary file of a create interrupted by a crash (while running, it may be a live one)
-        if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
-        continue;
-      }
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      let real: string | undefined;
-      let target: Stats | undefined;
-      if (e.isSymbolicLink()) {
-        target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
-        isDir = target?.isDirectory() ?? false;
-        isFile = target?.isFile() ?? false;
-        if (target) real = await realpath(join(dir, e.name)).catch(() => undefined);
-      }
-      if (isDir) {
-        if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
-        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
-      } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
-        const leaf = e.name.slice(0, -4);
-        const tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
-        if (tagged !== undefined) {
-          visit.readable.push({ dir, file: e.name, name: tagged });
-          continue;
-        }
-        const name = prefix + leaf;
-        if (name.includes(sep)) continue;
-        if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
-        visit.file(name);
-      } else if (visit.startup && isFile && e.name.includes('.wsp.torn-')) {
-        if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
-      }
-    }
-    await Promise.all(subdirs);
-  }
-
-  /** `known`: the stat of a symlink's target, already taken by the caller */
-  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor, known?: Stats): Promise<void> {
-    let st = known;
-    try {
-      st ??= await stat(path);
-    } catch (err) {
-      this.ctx.stats.addError('scan');
-      this.ctx.log.warn('cannot read directory while indexing', { dir: path, error: err as Error });
-      visit.unreadable?.(prefix);
-      return;
-    }
-    const key = `${st.dev}:${st.ino}`;
-    if (ancestors.has(key)) {
-      this.ctx.log.warn('symlink loop in the data directory: not followed', { dir: path });
-      return;
-    }
-    if (st.dev !== parentDev) this.syncRoots.add(path);
-    await this.scan(path, prefix, st.dev, new Set(ancestors).add(key), visit);
-  }
-
-  /** A `.wsp` found on disk enters the index (find, tags, and the set of files that exist). */
-  private indexFile(name: string): void {
-    this.onDisk.add(name);
-    this.known.add(name);
-    this.tree.add(name);
-    if (!name.startsWith('_tagged.')) this.tags.add(name);
-  }
-
-  /**
-   * SIGHUP: walks the data directory again and brings the index in line with it, so files made
-   * by other tools while carbonado runs (a restore, whisper-create, an rsync, a carbon-cache beside
-   * it) are found, and files deleted by hand (a cleanup with `find -mtime +N -delete`) are no
-   * longer listed. Series created by the store while the walk runs, and series with points still
-   * in the cache, are kept whatever the walk saw.
-   */
-  private async rescan(): Promise<void> {
-    if (this.rescanCreated) return; // one walk at a time
-    // series created from here to the end of the comparison (the walk may have missed their files)
-    const created = (this.rescanCreated = new Set());
-    try {
-      await this.rescanWith(created);
-    } finally {
-      this.rescanCreated = undefined;
-    }
-  }
-
-  private async rescanWith(created: ReadonlySet<string>): Promise<void> {
-    const seen = new Set<string>();
-    // a directory the walk could not read says nothing about the files under it
-    const unreadable: string[] = [];
-    const t0 = performance.now();
-    try {
-      const top = await stat(this.dataDir);
-      const walk: ScanVisitor = { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p), readable: [] };
-      await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
-      await this.adoptReadable(walk.readable, walk.file);
-    } catch (err) {
-      this.ctx.stats.addError('rescan');
-      this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
-      return;
-    }
-    const treePaths = await this.taggedTreePaths();
-    // hashed files whose series is known by name: the name stands for them (markOnDisk)
-    const named = new Set(treePaths.values());
-    let added = 0;
-    for (const name of seen) {
-      if (this.onDisk.has(name) || named.has(name)) continue;
-      this.indexFile(name);
-      added++;
-    }
-    let removed = 0;
-    // deleting the entry being visited is safe while iterating a Set
-    for (const name of this.onDisk) {
-      const path = isTaggedSeries(name) ? (treePaths.get(name) ?? taggedTreePath(name)) : name;
-      if (seen.has(path) || created.has(name) || this.cache.pendingEntry(name) || unreadable.some((p) => path.startsWith(p))) continue;
-      this.onDisk.delete(name);
-      this.known.delete(name);
-      this.tree.delete(path);
-      this.tags.delete(name);
-      removed++;
-    }
-    // names another tool added (carbonado import-tags) for files now on disk
-    await this.loadTaggedNames();
-    await this.afterWalk();
-    this.ctx.stats.count('rescans');
-    this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
-  }
-
-  /**
-   * The tree path of every tagged series on disk, by name: one sha256 each (about 3 µs), so the
-   * event loop gets a turn every few thousand; a million tagged series would block it for seconds.
-   */
-  private async taggedTreePaths(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    let n = 0;
-    for (const name of [...this.onDisk]) {
-      if (!isTaggedSeries(name)) continue;
-      out.set(name, taggedTreePath(name));
-      if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
-    }
-    return out;
-  }
-
-  /**
-   * Tagged files that carbon named after their series (TAG_HASH_FILENAMES = False) are moved to
-   * their hashed names, as carbon-cache does when it next writes such a series, so that new points
-   * land in the file that holds the old ones (graphite-web reads either name). `visit` gets each
-   * file's path in the tree as it is afterwards; a file left in place is read by that path.
-   */
-  private async adoptReadable(found: readonly ReadableTaggedFile[], visit: (path: string) => void): Promise<void> {
-    if (found.length === 0) return;
-    const readablePath = (f: ReadableTaggedFile) => {
-      const h = sha256Hex(f.name);
-      return `_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${f.file.slice(0, -4)}`;
-    };
-    // a file that could not be moved is not tried again until the next start
-    const retry: ReadableTaggedFile[] = [];
-    for (const f of found) {
-      if (this.leftReported.has(join(f.dir, f.file))) visit(readablePath(f));
-      else retry.push(f);
-    }
-    await this.serially(async () => {
-      const r = await moveToHashedNames(this.dataDir, retry);
-      retry.forEach((f, i) => {
-        if (r.moved[i]) {
-          visit(taggedTreePath(f.name));
-          this.learnTaggedName(f.name, false);
-        } else visit(readablePath(f));
-      });
-      this.reportMoves(r, retry);
-    });
-  }
-
-  /**
-   * Before a tagged series' file is created: a file under its readable name becomes its file, as
-   * carbon-cache checks in exists() (one that arrived after the last walk, by a restore or an
-   * rsync from a carbon).
-   */
-  private async adoptReadableBeforeCreate(names: readonly string[]): Promise<void> {
-    await this.serially(async () => {
-      const found: ReadableTaggedFile[] = [];
-      await Promise.all(
-        names.map(async (name) => {
-          const h = sha256Hex(name);
-          const dir = join(this.dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6));
-          const file = readableFileName(name);
-          if (this.leftReported.has(join(dir, file))) return;
-          if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) found.push({ dir, file, name });
-        }),
-      );
-      if (found.length === 0) return;
-      const r = await moveToHashedNames(this.dataDir, found);
-      found.forEach((f, i) => {
-        if (!r.moved[i]) return;
-        this.learnTaggedName(f.name, false);
-        this.rescanCreated?.add(f.name); // a walk that listed the directory before the move must keep it
-      });
-      this.reportMoves(r, found);
-    });
-  }
-
-  /** Moves of readable-named files, one at a time: a walk and a create may find the same file. */
-  private serially(fn: () => Promise<void>): Promise<void> {
-    const p = this.adoptions.then(fn);
-    this.adoptions = p.catch(() => undefined);
-    return p;
-  }
-
-  private reportMoves(r: MoveOutcome, found: readonly ReadableTaggedFile[]): void {
-    const moved = r.moved.filter(Boolean).length;
-    if (moved > 0) {
-      this.ctx.stats.count('tagged_files_renamed', moved);
-      this.ctx.log.info('tagged series files named after their series moved to their hashed names, as carbon-cache does', { files: moved, first: found[r.moved.indexOf(true)]!.file });
-    }
-    if (r.recordError) {
-      this.ctx.stats.addError('tagged_names');
-      this.ctx.log.warn('cannot record the names of tagged series files named after their series: the files are left where they are and read by their paths', { files: found.length, error: r.recordError });
-    }
-    // reported once per file: a walk on every SIGHUP finds them again
-    const fresh = r.left.filter((l) => !this.leftReported.has(l.file));
-    if (fresh.length === 0) return;
-    for (const l of fresh) this.leftReported.add(l.file);
-    this.ctx.stats.addError('tagged_rename', fresh.length);
-    this.ctx.log.warn(
-      'tagged series files named after their series could not be moved to their hashed names: read by their paths, not by their tags (both_names_exist: merge the two with whisper-merge, then delete the readable one)',
-      { files: fresh.length, first: fresh[0]!.file, reason: fresh[0]!.reason },
-    );
-  }
-
-  private async afterWalk(): Promise<void> {
-    if (this.taggedToSave.length > 0) await this.saveTaggedNames();
-  }
-
-  /**
-   * A series' file exists. A hashed tagged file is listed by its tree path (`_tagged.…`) only
-   * while its series' name is unknown: one entry per file, so `series_on_disk` counts files.
-   */
-  private markOnDisk(name: string): void {
-    this.onDisk.add(name);
-    if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
-  }
-
-  /** A tagged series whose hashed file exists: found by its name and tags (and recorded, unless it is). */
-  private learnTaggedName(name: string, record: boolean): void {
-    if (this.onDisk.has(name)) return;
-    this.markOnDisk(name);
-    this.known.add(name);
-    this.tags.add(name);
-    if (record) this.taggedToSave.push(name);
-  }
-
-  private async loadTaggedNames(): Promise<void> {
-    for (const name of await readTaggedNamesFile(this.dataDir)) {
-      if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
-      const norm = normalizeSeriesName(name);
-      if (isBadName(norm) || norm !== name) continue;
-      this.markOnDisk(name);
-      this.known.add(name);
-      this.tags.add(name);
-    }
-  }
-
   // ---- queries ------------------------------------------------------------------------------
 
   specFor(name: string): SeriesRule {
@@ -1274,12 +920,7 @@ export class WhisperStore implements StoreInstance {
   }
 
   async find(pattern: string): Promise<FindNode[]> {
-    if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
-      // graphite-web: a tagged "pattern" is looked up as one exact series
-      const n = normalizeSeriesName(pattern);
-      return !isBadName(n) && this.known.has(n) ? [{ path: n, isLeaf: true }] : [];
-    }
-    return this.tree.find(pattern);
+    return this.catalog.find(pattern);
   }
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
@@ -1294,7 +935,7 @@ export class WhisperStore implements StoreInstance {
         if (isBadName(norm) || norm !== name) continue;
       }
       if (this.corrupt.has(name)) continue;
-      const path = this.pathOf(name);
+      const path = this.catalog.pathOf(name);
       if (path) wanted.push({ name, path, cached: this.cache.pointsOf(name) });
     }
     if (wanted.length === 0) return [];
@@ -1369,9 +1010,9 @@ export class WhisperStore implements StoreInstance {
       cache_points: this.cache.points,
       cache_series: this.cache.series,
       creates_queued: this.createsQueued,
-      torn_files_aside: this.tornAside,
-      sync_roots: this.syncRoots.size + this.mountRoots.length,
-      symlinks: this.aliases.links,
+      torn_files_aside: this.catalog.tornAside,
+      sync_roots: this.catalog.syncRoots.size + this.mountRoots.length,
+      symlinks: this.catalog.aliases.links,
       series_on_disk: this.onDisk.size,
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
       write_latency_ms: this.lastLatencyMs,

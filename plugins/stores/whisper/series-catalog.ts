@@ -1,0 +1,409 @@
+import { readdir, unlink, stat, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join, sep } from 'node:path';
+import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from '../../../core/index.js';
+import { NameTree, TagIndex } from '../../shared/name-index/index.js';
+import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
+import { FileAliases } from './file-aliases.js';
+import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
+
+/** What the walk of the data directory does with what it finds. */
+interface ScanVisitor {
+  /** the start-up walk also removes crash leftovers, counts torn files and learns symlinks */
+  readonly startup: boolean;
+  file(name: string): void;
+  /** a directory (by its name prefix, `a.b.`; '' for the data directory) could not be read */
+  unreadable?(prefix: string): void;
+  /** tagged files under their readable names: moved to their hashed names after the walk */
+  readonly readable: ReadableTaggedFile[];
+}
+
+/**
+ * What the whisper store knows of its series: the names it has seen, which of them have a file,
+ * the name tree that `find` answers from and the tag index. Built by one walk of the data
+ * directory at start and kept current by the store as it creates files (no periodic walk); a
+ * SIGHUP walks again. Also what the walk learns on the way: symlinked files and directories,
+ * other filesystems under the tree (sync roots), torn files set aside, and tagged files under
+ * carbon's readable names, which it moves to their hashed names.
+ */
+export class SeriesCatalog {
+  readonly tags = new TagIndex();
+  private readonly tree = new NameTree();
+  /** every series seen: on disk, or accepted into the cache */
+  readonly known = new Set<string>();
+  readonly onDisk = new Set<string>();
+  /** dataDir with a trailing separator, for pathOf */
+  private readonly dataDirPrefix: string;
+  /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
+  readonly syncRoots = new Set<string>();
+  /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
+  aliases = new FileAliases('');
+  /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
+  tornAside = 0;
+  private readonly tornExamples: string[] = [];
+  private readonly taggedToSave: string[] = [];
+  /** readable-named tagged files that could not be moved, already reported (not tried again) */
+  private readonly leftReported = new Set<string>();
+  private adoptions: Promise<void> = Promise.resolve();
+  /** while a rescan walks: the series created meanwhile (the walk may have missed their files) */
+  private rescanCreated: Set<string> | undefined;
+
+  /** `pending`: whether the cache holds points of a series (a rescan keeps it whatever it saw) */
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly dataDir: string,
+    private readonly pending: (name: string) => boolean,
+  ) {
+    this.dataDirPrefix = dataDir.endsWith(sep) ? dataDir : dataDir + sep;
+  }
+
+  /** The start-up walk: the index, symlinks, sync roots, crash leftovers and tagged names. */
+  async walkAtStart(): Promise<void> {
+    const top = await stat(this.dataDir);
+    this.aliases = new FileAliases(await realpath(this.dataDir));
+    this.syncRoots.add(this.dataDir);
+    const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
+    await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
+    await this.adoptReadable(walk.readable, walk.file);
+    if (this.tornAside > 0) {
+      this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
+        count: this.tornAside,
+        first: this.tornExamples.join(' '),
+      });
+    }
+    await this.loadTaggedNames();
+    await this.saveTaggedNames();
+  }
+
+  /**
+   * The file of a series. A known plain name was checked when it was admitted (or comes from a
+   * file in the tree), so its path is a concatenation; the full check and join cost ~3 µs per
+   * series, a few ms of every 1,000-series render.
+   */
+  pathOf(name: string): string | undefined {
+    if (this.known.has(name) && !isTaggedSeries(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
+    return seriesPath(this.dataDir, name);
+  }
+
+  /** First sight of a series: validate it and make it findable at once. */
+  admit(name: string): boolean {
+    const norm = normalizeSeriesName(name);
+    if (isBadName(norm) || norm !== name || seriesPath(this.dataDir, name) === undefined) {
+      const reason = isBadName(norm) ? norm.bad : norm !== name ? 'not_canonical' : !leafFits(name) ? 'file_name_too_long (last node over 251 bytes)' : 'bad_path';
+      this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason });
+      return false;
+    }
+    this.known.add(name);
+    this.tags.add(name);
+    this.tree.add(isTaggedSeries(name) ? taggedTreePath(name) : name);
+    return true;
+  }
+
+  /** The persister made (or found) the series' file. */
+  created(name: string): void {
+    if (this.onDisk.has(name)) return;
+    this.markOnDisk(name);
+    this.rescanCreated?.add(name);
+    if (isTaggedSeries(name)) this.taggedToSave.push(name);
+  }
+
+  /** The series' file is gone (removed by hand, or set aside as torn): the next pass creates it. */
+  fileGone(name: string, torn: boolean): void {
+    this.onDisk.delete(name);
+    if (torn) this.tornAside++;
+  }
+
+  find(pattern: string): FindNode[] {
+    if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
+      // graphite-web: a tagged "pattern" is looked up as one exact series
+      const n = normalizeSeriesName(pattern);
+      return !isBadName(n) && this.known.has(n) ? [{ path: n, isLeaf: true }] : [];
+    }
+    return this.tree.find(pattern);
+  }
+
+  /** Records the names of tagged series created since the last call (carbonado's tagged-names file). */
+  async saveTaggedNames(): Promise<void> {
+    if (this.taggedToSave.length === 0) return;
+    const names = this.taggedToSave.splice(0);
+    try {
+      await appendTaggedNames(this.dataDir, names);
+    } catch (err) {
+      this.taggedToSave.push(...names);
+      this.ctx.stats.addError('tagged_names');
+      this.ctx.log.limited('tagged_names', 'cannot record tagged series names', { error: err as Error });
+    }
+  }
+
+  /**
+   * Builds the index from the tree on disk, once (no periodic walk). Symlinked directories and
+   * files are followed, as graphite-web's finder follows them (operators spread big trees over
+   * disks that way); a link back into its own ancestry is skipped. A directory on another
+   * filesystem than its parent becomes a sync root, so the sync before WAL segments are deleted
+   * covers it too.
+   */
+  private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      this.ctx.stats.addError('scan');
+      this.ctx.log.warn('cannot read directory while indexing', { dir, error: err as Error });
+      visit.unreadable?.(prefix);
+      return;
+    }
+    const subdirs: Promise<void>[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) {
+        // a temporary file of a create interrupted by a crash (while running, it may be a live one)
+        if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
+        continue;
+      }
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      let real: string | undefined;
+      let target: Stats | undefined;
+      if (e.isSymbolicLink()) {
+        target = await stat(join(dir, e.name)).catch(() => undefined); // dangling: nothing to index
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+        if (target) real = await realpath(join(dir, e.name)).catch(() => undefined);
+      }
+      if (isDir) {
+        if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
+        subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
+      } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
+        const leaf = e.name.slice(0, -4);
+        const tagged = real === undefined && prefix.startsWith('_tagged.') ? readableTaggedName(prefix, leaf) : undefined;
+        if (tagged !== undefined) {
+          visit.readable.push({ dir, file: e.name, name: tagged });
+          continue;
+        }
+        const name = prefix + leaf;
+        if (name.includes(sep)) continue;
+        if (visit.startup && real !== undefined) this.aliases.addFileLink(name, real);
+        visit.file(name);
+      } else if (visit.startup && isFile && e.name.includes('.wsp.torn-')) {
+        if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
+      }
+    }
+    await Promise.all(subdirs);
+  }
+
+  /** `known`: the stat of a symlink's target, already taken by the caller */
+  private async scanSubdir(path: string, prefix: string, parentDev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor, known?: Stats): Promise<void> {
+    let st = known;
+    try {
+      st ??= await stat(path);
+    } catch (err) {
+      this.ctx.stats.addError('scan');
+      this.ctx.log.warn('cannot read directory while indexing', { dir: path, error: err as Error });
+      visit.unreadable?.(prefix);
+      return;
+    }
+    const key = `${st.dev}:${st.ino}`;
+    if (ancestors.has(key)) {
+      this.ctx.log.warn('symlink loop in the data directory: not followed', { dir: path });
+      return;
+    }
+    if (st.dev !== parentDev) this.syncRoots.add(path);
+    await this.scan(path, prefix, st.dev, new Set(ancestors).add(key), visit);
+  }
+
+  /** A `.wsp` found on disk enters the index (find, tags, and the set of files that exist). */
+  private indexFile(name: string): void {
+    this.onDisk.add(name);
+    this.known.add(name);
+    this.tree.add(name);
+    if (!name.startsWith('_tagged.')) this.tags.add(name);
+  }
+
+  /**
+   * SIGHUP: walks the data directory again and brings the index in line with it, so files made
+   * by other tools while carbonado runs (a restore, whisper-create, an rsync, a carbon-cache beside
+   * it) are found, and files deleted by hand (a cleanup with `find -mtime +N -delete`) are no
+   * longer listed. Series created by the store while the walk runs, and series with points still
+   * in the cache, are kept whatever the walk saw.
+   */
+  async rescan(): Promise<void> {
+    if (this.rescanCreated) return; // one walk at a time
+    // series created from here to the end of the comparison (the walk may have missed their files)
+    const created = (this.rescanCreated = new Set());
+    try {
+      await this.rescanWith(created);
+    } finally {
+      this.rescanCreated = undefined;
+    }
+  }
+
+  private async rescanWith(created: ReadonlySet<string>): Promise<void> {
+    const seen = new Set<string>();
+    // a directory the walk could not read says nothing about the files under it
+    const unreadable: string[] = [];
+    const t0 = performance.now();
+    try {
+      const top = await stat(this.dataDir);
+      const walk: ScanVisitor = { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p), readable: [] };
+      await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
+      await this.adoptReadable(walk.readable, walk.file);
+    } catch (err) {
+      this.ctx.stats.addError('rescan');
+      this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
+      return;
+    }
+    const treePaths = await this.taggedTreePaths();
+    // hashed files whose series is known by name: the name stands for them (markOnDisk)
+    const named = new Set(treePaths.values());
+    let added = 0;
+    for (const name of seen) {
+      if (this.onDisk.has(name) || named.has(name)) continue;
+      this.indexFile(name);
+      added++;
+    }
+    let removed = 0;
+    // deleting the entry being visited is safe while iterating a Set
+    for (const name of this.onDisk) {
+      const path = isTaggedSeries(name) ? (treePaths.get(name) ?? taggedTreePath(name)) : name;
+      if (seen.has(path) || created.has(name) || this.pending(name) || unreadable.some((p) => path.startsWith(p))) continue;
+      this.onDisk.delete(name);
+      this.known.delete(name);
+      this.tree.delete(path);
+      this.tags.delete(name);
+      removed++;
+    }
+    // names another tool added (carbonado import-tags) for files now on disk
+    await this.loadTaggedNames();
+    await this.saveTaggedNames();
+    this.ctx.stats.count('rescans');
+    this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
+  }
+
+  /**
+   * The tree path of every tagged series on disk, by name: one sha256 each (about 3 µs), so the
+   * event loop gets a turn every few thousand; a million tagged series would block it for seconds.
+   */
+  private async taggedTreePaths(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let n = 0;
+    for (const name of [...this.onDisk]) {
+      if (!isTaggedSeries(name)) continue;
+      out.set(name, taggedTreePath(name));
+      if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  /**
+   * Tagged files that carbon named after their series (TAG_HASH_FILENAMES = False) are moved to
+   * their hashed names, as carbon-cache does when it next writes such a series, so that new points
+   * land in the file that holds the old ones (graphite-web reads either name). `visit` gets each
+   * file's path in the tree as it is afterwards; a file left in place is read by that path.
+   */
+  private async adoptReadable(found: readonly ReadableTaggedFile[], visit: (path: string) => void): Promise<void> {
+    if (found.length === 0) return;
+    const readablePath = (f: ReadableTaggedFile) => {
+      const h = sha256Hex(f.name);
+      return `_tagged.${h.slice(0, 3)}.${h.slice(3, 6)}.${f.file.slice(0, -4)}`;
+    };
+    // a file that could not be moved is not tried again until the next start
+    const retry: ReadableTaggedFile[] = [];
+    for (const f of found) {
+      if (this.leftReported.has(join(f.dir, f.file))) visit(readablePath(f));
+      else retry.push(f);
+    }
+    await this.serially(async () => {
+      const r = await moveToHashedNames(this.dataDir, retry);
+      retry.forEach((f, i) => {
+        if (r.moved[i]) {
+          visit(taggedTreePath(f.name));
+          this.learnTaggedName(f.name);
+        } else visit(readablePath(f));
+      });
+      this.reportMoves(r, retry);
+    });
+  }
+
+  /**
+   * Before tagged series' files are created: a file under the readable name becomes the series'
+   * file, as carbon-cache checks in exists() (one that arrived after the last walk, by a restore
+   * or an rsync from a carbon).
+   */
+  async adoptReadableBeforeCreate(names: readonly string[]): Promise<void> {
+    await this.serially(async () => {
+      const found: ReadableTaggedFile[] = [];
+      await Promise.all(
+        names.map(async (name) => {
+          const h = sha256Hex(name);
+          const dir = join(this.dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6));
+          const file = readableFileName(name);
+          if (this.leftReported.has(join(dir, file))) return;
+          if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) found.push({ dir, file, name });
+        }),
+      );
+      if (found.length === 0) return;
+      const r = await moveToHashedNames(this.dataDir, found);
+      found.forEach((f, i) => {
+        if (!r.moved[i]) return;
+        this.learnTaggedName(f.name);
+        this.rescanCreated?.add(f.name); // a walk that listed the directory before the move must keep it
+      });
+      this.reportMoves(r, found);
+    });
+  }
+
+  /** Moves of readable-named files, one at a time: a walk and a create may find the same file. */
+  private serially(fn: () => Promise<void>): Promise<void> {
+    const p = this.adoptions.then(fn);
+    this.adoptions = p.catch(() => undefined);
+    return p;
+  }
+
+  private reportMoves(r: MoveOutcome, found: readonly ReadableTaggedFile[]): void {
+    const moved = r.moved.filter(Boolean).length;
+    if (moved > 0) {
+      this.ctx.stats.count('tagged_files_renamed', moved);
+      this.ctx.log.info('tagged series files named after their series moved to their hashed names, as carbon-cache does', { files: moved, first: found[r.moved.indexOf(true)]!.file });
+    }
+    if (r.recordError) {
+      this.ctx.stats.addError('tagged_names');
+      this.ctx.log.warn('cannot record the names of tagged series files named after their series: the files are left where they are and read by their paths', { files: found.length, error: r.recordError });
+    }
+    // reported once per file: a walk on every SIGHUP finds them again
+    const fresh = r.left.filter((l) => !this.leftReported.has(l.file));
+    if (fresh.length === 0) return;
+    for (const l of fresh) this.leftReported.add(l.file);
+    this.ctx.stats.addError('tagged_rename', fresh.length);
+    this.ctx.log.warn(
+      'tagged series files named after their series could not be moved to their hashed names: read by their paths, not by their tags (both_names_exist: merge the two with whisper-merge, then delete the readable one)',
+      { files: fresh.length, first: fresh[0]!.file, reason: fresh[0]!.reason },
+    );
+  }
+
+  /**
+   * A series' file exists. A hashed tagged file is listed by its tree path (`_tagged.…`) only
+   * while its series' name is unknown: one entry per file, so `series_on_disk` counts files.
+   */
+  private markOnDisk(name: string): void {
+    this.onDisk.add(name);
+    if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
+  }
+
+  /** A tagged series whose hashed file exists (moved there from its readable name): found by its name and tags. */
+  private learnTaggedName(name: string): void {
+    if (this.onDisk.has(name)) return;
+    this.markOnDisk(name);
+    this.known.add(name);
+    this.tags.add(name);
+  }
+
+  private async loadTaggedNames(): Promise<void> {
+    for (const name of await readTaggedNamesFile(this.dataDir)) {
+      if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
+      const norm = normalizeSeriesName(name);
+      if (isBadName(norm) || norm !== name) continue;
+      this.markOnDisk(name);
+      this.known.add(name);
+      this.tags.add(name);
+    }
+  }
+}
