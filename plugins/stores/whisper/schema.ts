@@ -56,8 +56,8 @@ export const schema: JSONSchemaType<WhisperStoreOptions> = {
     cacheMaxPoints: { type: 'integer', minimum: 1000, default: 20_000_000, description: 'write-back cache budget in points (about 40 bytes each); beyond it points are dropped and counted' },
     pressureHighPercent: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'cache fill (% of cacheMaxPoints) at which stream inputs are paused' },
     pressureLowPercent: { type: 'integer', minimum: 0, maximum: 99, default: 60, description: 'cache fill at which stream inputs resume' },
-    maxUpdatesPerSecond: { type: 'integer', minimum: 0, default: 0, description: 'file updates per second; 0 unlimited' },
-    maxCreatesPerMinute: { type: 'integer', minimum: 0, default: 0, description: 'new files per minute; 0 unlimited; excess series wait in the cache' },
+    maxUpdatesPerSecond: { type: 'number', minimum: 0, default: 0, description: 'file updates per second (fractions allowed, as in carbon: 0.5 is one update every 2 s); 0 unlimited' },
+    maxCreatesPerMinute: { type: 'number', minimum: 0, default: 0, description: 'new files per minute (fractions allowed, as in carbon); 0 unlimited; excess series wait in the cache' },
     writeCoalesceMs: { type: 'integer', minimum: 0, maximum: 60000, default: 1000, description: 'while points keep arriving, they wait up to this long to be written together; 0 writes continuously' },
     // ajv's JSONSchemaType cannot express an integer-or-keyword union: typed by hand
     persistThreads: {

@@ -6,12 +6,15 @@
 export class TokenBucket {
   private tokens: number;
   private last = performance.now();
+  private readonly capacity: number;
 
+  /** `capacity` is at least one token: carbon allows rates under 1/s (0.5 is an update every 2 s) */
   constructor(
     private readonly perSecond: number,
-    private readonly capacity = perSecond,
+    capacity = perSecond,
   ) {
-    this.tokens = capacity;
+    this.capacity = Math.max(1, capacity);
+    this.tokens = this.capacity;
   }
 
   get unlimited(): boolean {
@@ -28,11 +31,18 @@ export class TokenBucket {
     return false;
   }
 
-  async take(): Promise<void> {
+  /**
+   * Waits for a token; false when `abandon()` became true meanwhile (a stop, which writes without
+   * the limit). Waits in slices of at most 100 ms: at carbon-like rates such as 0.01/s the next
+   * token is minutes away.
+   */
+  async take(abandon: () => boolean = () => false): Promise<boolean> {
     while (!this.tryTake()) {
-      const waitMs = Math.max(1, ((1 - this.tokens) / this.perSecond) * 1000);
+      if (abandon()) return false;
+      const waitMs = Math.min(100, Math.max(1, ((1 - this.tokens) / this.perSecond) * 1000));
       await new Promise((r) => setTimeout(r, waitMs));
     }
+    return true;
   }
 
   private refill(): void {

@@ -238,6 +238,36 @@ test('a low maxUpdatesPerSecond writes series at its rate, not a chunk at a time
   }
 });
 
+test('a fractional maxUpdatesPerSecond (carbon allows 0.5) writes one series, then the next a token later; a stop does not wait for a token', async () => {
+  const names = ['f.a', 'f.b', 'f.c', 'f.d', 'f.e', 'f.g'];
+  const points = () => pointBatch(names.map((n) => [n, 1, NOW - 30] as [string, number, number]));
+  const dir = await tmp('ratefraction');
+  const { c, store } = await start(dir, { maxUpdatesPerSecond: 0.5, maxCreatesPerMinute: 600.5 });
+  try {
+    store.write(points());
+    // the first at once (a bucket holds at least one token), the second 2 s later
+    await waitFor(() => store.stats().series_on_disk >= 2, 'files written at one every 2 s', 5000);
+    assert.ok(store.stats().series_on_disk < 5);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  // one update every 100 s: the pass waits for its next token, and a stop must not
+  const slow = await tmp('rateslow');
+  const s2 = await start(slow, { maxUpdatesPerSecond: 0.01 });
+  try {
+    s2.store.write(points());
+    await waitFor(() => s2.store.stats().series_on_disk === 1, 'the first file', 5000);
+    const t = performance.now();
+    await s2.c.stop();
+    assert.ok(performance.now() - t < 3000, `stop took ${Math.round(performance.now() - t)} ms`);
+    for (const n of names) assert.ok((await stat(join(slow, 'f', `${n.slice(2)}.wsp`))).size > 0, n);
+  } finally {
+    await s2.c.stop().catch(() => undefined);
+    await rm(slow, { recursive: true, force: true });
+  }
+});
+
 test('rules from carbon files: first match wins, SIGHUP reloads, new files only', async () => {
   const dir = await tmp('rules');
   const schemasFile = join(dir, 'storage-schemas.conf');

@@ -31,6 +31,7 @@ import type { ReadFailed, ReadResult } from './read-protocol.js';
 import { isTaggedSeries } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
+import { WalKeeper } from './wal-keeper.js';
 import { LockUnavailable, lockDirectory } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { PersistWorker, openFileBudget } from './persister.js';
@@ -47,9 +48,6 @@ const STAGING_DIR = '.carbonado-staging';
  * ENOSPC/EDQUOT (disk full) and ENOENT (file removed) have their own handling.
  */
 const RETRIED_WRITE_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ESTALE']);
-/** a failed WAL re-log is tried again after 1 s, 2 s, 4 s… up to a minute */
-const RELOG_BACKOFF_MIN_MS = 1000;
-const RELOG_BACKOFF_MAX_MS = 60_000;
 const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
 /** no point accepted for this long: the stream has paused, write what the cache holds */
@@ -108,16 +106,10 @@ export class WhisperStore implements StoreInstance {
   private readonly cache = new WriteCache();
   private readonly wal: WriteAheadLog | undefined;
   private readonly walDir: string;
-  private walSegments: number[] = [];
+  /** replay, timers, segment deletion and re-logging of the WAL (wal-keeper.ts) */
+  private readonly walKeeper: WalKeeper | undefined;
   /** releases the directory locks taken at start */
   private unlocks: Array<() => Promise<void>> = [];
-  /** after a replay: the last replayed segment, deleted as soon as its points are in the files */
-  private replayedUpTo = -1;
-  /** while the WAL is replayed at start: passes write without the rate limits, as a stop does */
-  private replaying = false;
-  /** a failed re-log is tried again from then on (performance.now()), backing off */
-  private relogAt = 0;
-  private relogBackoffMs = 0;
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -129,8 +121,6 @@ export class WhisperStore implements StoreInstance {
   private diskFull = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly walBusy = new Set<string>();
   private readonly workers: PersistWorker[];
   private createsQueued = 0;
   /** filesystems mounted below the tree since start (mount table, read anew before each sync) */
@@ -177,7 +167,15 @@ export class WhisperStore implements StoreInstance {
         }),
     );
     this.walDir = o.walDir ? resolve(o.walDir) : join(this.dataDir, '.carbonado-wal');
-    if (o.durability === 'wal') this.wal = new WriteAheadLog(this.walDir);
+    if (o.durability === 'wal') {
+      this.wal = new WriteAheadLog(this.walDir);
+      const host = {
+        writeOut: () => this.pass('all'),
+        syncData: () => this.syncData(),
+        accept: (name: string) => this.known.has(name) || this.catalog.admit(name),
+      };
+      this.walKeeper = new WalKeeper(this.wal, ctx, this.cache, host, { ...o, high: this.high, low: this.low });
+    }
     // Inline rules are checked now so that a bad config fails before start (no I/O here).
     StorageRules.build({ schemas: o.schemas, aggregation: o.aggregation });
   }
@@ -233,7 +231,7 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.catalog.walkAtStart();
-    if (this.wal) await this.replayWal(this.wal);
+    await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
       dataDir: this.dataDir,
@@ -254,33 +252,12 @@ export class WhisperStore implements StoreInstance {
       await this.loop;
       await Promise.all(this.workers.map((w) => w.close()));
       await this.reader.close();
-      for (const t of this.timers) clearInterval(t);
+      this.walKeeper?.stopTimers();
       this.ctx.bus.off('reload', this.onHup);
       // the drain's writes (and any earlier ones still in the page cache) reach the disk before
       // the WAL that covers them is deleted
       const durable = await this.syncData();
-      if (this.wal) {
-        while (this.walBusy.size > 0) await new Promise((r) => setTimeout(r, 5));
-        const wal = this.wal;
-        // unwritten points must be in a WAL segment that can be replayed, not only in a broken one
-        if (this.cache.points > 0 && wal.broken) {
-          await this.relogWal(wal).catch((err: Error) => this.ctx.log.warn('the write-ahead log could not be started again while stopping', { error: err }));
-        }
-        await wal.close().catch((err: Error) => this.ctx.log.warn('closing the write-ahead log failed', { error: err }));
-        if (!durable) {
-          this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
-        } else if (this.cache.points === 0) {
-          try {
-            for (const s of [...this.walSegments, wal.seq]) await wal.remove(s);
-          } catch (err) {
-            this.ctx.log.warn('WAL segments could not be deleted; their points are in the files, and the next start replays them again', { error: err as Error });
-          }
-        } else if (wal.broken) {
-          this.ctx.log.error('stopped with unwritten points while the write-ahead log was failing: those accepted since it failed may be lost (the older segments are kept and replayed)', { points: this.cache.points, error: wal.broken });
-        } else {
-          this.ctx.log.warn('stopped with unwritten points; they stay in the WAL and are replayed at next start', { points: this.cache.points });
-        }
-      }
+      await this.walKeeper?.close(durable);
     } finally {
       this.started = false;
       // released even when the stop failed: this process would otherwise refuse its own next start
@@ -382,7 +359,7 @@ export class WhisperStore implements StoreInstance {
   // ---- persister ----------------------------------------------------------------------------
 
   private async run(): Promise<void> {
-    if (this.wal) this.startWalTimers(this.wal);
+    this.walKeeper?.startTimers();
     let stalled = 0;
     for (;;) {
       if (this.cache.pendingSeries === 0) {
@@ -396,7 +373,7 @@ export class WhisperStore implements StoreInstance {
         continue;
       }
       const progressed = await this.pass(due);
-      this.pruneReplayed();
+      this.walKeeper?.afterPass();
       if (progressed) stalled = 0;
       else {
         // while stopping, one more pass: a file removed meanwhile is created by it
@@ -467,7 +444,7 @@ export class WhisperStore implements StoreInstance {
     for (const name of names) {
       if (this.diskFull) break;
       // read per series: a stop during a rate-limited pass writes the rest without the limits
-      const draining = this.stopping || this.replaying;
+      const draining = this.stopping || this.walKeeper?.replaying === true;
       if (!this.onDisk.has(name) && !(draining ? this.unlimited : this.createBucket).tryTake()) {
         queued++;
         continue;
@@ -481,7 +458,7 @@ export class WhisperStore implements StoreInstance {
           send(w);
           while (lanes[w]!.inflight.size >= CHUNKS_IN_FLIGHT) await Promise.race(lanes[w]!.inflight);
         }
-        await this.updateBucket.take();
+        await this.updateBucket.take(() => this.stopping);
       }
       const w = lanes.length === 1 ? 0 : laneOf(this.catalog.aliases.keyOf(name), lanes.length);
       const lane = lanes[w]!;
@@ -692,205 +669,6 @@ export class WhisperStore implements StoreInstance {
         done();
       };
     });
-  }
-
-  // ---- WAL ----------------------------------------------------------------------------------
-
-  private async replayWal(wal: WriteAheadLog): Promise<void> {
-    this.replaying = true;
-    try {
-      await this.replaySegments(wal);
-    } finally {
-      this.replaying = false;
-    }
-  }
-
-  private async replaySegments(wal: WriteAheadLog): Promise<void> {
-    const segs = await wal.segments();
-    let points = 0;
-    let overBudget = false;
-    // a WAL can hold more than the cache's budget (segments live up to walSegmentSecs after
-    // their points are written): the cache is written out as it fills, not held whole
-    let stalled = false;
-    const between = (): Promise<void> | undefined =>
-      this.cache.points >= this.high && !stalled
-        ? this.drainDuringReplay().then((drained) => {
-            stalled = !drained;
-          })
-        : undefined;
-    for (const seg of segs) {
-      const r = await wal.replay(
-        seg,
-        (name, t, v) => {
-          if (!this.known.has(name) && !this.catalog.admit(name)) return;
-          this.cache.add(name, t, v, seg);
-          points++;
-        },
-        between,
-      );
-      if (r.torn) this.ctx.log.warn('WAL segment ends with a torn record (crash while writing); the rest was replayed', { segment: seg });
-      if (r.damagedAt !== undefined) {
-        // records carry no resync marker: what follows the damage cannot be read
-        this.ctx.stats.addError('wal_damaged');
-        const kept = await wal.keepDamaged(seg).catch(() => 'not copied');
-        this.ctx.log.error('WAL segment damaged: the records from the damaged one on are not replayed', {
-          segment: seg,
-          offset: r.damagedAt,
-          skippedBytes: r.skippedBytes,
-          replayedPoints: r.points,
-          copy: kept,
-        });
-      }
-      if (!overBudget && this.cache.points > this.o.cacheMaxPoints) {
-        overBudget = true;
-        this.ctx.log.warn('the WAL holds more unwritten points than cacheMaxPoints and they cannot be written yet: the cache holds them all', { cacheMaxPoints: this.o.cacheMaxPoints });
-      }
-    }
-    this.walSegments = segs;
-    await wal.open(segs.length > 0 ? segs[segs.length - 1]! + 1 : 1);
-    if (segs.length > 0) this.replayedUpTo = segs[segs.length - 1]!;
-    if (points > 0) {
-      this.ctx.stats.count('wal_replayed_points', points);
-      this.ctx.log.info('replayed the write-ahead log', { points, segments: segs.length });
-    }
-  }
-
-  /**
-   * Writes the cache out while a replay fills it, until below the low-water mark; false when the
-   * files cannot take the points (a full disk). The caller then keeps the rest of the replay in
-   * memory: trying again after every record would hold start-up past its timeout, and a store
-   * that cannot start after a crash is worse than a cache over its budget.
-   */
-  private async drainDuringReplay(): Promise<boolean> {
-    while (this.cache.points > this.low) if (!(await this.pass('all'))) return false;
-    return true;
-  }
-
-  /**
-   * Replaces a broken WAL segment (a failed write or fsync, or its directory removed) with a new
-   * one holding every point of the cache, so that a crash afterwards loses no more than a crash
-   * with a healthy WAL. Segments before it are deleted once it is synced.
-   */
-  private async relogWal(wal: WriteAheadLog): Promise<void> {
-    const before = wal.seq;
-    const cause = wal.broken;
-    let points = 0;
-    let seq: number;
-    try {
-      seq = await wal.restart(() => {
-        const seq = wal.seq;
-        points = 0;
-        wal.beginRecord();
-        this.cache.forEachEntry((name, sp) => {
-          const id = wal.define(name);
-          for (let i = 0; i < sp.length; i++) wal.appendPoint(id, sp.times[i]!, sp.values[i]!);
-          points += sp.length;
-          sp.segment = seq;
-          sp.walSeq = seq;
-          sp.walId = id;
-        });
-        wal.endRecord();
-      });
-      // the broken segment stays until the new one is synced (pruned below)
-      if (!this.walSegments.includes(before)) this.walSegments.push(before);
-      await wal.sync();
-    } catch (err) {
-      // a disk that stays full: the whole cache is encoded again at every try, so tries back off
-      this.relogBackoffMs = Math.min(RELOG_BACKOFF_MAX_MS, Math.max(RELOG_BACKOFF_MIN_MS, this.relogBackoffMs * 2));
-      this.relogAt = performance.now() + this.relogBackoffMs;
-      throw err;
-    }
-    this.relogBackoffMs = 0;
-    this.ctx.stats.count('wal_restarts');
-    this.ctx.log.warn('write-ahead log started again in a new segment with every unwritten point', { segment: seq, points, after: cause });
-    // every older segment is now redundant: on a full disk their space is wanted at once, not at
-    // the next rotation (and a kill -9 meanwhile would replay their old points again)
-    await this.pruneWal(wal);
-  }
-
-  /** Deletes the WAL segments whose points are all in the (synced) files. */
-  private async pruneWal(wal: WriteAheadLog): Promise<void> {
-    const keepFrom = this.cache.minSegment(wal.seq);
-    if (!(this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) || wal.broken) return;
-    // those segments' points are in the files, but maybe only in the page cache: a power
-    // loss now would lose them with the segment gone, so the files are synced first
-    if (!(await this.syncData())) return;
-    while (this.walSegments.length > 0 && this.walSegments[0]! < keepFrom) await wal.remove(this.walSegments.shift()!);
-  }
-
-  /**
-   * Runs a WAL job unless one of the same kind runs. Kinds: 'flush', 'sync' and 'segment'
-   * (rotation, restart and deletion, which change the segment list). A slow fsync (seconds on
-   * a loaded disk) must never hold back the hand-off of new records to the OS, which is what
-   * bounds a kill -9's loss.
-   */
-  private async walJob(key: 'flush' | 'sync' | 'segment', fn: () => Promise<void>): Promise<void> {
-    if (this.walBusy.has(key)) return;
-    this.walBusy.add(key);
-    try {
-      await fn();
-    } catch (err) {
-      this.ctx.stats.addError('wal_write');
-      this.ctx.log.limited('wal_write', 'write-ahead log failed', { error: err as Error });
-    } finally {
-      this.walBusy.delete(key);
-    }
-  }
-
-  private startWalTimers(wal: WriteAheadLog): void {
-    this.timers.push(
-      setInterval(() => {
-        if (!wal.broken) void this.walJob('flush', () => wal.flush());
-        else {
-          wal.dropBuffered();
-          if (performance.now() >= this.relogAt) void this.walJob('segment', () => (wal.broken ? this.relogWal(wal) : Promise.resolve()));
-        }
-      }, this.o.walFlushIntervalMs),
-    );
-    this.timers.push(
-      setInterval(
-        () =>
-          void this.walJob('sync', async () => {
-            if (wal.broken) return; // reported when it broke; the flush timer starts a new segment
-            // a removed or moved data directory takes the segment with it: appending on would
-            // go to a file no start-up replays
-            if (!(await wal.checkLinked())) throw wal.broken;
-            await wal.sync();
-          }),
-        this.o.walSyncIntervalMs,
-      ),
-    );
-    this.timers.push(
-      setInterval(
-        () =>
-          void this.walJob('segment', async () => {
-            if (wal.broken) return; // the flush timer starts a new segment with the cache's points
-            const before = wal.seq;
-            try {
-              await wal.rotate();
-            } finally {
-              // closed even when closing it failed: it must be deleted like any other, or a later
-              // start would replay its old points over newer ones
-              if (wal.seq !== before && !this.walSegments.includes(before)) this.walSegments.push(before);
-            }
-            await this.pruneWal(wal);
-          }),
-        this.o.walSegmentSecs * 1000,
-      ),
-    );
-    for (const t of this.timers) t.unref();
-  }
-
-  /**
-   * After a replay the replayed segments are deleted as soon as their points are in the files,
-   * not at the next rotation: a process restarted more often than walSegmentSecs (a crash loop)
-   * would otherwise replay, and keep, everything since the first crash.
-   */
-  private pruneReplayed(): void {
-    const wal = this.wal;
-    if (!wal || this.replayedUpTo < 0 || this.cache.minSegment(wal.seq) <= this.replayedUpTo) return;
-    this.replayedUpTo = -1;
-    void this.walJob('segment', () => this.pruneWal(wal));
   }
 
   // ---- start-up -----------------------------------------------------------------------------
