@@ -149,7 +149,8 @@ test('a filesystem mounted inside the data directory while running is synced fro
     store.write(pointBatch([['other.cpu', 1, Math.floor(Date.now() / 1000) - 10]]));
     await waitFor(() => (own().counters.data_syncs ?? 0) > syncs, 'a sync after the unmount', 10_000, 100);
     // a sync that read the mount table just before the unmount may have failed on it; syncs are
-    // one at a time, so every sync from here on started after the unmount and must succeed
+    // one at a time (only the WAL's 'segment' job syncs while running), so every sync from here
+    // on started after the unmount and must succeed
     const errors = own().errors.data_sync ?? 0;
     const later = own().counters.data_syncs ?? 0;
     store.write(pointBatch([['third.cpu', 1, Math.floor(Date.now() / 1000) - 10]]));

@@ -107,10 +107,15 @@ export class SeriesCatalog {
     if (isTaggedSeries(name)) this.taggedToSave.push(name);
   }
 
-  /** The series' file is gone (removed by hand, or set aside as torn): the next pass creates it. */
-  fileGone(name: string, torn: boolean): void {
+  /** The series' file was removed from under the store (by hand): the next pass creates it. */
+  fileRemoved(name: string): void {
     this.onDisk.delete(name);
-    if (torn) this.tornAside++;
+  }
+
+  /** The series' file had no header (a create cut short by a power loss) and was set aside: the next pass creates it. */
+  tornFileSetAside(name: string): void {
+    this.onDisk.delete(name);
+    this.tornAside++;
   }
 
   find(pattern: string): FindNode[] {
@@ -136,7 +141,7 @@ export class SeriesCatalog {
   }
 
   /**
-   * Builds the index from the tree on disk, once (no periodic walk). Symlinked directories and
+   * Walks the tree on disk, at start and on SIGHUP (no periodic walk). Symlinked directories and
    * files are followed, as graphite-web's finder follows them (operators spread big trees over
    * disks that way); a link back into its own ancestry is skipped. A directory on another
    * filesystem than its parent becomes a sync root, so the sync before WAL segments are deleted

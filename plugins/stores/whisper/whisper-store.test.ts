@@ -260,7 +260,8 @@ test('a fractional maxUpdatesPerSecond (carbon allows 0.5) writes one series, th
     await waitFor(() => s2.store.stats().series_on_disk === 1, 'the first file', 5000);
     const t = performance.now();
     await s2.c.stop();
-    assert.ok(performance.now() - t < 3000, `stop took ${Math.round(performance.now() - t)} ms`);
+    // waiting for the token would take 100 s per series; the stop's own sync may take a few on a busy disk
+    assert.ok(performance.now() - t < 20_000, `stop took ${Math.round(performance.now() - t)} ms`);
     for (const n of names) assert.ok((await stat(join(slow, 'f', `${n.slice(2)}.wsp`))).size > 0, n);
   } finally {
     await s2.c.stop().catch(() => undefined);

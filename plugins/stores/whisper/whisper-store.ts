@@ -148,9 +148,10 @@ export class WhisperStore implements StoreInstance {
   ) {
     this.dataDir = resolve(o.dataDir);
     this.catalog = new SeriesCatalog(ctx, this.dataDir, (name) => this.cache.pendingEntry(name) !== undefined);
+    // the catalog's own sets, read here on the ingest path without a call; only the catalog changes them
     ({ tags: this.tags, known: this.known, onDisk: this.onDisk } = this.catalog);
     this.updateBucket = new TokenBucket(o.maxUpdatesPerSecond);
-    this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, Math.max(1, o.maxCreatesPerMinute));
+    this.createBucket = new TokenBucket(o.maxCreatesPerMinute / 60, o.maxCreatesPerMinute);
     this.high = Math.floor((o.cacheMaxPoints * o.pressureHighPercent) / 100);
     this.low = Math.min(this.high, Math.floor((o.cacheMaxPoints * o.pressureLowPercent) / 100));
     const cores = usableCores(); // read once for both thread pools (small files under /proc and /sys)
@@ -174,7 +175,8 @@ export class WhisperStore implements StoreInstance {
         syncData: () => this.syncData(),
         accept: (name: string) => this.known.has(name) || this.catalog.admit(name),
       };
-      this.walKeeper = new WalKeeper(this.wal, ctx, this.cache, host, { ...o, high: this.high, low: this.low });
+      const { cacheMaxPoints, walFlushIntervalMs, walSyncIntervalMs, walSegmentSecs } = o;
+      this.walKeeper = new WalKeeper(this.wal, ctx, this.cache, host, { high: this.high, low: this.low, cacheMaxPoints, walFlushIntervalMs, walSyncIntervalMs, walSegmentSecs });
     }
     // Inline rules are checked now so that a bad config fails before start (no I/O here).
     StorageRules.build({ schemas: o.schemas, aggregation: o.aggregation });
@@ -604,7 +606,7 @@ export class WhisperStore implements StoreInstance {
     this.cache.putBack(name);
     if (code === 'torn') {
       // a create cut short by a power loss: the file had no header and was set aside; the next pass creates it again
-      this.catalog.fileGone(name, true);
+      this.catalog.tornFileSetAside(name);
       this.ctx.stats.addError('torn_file');
       log.limited('torn_file', 'whisper file without a header (a create cut short by a power loss?): set aside, series created again', { path, detail: message });
       return;
@@ -618,7 +620,7 @@ export class WhisperStore implements StoreInstance {
     if (code === 'ENOENT') {
       // removed by an operator (carbon-cache allows it and creates the file at its next write):
       // not an error; created again in the next 'new' pass, within milliseconds
-      this.catalog.fileGone(name, false);
+      this.catalog.fileRemoved(name);
       this.toCreate.push(name);
       this.ctx.stats.count('files_removed');
       log.limited('file_removed', 'whisper file removed from under the store: created again', { path });
@@ -633,7 +635,8 @@ export class WhisperStore implements StoreInstance {
   /**
    * One syncfs of the data directory's filesystem (data-sync.ts). False when it failed: what
    * depends on it (deleting WAL segments) waits for the next try. Where no `sync` command exists
-   * the files are left to the kernel's writeback, said once in the log.
+   * the files are left to the kernel's writeback, said once in the log. Never two at once: while
+   * running only the WAL keeper's 'segment' job calls it (one job of a kind at a time), then stop.
    */
   private async syncData(): Promise<boolean> {
     // read anew each time: a mount point unmounted and removed must not fail every later sync
