@@ -262,6 +262,8 @@ export class WhisperStore implements StoreInstance {
       await this.walKeeper?.close(durable);
     } finally {
       this.started = false;
+      // a stop that failed early must not leave WAL timers running on a directory it unlocks
+      this.walKeeper?.stopTimers();
       // released even when the stop failed: this process would otherwise refuse its own next start
       await this.unlockDirectories();
     }
