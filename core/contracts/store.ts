@@ -104,6 +104,11 @@ export interface StoreInstance extends Lifecycle, QueryStore {
    */
   readonly holdsSeries?: boolean;
   /**
+   * Optional: false for stores that do nothing with data points (an annotations-only store): the
+   * runtime does not hand them the `points` batches, so their `received` counts nothing.
+   */
+  readonly takesPoints?: boolean;
+  /**
    * Optional: creates a series with an explicit retention instead of the store's rules (imports
    * use it to keep each file's archives). Does nothing when the series exists.
    */

@@ -15,6 +15,9 @@ import { SampleBatcher } from './sample-batcher.js';
 import { InstanceStats, flattenSnapshot, type InstanceSnapshot } from './self-stats.js';
 import { SeriesIds } from '../model/series-ids.js';
 
+/** sampling interval of the event-loop delay histogram (`process.event_loop_lag_ms`) */
+const LOOP_DELAY_RESOLUTION_MS = 20;
+
 export interface RuntimeOptions {
   /** built-in plugin manifests (plugins/index.ts) */
   readonly plugins: readonly PluginManifest[];
@@ -98,7 +101,7 @@ export class Runtime {
     this.services = resolveCore(container);
     const { bus, config: cfg } = this.services;
     this.corePoints = new Batcher((b) => bus.emit('points', b, 'core'), cfg.batch);
-    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
     this.createInstances();
   }
 
@@ -198,6 +201,7 @@ export class Runtime {
       const onError = (err: unknown) => listenerThrew(r.stats, instanceLog, err);
       if (r.kind === 'store') {
         const store = r.instance as StoreInstance;
+        if (store.takesPoints === false) continue;
         const fn = isolated((batch: Parameters<StoreInstance['write']>[0]) => {
           r.stats.addReceived(batch.length);
           store.write(batch);
@@ -352,8 +356,10 @@ export class Runtime {
     const elapsedUs = Number(nowNs - this.lastCpuAt) / 1000;
     this.lastCpu = process.cpuUsage();
     this.lastCpuAt = nowNs;
-    const lagMs = this.loopDelay.count > 0 ? this.loopDelay.mean / 1e6 : 0;
-    const lagMaxMs = this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0;
+    // the histogram holds the time between its timer's ticks, i.e. the sampling interval plus the lag
+    const lagOf = (ns: number): number => (this.loopDelay.count > 0 ? Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS) : 0);
+    const lagMs = lagOf(this.loopDelay.mean);
+    const lagMaxMs = lagOf(this.loopDelay.max);
     return {
       rss_bytes: mem.rss,
       heap_used_bytes: mem.heapUsed,

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, portOf, waitFor, REPO_ROOT } from '../helpers/carbonado.js';
 import { Runtime } from '../../core/runtime/runtime.js';
@@ -180,6 +182,43 @@ test('self-metrics land in the stores under the prefix; /stats answers the count
     const stats = (await (await fetch(`${c.httpUrl}/stats`)).json()) as { instances: Record<string, { received: number; dropped: Record<string, number> }> };
     assert.equal(stats.instances['inputs.carbon']!.received, 1);
     assert.deepEqual(stats.instances['inputs.carbon']!.dropped, { bad_fields: 1 });
+  } finally {
+    await c.stop();
+  }
+});
+
+test('a store that takes no points (the annotations store) is not sent the batches', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crb-takes-'));
+  const c = await startInProcess(
+    {
+      plugins: [RECORDING],
+      inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+      stores: { rec: { type: 'recording_store' }, events: { type: 'sqlite_events', path: join(dir, 'events.db') } },
+    },
+    {},
+  );
+  try {
+    await send(portOf(c.listening('inputs.carbon'), 'tcp').port, 'x.y 1 100\nx.z 2 100\n');
+    await waitFor(() => c.stats().instances['stores.rec']!.received === 2, 'the points stored');
+    assert.equal(c.stats().instances['stores.events']!.received, 0);
+  } finally {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('process.event_loop_lag_ms is the lag, without the histogram\'s 20 ms sampling interval', async () => {
+  const c = await startInProcess({ plugins: [RECORDING], stores: { rec: { type: 'recording_store' } } }, {});
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = c.stats().process.event_loop_lag_ms!;
+    // an idle loop: a fraction of a millisecond (it read ~20.3 ms when the interval was included)
+    assert.ok(idle >= 0 && idle < 10, `idle lag ${idle} ms`);
+    const t = performance.now();
+    while (performance.now() - t < 150); // the loop blocked for 150 ms
+    await new Promise((r) => setTimeout(r, 50));
+    const max = c.stats().process.event_loop_lag_max_ms!;
+    assert.ok(max >= 100, `max lag ${max} ms after a 150 ms block`);
   } finally {
     await c.stop();
   }

@@ -36,6 +36,7 @@ interface EventRow {
 export class SqliteEventsStore implements StoreInstance {
   /** keeps no series: never the default query store */
   readonly holdsSeries = false;
+  readonly takesPoints = false;
   readonly events: EventStore;
   private db: Database.Database | undefined;
   private stmts: ReturnType<typeof prepare> | undefined;
@@ -84,7 +85,7 @@ export class SqliteEventsStore implements StoreInstance {
     return this.db ? { events: this.count() } : {};
   }
 
-  /** Datapoints are not this store's business: ignored without cost. */
+  /** Datapoints are not this store's business (`takesPoints`: the runtime does not send them). */
   write(_batch: PointBatch): void {}
 
   async find(_pattern: string): Promise<FindNode[]> {

@@ -44,6 +44,8 @@ export class WalKeeper {
   private relogBackoffMs = 0;
   private readonly busy = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** the WAL's bytesWritten already added to the `wal_bytes_written` counter */
+  private countedBytes = 0;
 
   constructor(
     readonly wal: WriteAheadLog,
@@ -164,6 +166,7 @@ export class WalKeeper {
       throw err;
     }
     this.relogBackoffMs = 0;
+    this.countWritten();
     this.ctx.stats.count('wal_restarts');
     this.ctx.log.warn('write-ahead log started again in a new segment with every unwritten point', { segment: seq, points, after: cause });
     // every older segment is now redundant: on a full disk their space is wanted at once, not at
@@ -205,7 +208,7 @@ export class WalKeeper {
     const wal = this.wal;
     this.timers.push(
       setInterval(() => {
-        if (!wal.broken) void this.job('flush', () => wal.flush());
+        if (!wal.broken) void this.job('flush', () => wal.flush().finally(() => this.countWritten()));
         else {
           wal.dropBuffered();
           if (performance.now() >= this.relogAt) void this.job('segment', () => (wal.broken ? this.relog() : Promise.resolve()));
@@ -246,6 +249,13 @@ export class WalKeeper {
     for (const t of this.timers) t.unref();
   }
 
+  private countWritten(): void {
+    const delta = this.wal.bytesWritten - this.countedBytes;
+    if (delta <= 0) return;
+    this.ctx.stats.count('wal_bytes_written', delta);
+    this.countedBytes += delta;
+  }
+
   stopTimers(): void {
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
@@ -274,6 +284,7 @@ export class WalKeeper {
       await this.relog().catch((err: Error) => this.ctx.log.warn('the write-ahead log could not be started again while stopping', { error: err }));
     }
     await wal.close().catch((err: Error) => this.ctx.log.warn('closing the write-ahead log failed', { error: err }));
+    this.countWritten();
     if (!durable) {
       this.ctx.log.warn('the data directory could not be synced: the WAL is kept and replayed at next start');
     } else if (this.cache.points === 0) {

@@ -317,6 +317,8 @@ test('WAL: points of an unclean stop are replayed at start', async () => {
   const walDir = join(dir, '.carbonado-wal');
   // segments only: the lock is this process's, and a crashed process's would be stale
   const saved = await walFiles(walDir);
+  const walBytes = saved.reduce((n, [, b]) => n + b.length, 0);
+  await waitFor(() => (c.stats().instances['stores.main']!.counters.wal_bytes_written ?? 0) >= walBytes, 'the bytes counted');
   await c.stop();
   await rm(join(dir, 'w'), { recursive: true, force: true });
   for (const [f, b] of saved) await writeFile(join(walDir, f), b);

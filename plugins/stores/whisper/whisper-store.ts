@@ -800,7 +800,6 @@ export class WhisperStore implements StoreInstance {
       points_per_update: this.updates > 0 ? this.pointsWritten / this.updates : 0,
       write_latency_ms: this.lastLatencyMs,
       update_ms_avg: this.updates > 0 ? this.writeMs / this.updates : 0,
-      wal_bytes: this.wal?.bytesWritten ?? 0,
       data_sync_ms: this.lastDataSyncMs,
     };
   }
