@@ -309,7 +309,10 @@ export class WriteAheadLog {
     this.seal();
     const seg = this.seg;
     if (this.chunks.length === 0 || !seg) return this.writing;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+    // the chunks as they are, in one writev: concatenating them first cost ~0.3 s of event-loop
+    // CPU per 6M points (a fresh multi-megabyte buffer every flush, faulted in page by page)
+    const data = this.chunks;
+    const bytes = this.chunkBytes;
     this.chunks = [];
     this.chunkBytes = 0;
     if (seg.failed) return this.writing;
@@ -317,9 +320,8 @@ export class WriteAheadLog {
     const job = this.writing.then(async () => {
       if (seg.failed) return;
       try {
-        let done = 0;
-        while (done < data.length) done += (await seg.fh.write(data, done, data.length - done)).bytesWritten;
-        this.bytesWritten += data.length;
+        await writeAll(seg.fh, data);
+        this.bytesWritten += bytes;
       } catch (err) {
         // broken even when a rotation has made another segment current: these records are lost
         this.fail(seg, err as Error);
@@ -436,6 +438,18 @@ export class WriteAheadLog {
     if (open) throw new Error('WAL chunk overflow inside a record');
     this.seal();
     if (bytes > this.cur.length) this.cur = Buffer.allocUnsafe(bytes);
+  }
+}
+
+/** Appends every byte of `bufs`: a write may take fewer bytes than asked (then the rest follows). */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    let n = (await fh.writev(rest)).bytesWritten;
+    if (n <= 0) throw new Error('the WAL segment took no bytes');
+    let i = 0;
+    while (i < rest.length && n >= rest[i]!.length) n -= rest[i++]!.length;
+    rest = i < rest.length ? [rest[i]!.subarray(n), ...rest.slice(i + 1)] : [];
   }
 }
 
