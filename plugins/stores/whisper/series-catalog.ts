@@ -99,12 +99,13 @@ export class SeriesCatalog {
     return true;
   }
 
-  /** The persister made (or found) the series' file. */
-  created(name: string): void {
-    if (this.onDisk.has(name)) return;
+  /** The persister made (or found) the series' file; false when it was already known to exist. */
+  created(name: string): boolean {
+    if (this.onDisk.has(name)) return false;
     this.markOnDisk(name);
     this.rescanCreated?.add(name);
     if (isTaggedSeries(name)) this.taggedToSave.push(name);
+    return true;
   }
 
   /** The series' file was removed from under the store (by hand): the next pass creates it. */
@@ -393,7 +394,7 @@ export class SeriesCatalog {
     if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
   }
 
-  /** A tagged series whose hashed file exists (moved there from its readable name): found by its name and tags. */
+  /** A tagged series whose hashed file exists: found by its name and tags. */
   private learnTaggedName(name: string): void {
     if (this.onDisk.has(name)) return;
     this.markOnDisk(name);
@@ -403,12 +404,10 @@ export class SeriesCatalog {
 
   private async loadTaggedNames(): Promise<void> {
     for (const name of await readTaggedNamesFile(this.dataDir)) {
-      if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
+      if (!this.onDisk.has(taggedTreePath(name))) continue;
       const norm = normalizeSeriesName(name);
       if (isBadName(norm) || norm !== name) continue;
-      this.markOnDisk(name);
-      this.known.add(name);
-      this.tags.add(name);
+      this.learnTaggedName(name);
     }
   }
 }
