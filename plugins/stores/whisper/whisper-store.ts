@@ -550,7 +550,7 @@ export class WhisperStore implements StoreInstance {
     for (let i = 0; i < taken.length; i++) {
       const name = taken[i]!;
       const ok = results.ok[i] === 1;
-      // a new file, or a first update that made one (a create another path finished): in the catalog once
+      // a file created now, or found already there when it was to be created: recorded in the catalog once
       const fileNow = results.created[i] === 1 || (ok && specOf[i]! >= 0);
       if (fileNow && this.catalog.created(name) && results.created[i] === 1) creates++;
       if (ok) {
