@@ -1,27 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WriteCache } from './cache.js';
+import { ArrayPool, WriteCache } from './cache.js';
 
 test('pending entries found by series id follow take, putBack and discard', () => {
   const c = new WriteCache();
   const a = c.newEntry('a.b', 1);
   c.index(a, 7);
-  a.times.push(10);
-  a.values.push(1);
+  a.push(10, 1);
   c.points++;
   assert.equal(c.pendingById(7), a);
   assert.equal(c.take('a.b'), a);
   assert.equal(c.pendingById(7), undefined, 'a taken entry is not pending: new points need a new entry');
   const b = c.newEntry('a.b', 2);
   c.index(b, 7);
-  b.times.push(20);
-  b.values.push(2);
+  b.push(20, 2);
   c.points++;
   c.putBack('a.b');
   const merged = c.pendingById(7);
   assert.equal(merged, a, 'the put-back entry, holding both, is what the write path finds');
   assert.equal(c.pendingEntry('a.b'), a);
-  assert.deepEqual([a.times, a.values], [[10, 20], [1, 2]]);
+  assert.deepEqual([[...a.times.subarray(0, a.length)], [...a.values.subarray(0, a.length)]], [[10, 20], [1, 2]]);
   assert.equal(c.discard('a.b'), 2);
   assert.equal(c.pendingById(7), undefined);
   assert.equal(c.points, 0);
@@ -30,14 +28,53 @@ test('pending entries found by series id follow take, putBack and discard', () =
 test('putBack merges more points than a call may take as arguments', () => {
   const c = new WriteCache();
   const a = c.newEntry('x', 1);
-  a.times.push(1);
-  a.values.push(1);
+  a.push(1, 1);
   c.take('x');
   const b = c.newEntry('x', 1);
   for (let i = 0; i < 300_000; i++) {
-    b.times.push(i + 2);
-    b.values.push(i);
+    b.push(i + 2, i);
   }
   c.putBack('x');
   assert.equal(c.pendingEntry('x')!.length, 300_001);
+});
+
+test('the pool hands out separate arrays and reuses what it is given', () => {
+  const pool = new ArrayPool(1 << 12);
+  const arrays = Array.from({ length: 300 }, () => pool.take(64));
+  arrays.forEach((a, i) => a.fill(i));
+  // carved from shared slabs, yet no two overlap
+  arrays.forEach((a, i) => assert.ok(a.length === 64 && a.every((x) => x === i), `array ${i}`));
+  const given = arrays[7]!;
+  pool.give(given);
+  assert.equal(pool.elements, 64);
+  assert.equal(pool.take(64), given, 'a given array of the size asked for comes back');
+  assert.equal(pool.elements, 0);
+  assert.notEqual(pool.take(128), given, 'another size never does');
+});
+
+test('a full pool makes room by dropping the sizes it holds most of', () => {
+  const pool = new ArrayPool(1024);
+  for (let i = 0; i < 64; i++) pool.give(new Float64Array(16));
+  assert.equal(pool.elements, 1024);
+  const big = new Float64Array(512);
+  pool.give(big);
+  assert.equal(pool.elements, 1024, 'still within the bound');
+  assert.equal(pool.take(512), big);
+  pool.give(new Float64Array(2048));
+  assert.equal(pool.elements, 512, 'larger than the whole pool: not kept');
+});
+
+test('a series entry grows without losing points, and its next entry is sized like the last one', () => {
+  const c = new WriteCache();
+  const a = c.newEntry('s', 0, 3);
+  for (let i = 0; i < 100; i++) a.push(1000 + i, i);
+  c.points += 100;
+  assert.deepEqual([...a.values.subarray(0, a.length)], Array.from({ length: 100 }, (_, i) => i));
+  assert.equal(c.take('s'), a);
+  c.done('s');
+  assert.equal(c.points, 0);
+  const b = c.newEntry('s', 0, 3);
+  assert.equal(b.times.length, 128, 'room for the 100 points the series had last time');
+  assert.equal(b.length, 0);
+  assert.equal(c.pendingById(3), b);
 });

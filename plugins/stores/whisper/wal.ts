@@ -51,6 +51,11 @@ export class WriteAheadLog {
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
   private cur: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * `cur` again, for the point records: a DataView's setters compile to plain stores, where
+   * Buffer's writeDoubleLE copies byte by byte (~0.8 s of the large load's event-loop time)
+   */
+  private view = viewOf(this.cur);
   private curPos = 0;
   private recordStart = -1;
   private recordCount = 0;
@@ -267,11 +272,11 @@ export class WriteAheadLog {
   /** Appends a point of a series defined in the current segment (see define). */
   appendPoint(id: number, time: number, value: number): void {
     if (this.curPos + POINT_BYTES > this.cur.length) this.room(POINT_BYTES);
-    const c = this.cur;
+    const v = this.view;
     const p = this.curPos;
-    c.writeUInt32LE(id, p);
-    c.writeDoubleLE(time, p + 4);
-    c.writeDoubleLE(value, p + 12);
+    v.setUint32(p, id, true);
+    v.setFloat64(p + 4, time, true);
+    v.setFloat64(p + 12, value, true);
     this.curPos = p + POINT_BYTES;
     this.recordCount++;
   }
@@ -286,7 +291,7 @@ export class WriteAheadLog {
     if (this.curPos + bytes <= this.cur.length) return;
     this.endRecord();
     this.seal();
-    if (bytes + 8 > this.cur.length) this.cur = Buffer.allocUnsafe(bytes + 8);
+    if (bytes + 8 > this.cur.length) this.setCur(Buffer.allocUnsafe(bytes + 8));
     this.beginRecord();
   }
 
@@ -426,10 +431,15 @@ export class WriteAheadLog {
       const b = this.cur.subarray(0, this.curPos);
       this.chunks.push(b);
       this.chunkBytes += b.length;
-      this.cur = Buffer.allocUnsafe(this.cur.length);
+      this.setCur(Buffer.allocUnsafe(this.cur.length));
       this.curPos = 0;
     }
     if (open) this.beginRecord();
+  }
+
+  private setCur(b: Buffer): void {
+    this.cur = b;
+    this.view = viewOf(b);
   }
 
   private ensure(bytes: number): void {
@@ -437,8 +447,12 @@ export class WriteAheadLog {
     const open = this.recordStart >= 0;
     if (open) throw new Error('WAL chunk overflow inside a record');
     this.seal();
-    if (bytes > this.cur.length) this.cur = Buffer.allocUnsafe(bytes);
+    if (bytes > this.cur.length) this.setCur(Buffer.allocUnsafe(bytes));
   }
+}
+
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
 }
 
 /** Appends every byte of `bufs`: a write may take fewer bytes than asked (then the rest follows). */

@@ -319,12 +319,10 @@ export class WhisperStore implements StoreInstance {
           corrupt++;
           continue;
         }
-        sp = cache.newEntry(name, seg);
-        if (id >= 0) cache.index(sp, id);
+        sp = cache.newEntry(name, seg, id);
         if (!this.onDisk.has(name)) this.toCreate.push(name);
       }
-      sp.times.push(t);
-      sp.values.push(v);
+      sp.push(t, v);
       cache.points++;
       if (wal) {
         // the series' WAL id is looked up once per cache entry and segment, not per point
@@ -493,7 +491,7 @@ export class WhisperStore implements StoreInstance {
     // one entry per storage rule, not per series: the rules' archive lists are shared objects
     const specIndex = new Map<readonly ArchiveSpec[], Map<string, number>>();
     const specOf: number[] = [];
-    const parts: Array<{ times: number[]; values: number[] }> = [];
+    const parts: Array<{ times: Float64Array; values: Float64Array }> = [];
     let total = 0;
     const newTagged = names.filter((n) => isTaggedSeries(n) && !this.onDisk.has(n));
     if (newTagged.length > 0) await this.catalog.adoptReadableBeforeCreate(newTagged);
