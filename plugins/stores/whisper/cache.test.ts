@@ -50,6 +50,10 @@ test('the pool hands out separate arrays and reuses what it is given', () => {
   assert.equal(pool.take(64), given, 'a given array of the size asked for comes back');
   assert.equal(pool.elements, 0);
   assert.notEqual(pool.take(128), given, 'another size never does');
+  pool.give(given);
+  pool.clear();
+  assert.equal(pool.elements, 0);
+  assert.notEqual(pool.take(64), given, 'a cleared pool keeps nothing');
 });
 
 test('a full pool makes room by dropping the sizes it holds most of', () => {

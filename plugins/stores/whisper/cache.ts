@@ -5,8 +5,8 @@
  */
 /** A new entry's room, in points: a series with one point per pass never grows. */
 const FIRST_CAPACITY = 8;
-/** Elements (times and values together) the pool keeps for reuse at most: 32 MB. */
-const POOL_MAX_ELEMENTS = 1 << 22;
+/** Elements (times and values together) a pool keeps for reuse at most: 128 MB. */
+export const POOL_MAX_ELEMENTS = 1 << 24;
 /** Elements of one slab new arrays are cut from (64 KiB). */
 const SLAB_ELEMENTS = 8192;
 /** The largest first size of an entry, in points. */
@@ -82,6 +82,12 @@ export class ArrayPool {
     return best;
   }
 
+  /** Drops every array held for reuse. */
+  clear(): void {
+    this.free.length = 0;
+    this.held = 0;
+  }
+
   /** elements held for reuse */
   get elements(): number {
     return this.held;
@@ -151,11 +157,16 @@ export class WriteCache {
   private readonly inflight = new Map<string, SeriesPoints>();
   /** the pending entries again, by series id (PointBatch.ids), for the write path */
   private readonly byId: Array<SeriesPoints | undefined> = [];
-  readonly pool = new ArrayPool();
+  readonly pool: ArrayPool;
   /** points the last entry taken held, by series id: the size of the series' next entry */
   private readonly lengthById: number[] = [];
   /** points held in pending + inflight */
   points = 0;
+
+  /** `poolElements`: how many array elements finished entries leave for new ones at most */
+  constructor(poolElements = POOL_MAX_ELEMENTS) {
+    this.pool = new ArrayPool(poolElements);
+  }
 
   get series(): number {
     return this.pending.size + this.inflight.size;

@@ -24,7 +24,7 @@ import {
 } from '../../shared/whisper-format/index.js';
 import { StorageRules, type SeriesRule } from '../../shared/storage-rules/index.js';
 import type { TagIndex } from '../../shared/name-index/index.js';
-import { WriteCache, dedupeLastWins } from './cache.js';
+import { POOL_MAX_ELEMENTS, WriteCache, dedupeLastWins } from './cache.js';
 import { mergeCached } from './merge.js';
 import { ReadPool } from './reader.js';
 import type { ReadFailed, ReadResult } from './read-protocol.js';
@@ -52,6 +52,8 @@ const IDLE_MS = 1000;
 const BACKOFF_MS = 1000;
 /** no point accepted for this long: the stream has paused, write what the cache holds */
 const QUIET_MS = 20;
+/** how long the cache stays empty before the arrays kept for reuse are let go */
+const POOL_IDLE_MS = 10_000;
 
 /** series and points per chunk sent to the persist worker */
 const CHUNK_SERIES = 512;
@@ -103,7 +105,7 @@ export class WhisperStore implements StoreInstance {
   private readonly reader: ReadPool;
   /** series whose file is corrupt: never written, reads skip them */
   private readonly corrupt = new Set<string>();
-  private readonly cache = new WriteCache();
+  private readonly cache: WriteCache;
   private readonly wal: WriteAheadLog | undefined;
   private readonly walDir: string;
   /** replay, timers, segment deletion and re-logging of the WAL (wal-keeper.ts) */
@@ -147,6 +149,8 @@ export class WhisperStore implements StoreInstance {
     private readonly o: Readonly<WhisperStoreOptions>,
   ) {
     this.dataDir = resolve(o.dataDir);
+    // arrays kept for reuse: at most half the budget's points (both arrays count), and 128 MB
+    this.cache = new WriteCache(Math.min(POOL_MAX_ELEMENTS, o.cacheMaxPoints));
     this.catalog = new SeriesCatalog(ctx, this.dataDir, (name) => this.cache.pendingEntry(name) !== undefined);
     // the catalog's own sets, read here on the ingest path without a call; only the catalog changes them
     ({ tags: this.tags, known: this.known, onDisk: this.onDisk } = this.catalog);
@@ -366,6 +370,9 @@ export class WhisperStore implements StoreInstance {
     for (;;) {
       if (this.cache.pendingSeries === 0) {
         if (this.stopping) return;
+        // nothing written for a while: the arrays kept for the next pass go back to the system
+        // (not at once: a load that comes in bursts would allocate them again each time)
+        if (this.cache.points === 0 && this.cache.pool.elements > 0 && performance.now() - this.lastWriteAt >= POOL_IDLE_MS) this.cache.pool.clear();
         await this.idle(IDLE_MS);
         continue;
       }
