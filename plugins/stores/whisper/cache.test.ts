@@ -82,3 +82,29 @@ test('a series entry grows without losing points, and its next entry is sized li
   assert.equal(b.length, 0);
   assert.equal(c.pendingById(3), b);
 });
+
+test('a size hint never allocates: after a backfill, one point per series stays small', () => {
+  const c = new WriteCache(1 << 14);
+  for (let id = 0; id < 50; id++) {
+    const e = c.newEntry(`s${id}`, 0, id);
+    for (let i = 0; i < 1000; i++) e.push(i + 1, i);
+    c.points += 1000;
+    c.take(`s${id}`);
+    c.done(`s${id}`);
+  }
+  // every series now hints 1000 points; the pool holds only what its bound allows
+  const served = Array.from({ length: 5 }, (_, id) => c.newEntry(`s${id}`, 0, id).times.length);
+  assert.ok(served.includes(1024), `the pool serves a hint while it holds such arrays: ${served}`);
+  c.pool.clear();
+  const sizes = Array.from({ length: 45 }, (_, k) => c.newEntry(`s${k + 5}`, 0, k + 5).times.length);
+  assert.deepEqual(new Set(sizes), new Set([8]), 'with nothing pooled, hinted entries start small');
+});
+
+test('an entry used after release grows again instead of dropping points', () => {
+  const c = new WriteCache();
+  const e = c.newEntry('x', 0);
+  e.push(1, 1);
+  e.release();
+  e.push(2, 2);
+  assert.deepEqual([e.length, e.times[0], e.values[0]], [1, 2, 2]);
+});

@@ -9,7 +9,7 @@ const FIRST_CAPACITY = 8;
 export const POOL_MAX_ELEMENTS = 1 << 24;
 /** Elements of one slab new arrays are cut from (64 KiB). */
 const SLAB_ELEMENTS = 8192;
-/** The largest first size of an entry, in points. */
+/** The largest first size of an entry, in points (larger entries grow as before). */
 const MAX_HINT = 4096;
 
 /**
@@ -82,6 +82,11 @@ export class ArrayPool {
     return best;
   }
 
+  /** Whether at least `count` arrays of `capacity` elements are held. */
+  holds(capacity: number, count: number): boolean {
+    return (this.free[Math.log2(capacity)]?.length ?? 0) >= count;
+  }
+
   /** Drops every array held for reuse. */
   clear(): void {
     this.free.length = 0;
@@ -138,7 +143,8 @@ export class SeriesPoints {
   }
 
   private grow(): void {
-    const capacity = this.times.length * 2;
+    // at least FIRST_CAPACITY: a released entry (length 0) must not "grow" to nothing
+    const capacity = Math.max(FIRST_CAPACITY, this.times.length * 2);
     const times = this.pool.take(capacity);
     const values = this.pool.take(capacity);
     times.set(this.times);
@@ -198,7 +204,11 @@ export class WriteCache {
    */
   newEntry(name: string, segment: number, id = -1): SeriesPoints {
     const hint = id >= 0 ? (this.lengthById[id] ?? 0) : 0;
-    const sp = new SeriesPoints(segment, this.pool, hint > FIRST_CAPACITY ? 2 ** Math.ceil(Math.log2(hint)) : FIRST_CAPACITY);
+    const sized = hint > FIRST_CAPACITY ? 2 ** Math.ceil(Math.log2(hint)) : FIRST_CAPACITY;
+    // only from arrays the pool holds: a hint never allocates, so a backfill that left every
+    // series with a large hint cannot make the next trickle of one point per series take
+    // memory the budget (counted in points) does not see
+    const sp = new SeriesPoints(segment, this.pool, sized > FIRST_CAPACITY && this.pool.holds(sized, 2) ? sized : FIRST_CAPACITY);
     this.pending.set(name, sp);
     if (id >= 0) this.index(sp, id);
     return sp;
