@@ -149,7 +149,7 @@ export class WhisperStore implements StoreInstance {
     private readonly o: Readonly<WhisperStoreOptions>,
   ) {
     this.dataDir = resolve(o.dataDir);
-    // arrays kept for reuse: at most half the budget's points (both arrays count), and 128 MB
+    // arrays kept for reuse: room for at most half the budget's points (two arrays per entry), and 128 MB
     this.cache = new WriteCache(Math.min(POOL_MAX_ELEMENTS, o.cacheMaxPoints));
     this.catalog = new SeriesCatalog(ctx, this.dataDir, (name) => this.cache.pendingEntry(name) !== undefined);
     // the catalog's own sets, read here on the ingest path without a call; only the catalog changes them
