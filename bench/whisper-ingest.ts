@@ -232,9 +232,7 @@ function threadCpu(pid: number): Map<string, number> {
     for (const t of readdirSync(`/proc/${pid}/task`)) {
       const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      // the thread's name tells a persist worker from libuv's pool and V8's GC helpers
-      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/\s+/g, '_');
-      out.set(Number(t) === pid ? 'main' : `${comm}/${t}`, (Number(f[11]) + Number(f[12])) / 100); // USER_HZ
+      out.set(Number(t) === pid ? 'main' : t, (Number(f[11]) + Number(f[12])) / 100); // USER_HZ
     }
   } catch {
     /* not Linux */
@@ -242,7 +240,7 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-/** The threads that worked during the run, busiest first: `main:4.15`, `<name>/<tid>:1.52`, … */
+/** The threads that worked during the run, busiest first: `main:4.15`, `<tid>:1.52`, … */
 function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): string[] {
   return [...after]
     .map(([t, s]) => [t, s - (before.get(t) ?? 0)] as const)

@@ -118,7 +118,7 @@ export class SeriesPoints {
   constructor(
     /** WAL segment that holds this entry's oldest point: segments below the minimum can go */
     public segment: number,
-    private readonly pool: ArrayPool = new ArrayPool(0),
+    private readonly pool: ArrayPool,
     /** room for this many points before the first growth (a power of two) */
     capacity = FIRST_CAPACITY,
   ) {
@@ -220,9 +220,7 @@ export class WriteCache {
   }
 
   add(name: string, time: number, value: number, segment: number): void {
-    let sp = this.pending.get(name);
-    if (!sp) this.pending.set(name, (sp = new SeriesPoints(segment, this.pool)));
-    sp.push(time, value);
+    (this.pending.get(name) ?? this.newEntry(name, segment)).push(time, value);
     this.points++;
   }
 
@@ -256,7 +254,7 @@ export class WriteCache {
     const sp = this.pending.get(name);
     if (!sp) return undefined;
     this.pending.delete(name);
-    // capped: one burst must not size every later entry of the series
+    // capped, so that a long backlog does not ask the pool for its largest arrays
     if (sp.id >= 0) this.lengthById[sp.id] = Math.min(sp.length, MAX_HINT);
     this.unindex(sp);
     this.inflight.set(name, sp);
