@@ -52,6 +52,7 @@ export class DatagramServer {
   private readonly shared = new BigInt64Array(this.counters);
   private bound: { host: string; port: number } | undefined;
   private grantedRecvBuffer = 0;
+  private direct = false;
   private stopping = false;
   private onClosed: (() => void) | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -112,6 +113,7 @@ export class DatagramServer {
     w.on('exit', () => this.onExit(w));
     this.worker = w;
     this.bound = { host: first.address, port: first.port };
+    this.direct = first.direct;
     this.reportBuffer(first.recvBufferSize);
   }
 
@@ -184,6 +186,11 @@ export class DatagramServer {
   /** For tests: the receive thread, to kill it. */
   get receiveThread(): Worker | undefined {
     return this.worker;
+  }
+
+  /** Whether the receive thread reads datagrams straight from the descriptor (Linux and macOS, without peers). */
+  get readsDirectly(): boolean {
+    return this.direct;
   }
 
   address(): { host: string; port: number } | undefined {

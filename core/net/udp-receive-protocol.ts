@@ -48,7 +48,15 @@ export function batchCost(b: DatagramBatch): number {
 }
 
 export type FromReceiver =
-  | { readonly type: 'bound'; readonly address: string; readonly family: string; readonly port: number; readonly recvBufferSize: number }
+  | {
+      readonly type: 'bound';
+      readonly address: string;
+      readonly family: string;
+      readonly port: number;
+      readonly recvBufferSize: number;
+      /** datagrams after the first of each wake-up are read from the descriptor (see Batcher.drain) */
+      readonly direct: boolean;
+    }
   | { readonly type: 'bind_error'; readonly code: string; readonly message: string }
   | { readonly type: 'socket_error'; readonly message: string }
   | DatagramBatch

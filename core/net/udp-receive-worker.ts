@@ -9,6 +9,8 @@
  * bounded (`maxQueuedBytes`), beyond it datagrams are dropped and counted.
  */
 import dgram, { type RemoteInfo } from 'node:dgram';
+import { readSync } from 'node:fs';
+import { descriptorOf } from './socket-descriptor.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BATCH_OVERHEAD, HANDLED, PER_DATAGRAM, POSTED, batchCost, type DatagramBatch, type FromReceiver, type ReceiveWorkerData, type ToReceiver } from './udp-receive-protocol.js';
 
@@ -18,6 +20,8 @@ const BATCH_DATAGRAMS = 4096;
 const BATCH_MS = 2;
 /** the largest UDP payload */
 const MAX_DATAGRAM = 65_536;
+/** datagrams read in one drain at most, so that a close from the main thread is seen between drains */
+const DRAIN_MAX = 4096;
 
 const data = workerData as ReceiveWorkerData;
 const port = parentPort!;
@@ -42,19 +46,70 @@ class Batcher {
   private readonly flushNow = (): void => this.flush();
 
   add(msg: Buffer, from: RemoteInfo): void {
-    const pending = this.used + msg.length + PER_DATAGRAM * (this.count + 1) + BATCH_OVERHEAD;
+    if (!this.admit(msg.length)) return;
+    this.bytes.set(msg, this.used);
+    if (data.peers) this.peerOf[this.count] = this.peerOfDatagram(from);
+    this.append(msg.length);
+  }
+
+  /**
+   * Reads what the socket holds, one datagram per read(2) straight into the batch, until the
+   * kernel has no more. Why: the socket's own 'message' path builds a buffer, an address object
+   * and an event per datagram, about 6 µs each on a 2-core VM (30 % of a core at 50,000
+   * datagrams/s); a read costs about 3.5 µs, and a thread that needs less CPU catches up faster
+   * after the scheduler has kept it waiting, before the kernel's buffer fills (measured: with
+   * three CPU burners on the same 2 cores, 6-28 % of the datagrams lost before, none after).
+   * Only without peers: read(2) does not say who sent the datagram. Returns false when the
+   * descriptor cannot be read this way (the caller then stays on the 'message' path).
+   */
+  drain(fd: number): boolean {
+    // each drain ends in one EAGAIN error: without a stack it costs a quarter less
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return this.drainUpTo(fd, DRAIN_MAX);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  private drainUpTo(fd: number, max: number): boolean {
+    for (let i = 0; i < max; i++) {
+      let n: number;
+      try {
+        // the fill buffer keeps MAX_DATAGRAM spare beyond BATCH_BYTES, and used < BATCH_BYTES here
+        n = readSync(fd, this.bytes, this.used, MAX_DATAGRAM, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return true;
+        if (code === 'EINTR') continue;
+        post({ type: 'socket_error', message: (err as Error).message });
+        return false;
+      }
+      // an empty datagram reads as 0 bytes, and the 'message' path delivers it too
+      if (this.admit(n)) this.append(n);
+    }
+    return true;
+  }
+
+  /** Whether a datagram of `length` bytes fits under the queue bound; counts it dropped if not. */
+  private admit(length: number): boolean {
+    const pending = this.used + length + PER_DATAGRAM * (this.count + 1) + BATCH_OVERHEAD;
     if (this.queued + pending > data.maxQueuedBytes) {
       // the main thread may have caught up since the last look
       this.queued = queuedBytes();
       if (this.queued + pending > data.maxQueuedBytes) {
         this.dropped++;
         this.timer ??= setTimeout(this.flushNow, BATCH_MS);
-        return;
+        return false;
       }
     }
-    this.bytes.set(msg, this.used);
-    this.used += msg.length;
-    if (data.peers) this.peerOf[this.count] = this.peerOfDatagram(from);
+    return true;
+  }
+
+  /** Takes the `length` bytes at `used` (already in place) as the next datagram of the batch. */
+  private append(length: number): void {
+    this.used += length;
     this.ends[this.count++] = this.used;
     if (this.used >= BATCH_BYTES || this.count === BATCH_DATAGRAMS) this.flush();
     else this.timer ??= setTimeout(this.flushNow, BATCH_MS);
@@ -108,9 +163,16 @@ socket.once('error', (err: NodeJS.ErrnoException) => {
 socket.bind({ address: data.host, port: data.port, exclusive: true }, () => {
   socket.removeAllListeners('error');
   socket.on('error', (err) => post({ type: 'socket_error', message: err.message }));
-  socket.on('message', (msg, from) => batcher.add(msg, from));
+  // the first datagram of each wake-up comes through 'message' (it is what wakes the thread);
+  // the rest are drained from the descriptor when peers need not be recorded
+  let fd = data.peers ? undefined : descriptorOf(socket);
+  const direct = fd !== undefined;
+  socket.on('message', (msg, from) => {
+    batcher.add(msg, from);
+    if (fd !== undefined && !batcher.drain(fd)) fd = undefined;
+  });
   const a = socket.address();
-  post({ type: 'bound', address: a.address, family: a.family, port: a.port, recvBufferSize: socket.getRecvBufferSize() });
+  post({ type: 'bound', address: a.address, family: a.family, port: a.port, recvBufferSize: socket.getRecvBufferSize(), direct });
 });
 
 port.on('message', (m: ToReceiver) => {
