@@ -96,7 +96,21 @@ test(`UDP soak: ${SECONDS} s at ${RATE} datagrams/s with a render loop: drop rat
       }
     };
     const loops = Array.from({ length: RENDER_CLIENTS }, client);
-    assert.equal(await senderDone, 0, 'sender failed');
+    // when the kernel dropped, second by second: a burst at start (a cold process) and drops spread
+    // over the whole run (a thread short of CPU) have different causes
+    const dropsBySecond: Array<[number, number]> = [];
+    let lastKernel = kernelBefore;
+    const t0 = performance.now();
+    const sampler = setInterval(() => {
+      void input().then((i) => {
+        const k = i.gauges.kernel_rcvbuf_errors ?? 0;
+        if (k > lastKernel && dropsBySecond.length < 30) dropsBySecond.push([Math.round((performance.now() - t0) / 1000), k - lastKernel]);
+        lastKernel = Math.max(lastKernel, k);
+      }, () => undefined);
+    }, 1000);
+    const senderExit = await senderDone;
+    clearInterval(sampler);
+    assert.equal(senderExit, 0, 'sender failed');
     const { sent, seconds } = JSON.parse(out.trim()) as { sent: number; seconds: number };
     rendering = false;
     await Promise.all(loops);
@@ -121,6 +135,7 @@ test(`UDP soak: ${SECONDS} s at ${RATE} datagrams/s with a render loop: drop rat
       renders: latencies.length,
       render_p99_ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
       carbonado_cpu_percent: Math.round((100 * cpu) / seconds),
+      kernel_drops_by_second: dropsBySecond,
     };
     process.stderr.write(`udp-soak: ${JSON.stringify(report)}\n`);
 

@@ -29,13 +29,17 @@ interface ScanVisitor {
 export class SeriesCatalog {
   readonly tags = new TagIndex();
   private readonly tree = new NameTree();
+  // the sets are changed only here; others see them read-only (same objects, no copy)
+  private readonly knownNames = new Set<string>();
+  private readonly onDiskNames = new Set<string>();
+  private readonly syncRootDirs = new Set<string>();
   /** every series seen: on disk, or accepted into the cache */
-  readonly known = new Set<string>();
-  readonly onDisk = new Set<string>();
+  readonly known: ReadonlySet<string> = this.knownNames;
+  readonly onDisk: ReadonlySet<string> = this.onDiskNames;
   /** dataDir with a trailing separator, for pathOf */
   private readonly dataDirPrefix: string;
   /** dataDir and every directory in the tree on another filesystem (a mount or a symlinked disk) */
-  readonly syncRoots = new Set<string>();
+  readonly syncRoots: ReadonlySet<string> = this.syncRootDirs;
   /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
   aliases = new FileAliases('');
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
@@ -61,7 +65,7 @@ export class SeriesCatalog {
   async walkAtStart(): Promise<void> {
     const top = await stat(this.dataDir);
     this.aliases = new FileAliases(await realpath(this.dataDir));
-    this.syncRoots.add(this.dataDir);
+    this.syncRootDirs.add(this.dataDir);
     const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
     await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
     await this.adoptReadable(walk.readable, walk.file);
@@ -93,7 +97,7 @@ export class SeriesCatalog {
       this.ctx.log.limited('bad_name', 'series name refused', { name: name.slice(0, 200), reason });
       return false;
     }
-    this.known.add(name);
+    this.knownNames.add(name);
     this.tags.add(name);
     this.tree.add(isTaggedSeries(name) ? taggedTreePath(name) : name);
     return true;
@@ -110,12 +114,12 @@ export class SeriesCatalog {
 
   /** The series' file was removed from under the store (by hand): the next pass creates it. */
   fileRemoved(name: string): void {
-    this.onDisk.delete(name);
+    this.onDiskNames.delete(name);
   }
 
   /** The series' file had no header (a create cut short by a power loss) and was set aside: the next pass creates it. */
   tornFileSetAside(name: string): void {
-    this.onDisk.delete(name);
+    this.onDiskNames.delete(name);
     this.tornAside++;
   }
 
@@ -212,14 +216,14 @@ export class SeriesCatalog {
       this.ctx.log.warn('symlink loop in the data directory: not followed', { dir: path });
       return;
     }
-    if (st.dev !== parentDev) this.syncRoots.add(path);
+    if (st.dev !== parentDev) this.syncRootDirs.add(path);
     await this.scan(path, prefix, st.dev, new Set(ancestors).add(key), visit);
   }
 
   /** A `.wsp` found on disk enters the index (find, tags, and the set of files that exist). */
   private indexFile(name: string): void {
-    this.onDisk.add(name);
-    this.known.add(name);
+    this.onDiskNames.add(name);
+    this.knownNames.add(name);
     this.tree.add(name);
     if (!name.startsWith('_tagged.')) this.tags.add(name);
   }
@@ -271,8 +275,8 @@ export class SeriesCatalog {
     for (const name of this.onDisk) {
       const path = isTaggedSeries(name) ? (treePaths.get(name) ?? taggedTreePath(name)) : name;
       if (seen.has(path) || created.has(name) || this.pending(name) || unreadable.some((p) => path.startsWith(p))) continue;
-      this.onDisk.delete(name);
-      this.known.delete(name);
+      this.onDiskNames.delete(name);
+      this.knownNames.delete(name);
       this.tree.delete(path);
       this.tags.delete(name);
       removed++;
@@ -390,15 +394,15 @@ export class SeriesCatalog {
    * while its series' name is unknown: one entry per file, so `series_on_disk` counts files.
    */
   private markOnDisk(name: string): void {
-    this.onDisk.add(name);
-    if (isTaggedSeries(name)) this.onDisk.delete(taggedTreePath(name));
+    this.onDiskNames.add(name);
+    if (isTaggedSeries(name)) this.onDiskNames.delete(taggedTreePath(name));
   }
 
   /** A tagged series whose hashed file exists: found by its name and tags. */
   private learnTaggedName(name: string): void {
     if (this.onDisk.has(name)) return;
     this.markOnDisk(name);
-    this.known.add(name);
+    this.knownNames.add(name);
     this.tags.add(name);
   }
 
