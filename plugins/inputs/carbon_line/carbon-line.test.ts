@@ -34,9 +34,9 @@ function workload(): { text: string; points: Array<[string, number, number]>; re
   return { text: `${lines.join('\n')}\n`, points, reasons };
 }
 
-async function start(protocols: string): Promise<InProcess> {
+async function start(protocols: string, extra: Record<string, unknown> = {}): Promise<InProcess> {
   return startInProcess(
-    { plugins: [RECORDING], inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols } }, stores: { rec: { type: 'recording_store' } } },
+    { plugins: [RECORDING], inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols, ...extra } }, stores: { rec: { type: 'recording_store' } } },
     { clock: () => NOW },
   );
 }
@@ -118,12 +118,15 @@ test('UDP: each datagram is split as Python splitlines() does; bad lines do not 
 });
 
 test('UDP: datagrams sent while the event loop is blocked are all received (the receive thread drains the socket)', async () => {
-  const c = await start('udp');
+  // 1 MiB (2 MiB as Linux counts it): room for a quarter of a second of this load when the
+  // receive thread is kept waiting on a busy machine (the OS default, ~200 KiB, lost datagrams with
+  // the cores shared), yet far less than the 20,000 datagrams sent: without the thread most would
+  // be lost
+  const c = await start('udp', { udpRecvBufferBytes: 1 << 20 });
   try {
     const { port } = portOf(c.listening('inputs.carbon'), 'udp');
     const SENT = 20_000;
-    // another process sends while this thread is blocked; the OS-default receive buffer holds a
-    // few hundred of these datagrams, so without the thread most would be lost
+    // another process sends while this thread is blocked
     const sender = spawn(process.execPath, ['-e', `
       const s = require('node:dgram').createSocket('udp4');
       let i = 0;

@@ -11,7 +11,13 @@ export const schema: JSONSchemaType<CarbonLineOptions> = {
     protocols: { type: 'string', enum: ['tcp+udp', 'tcp', 'udp'], default: 'tcp+udp', description: 'transports opened on the port' },
     maxLineBytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 16384, description: 'longest accepted line in bytes' },
     missingTimestamp: { type: 'string', enum: ['reject', 'now'], default: 'reject', description: 'a line with no timestamp is refused (carbon) or stamped with the current time' },
-    udpRecvBufferBytes: { type: 'integer', minimum: 0, default: 0, description: 'SO_RCVBUF of the UDP socket; 0 keeps the OS default' },
+    udpRecvBufferBytes: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1073741824,
+      default: 8388608,
+      description: 'SO_RCVBUF of the UDP socket in bytes (capped by net.core.rmem_max); 0 keeps the OS default',
+    },
     udpReceiveQueueBytes: {
       type: 'integer',
       minimum: 65536,
