@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * second instance in one config) would replay the first one's live WAL, empty its staging
  * directory under its creates and, when stopped, delete WAL segments the first still needs.
  *
- * The lock is a file holding `pid boot-id start-time`. A lock is stale when the machine has
+ * The lock is a file holding `pid boot-id start-time nonce`. A lock is stale when the machine has
  * rebooted since (boot id), the process is gone, or its pid now belongs to a process started at
  * another time (pid reuse, as with pid 1 in a restarted container). It protects against
  * processes of one host and one pid namespace: two containers with their own pid namespaces, or
@@ -25,13 +25,15 @@ interface Holder {
 export class DirectoryInUse extends Error {}
 
 /** Takes the lock of `dir` (which must exist); returns the function that releases it. */
-export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
+export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
-  const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'}\n`;
+  const nonce = randomBytes(4).toString('hex');
+  // the nonce tells this taker's lock from any other, including one of the same process
+  const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'} ${nonce}\n`;
   // written whole under a name of our own, then linked to the lock's name: link() fails when the
   // lock exists, and nobody ever sees a lock file half written
-  const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const mine = `${path}.${process.pid}.${nonce}`;
   const release = async (): Promise<void> => {
     // only our own lock: an operator may have deleted it and another process taken it since
     if ((await readFile(path, 'utf8').catch(() => '')) === text) await unlink(path).catch(() => undefined);
@@ -43,24 +45,16 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
     if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
     throw err;
   }
-  let hardLinks = true;
+  const take = new ExclusiveName(mine, text);
+  const deadline = Date.now() + takeOverMs;
   try {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (;;) {
       try {
-        if (hardLinks) await link(mine, path);
-        else await writeFile(path, text, { flag: 'wx' });
+        await take.at(path);
         return release;
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (hardLinks && (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')) {
-          // a filesystem without hard links (vfat, some SMB and FUSE mounts): an exclusive create,
-          // whose lock can be seen half written for a moment (it is read as held)
-          hardLinks = false;
-          attempt--;
-          continue;
-        }
         if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
-        if (code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const seen = await readLock(path);
       if (seen === undefined) continue; // released meanwhile
@@ -68,24 +62,93 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
       if (seen === '') throw inUse(dir, path, 'another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
       const holder = parse(seen);
       if (holder && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
-      // left by a process that is gone (kill -9, power loss). Moved aside rather than deleted, and
-      // checked after the move: another process may have taken it over between our read and now
-      const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
-      try {
-        await rename(path, aside);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
+      // left by a process that is gone (kill -9, power loss). Removed only under a marker named
+      // after this very lock's text: of the takers that saw it, one at a time holds the marker and
+      // checks that the lock is still the one seen, so none can remove a lock another taker got
+      // after it (moving the lock aside and giving it back when it turned out fresh could not
+      // stop a third taker from slipping in between: two winners)
+      const marker = breakingMarker(path, seen);
+      const broken = await breakUnder(marker, take, me, () => readLock(path).then((now) => (now === seen ? unlink(path).catch(ignoreGone) : undefined)));
+      if (Date.now() > deadline) {
+        throw inUse(dir, path, broken ? 'another process (the lock file kept changing)' : `another process taking over the stale lock (marker ${marker}: delete it if no carbonado is starting)`);
       }
-      if ((await readFile(aside, 'utf8').catch(() => undefined)) !== seen) {
-        await link(aside, path).catch(() => undefined); // a fresh lock: give it back
-      }
-      await unlink(aside).catch(() => undefined);
+      if (!broken) await delay(1 + Math.random() * 4);
     }
-    throw inUse(dir, path, 'another process (the lock file kept changing)');
   } finally {
     await unlink(mine).catch(() => undefined);
   }
+}
+
+/** how long a taker waits for another one that is removing the same stale lock */
+const TAKE_OVER_MS = 5000;
+
+/** The name of the marker under which a stale lock holding `text` is removed. */
+export function breakingMarker(lockPath: string, text: string): string {
+  return `${lockPath}.breaking.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Creates `name` only if it does not exist, holding `text` (ours): a hard link to the file written
+ * whole under our own name, or on a filesystem without hard links (vfat, some SMB and FUSE mounts)
+ * an exclusive create, which others can see empty for a moment (they read it as held).
+ */
+class ExclusiveName {
+  private hardLinks = true;
+  constructor(private readonly mine: string, private readonly text: string) {}
+
+  async at(name: string): Promise<void> {
+    if (this.hardLinks) {
+      try {
+        return await link(this.mine, name);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+        this.hardLinks = false;
+      }
+    }
+    await writeFile(name, this.text, { flag: 'wx' });
+  }
+}
+
+/**
+ * Runs `work` while holding `marker`; true when it ran, false when another live taker holds the
+ * marker. A marker left by a taker that died holding it is removed (moved aside and checked, as
+ * above: a race of three takers there needs a crash within the milliseconds a marker is held).
+ */
+async function breakUnder(marker: string, take: ExclusiveName, me: Holder, work: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await take.at(marker);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const seen = await readFile(marker, 'utf8').catch(() => undefined);
+    const holder = seen ? parse(seen) : undefined;
+    // gone meanwhile, being written (no hard links), or its taker still at work: try again later
+    if (seen === undefined || !holder || (await isRunning(holder, me))) return false;
+    const aside = `${marker}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(marker, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    if ((await readFile(aside, 'utf8').catch(() => undefined)) !== seen) await link(aside, marker).catch(() => undefined);
+    await unlink(aside).catch(() => undefined);
+    return false;
+  }
+  try {
+    await work();
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
+  return true;
+}
+
+function ignoreGone(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms));
 }
 
 function inUse(dir: string, path: string, who: string): DirectoryInUse {
