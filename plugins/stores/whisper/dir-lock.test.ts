@@ -73,6 +73,26 @@ test('dir lock: the marker of a live taker is waited for: taken once it is gone,
   }
 });
 
+test('dir lock: what takers that died mid-take left beside the lock is removed once the lock is held', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
+  try {
+    const lock = join(dir, LOCK_FILE);
+    const gone = goneProcess();
+    const left = [`${LOCK_FILE}.${gone}.deadbeef`, `${LOCK_FILE}.stale.${gone}.0badf00d`, `${LOCK_FILE}.breaking.0123456789abcdef.stale.${gone}.12345678`];
+    for (const name of left) await writeFile(join(dir, name), `${gone} - - 00000000\n`);
+    // a marker of a lock long gone, whose taker died
+    await writeFile(breakingMarker(lock, 'some earlier lock\n'), `${gone} - - 00000001\n`);
+    // a live process's files stay: it may be at work on them
+    const live = [`${LOCK_FILE}.${process.pid}.cafebabe`, `${LOCK_FILE}.breaking.fedcba9876543210`];
+    for (const name of live) await writeFile(join(dir, name), `${process.pid} - - 00000002\n`);
+    const release = await lockDirectory(dir);
+    assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE, ...live].sort());
+    await release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('dir lock: a held lock is refused with its pid; released, it can be taken again', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
   try {

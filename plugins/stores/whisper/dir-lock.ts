@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -51,6 +51,7 @@ export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Pro
     for (;;) {
       try {
         await take.at(path);
+        await sweepLeftovers(dir).catch(() => undefined);
         return release;
       } catch (err) {
         if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
@@ -143,6 +144,33 @@ async function breakUnder(marker: string, take: ExclusiveName, me: Holder, work:
   return true;
 }
 
+/**
+ * Removes what takers that died mid-take left beside the lock: their own lock files
+ * (`.carbonado-lock.<pid>.<hex>`), what they moved aside (`….stale.<pid>.<hex>`) and markers whose
+ * taker is gone. Only while we hold the lock: no marker can then be needed, because the lock it
+ * was named after is no longer the lock.
+ */
+async function sweepLeftovers(dir: string): Promise<void> {
+  const prefix = `${LOCK_FILE}.`;
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const own = /\.(\d+)\.[0-9a-f]{8}$/.exec(name);
+    let pid: number | undefined;
+    if (own) pid = Number(own[1]);
+    else if (name.startsWith(`${prefix}breaking.`)) pid = parse(await readFile(join(dir, name), 'utf8').catch(() => ''))?.pid;
+    if (pid !== undefined && pid !== process.pid && !isAlive(pid)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function ignoreGone(err: unknown): void {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
@@ -185,13 +213,7 @@ function parse(text: string): Holder | undefined {
 
 async function isRunning(holder: Holder, me: Holder): Promise<boolean> {
   if (holder.boot && me.boot && holder.boot !== me.boot) return false;
-  if (holder.pid !== me.pid) {
-    try {
-      process.kill(holder.pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-    }
-  }
+  if (holder.pid !== me.pid && !isAlive(holder.pid)) return false;
   if (!holder.start) return true;
   const now = await startTime(holder.pid);
   return now === '' || now === holder.start;
