@@ -67,8 +67,14 @@ function prepareOrError(spec: CreateSpec): PreparedSpec | InvalidConfiguration {
 
 const open = new Map<string, OpenFile>();
 const dirs = new Set<string>();
-/** directories on another filesystem than the staging directory: their new files skip the staging link */
+/**
+ * directories whose new files the staging link cannot place: on another filesystem than the
+ * staging directory, or on one without hard links (exFAT, vfat, some SMB and FUSE mounts). Their
+ * new files are made next to their place and renamed.
+ */
 const elsewhere = new Set<string>();
+/** what link() says across filesystems (EXDEV) or where the filesystem has no hard links */
+const CANNOT_LINK_HERE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 /**
  * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
  * descriptor limit); openCap: a lower bound learnt from EMFILE
@@ -212,8 +218,8 @@ function linkIntoPlace(tmp: string, path: string): boolean {
  * (NewFileImage), written to a file in this thread's staging directory in as few writes as the
  * touched ranges allow, and linked into place (never a partial .wsp in the tree). Same bytes as
  * create + update_many. Returns 'exists' when the path exists meanwhile (a file made by hand: the
- * caller updates it instead) and 'elsewhere' when the tree spans filesystems (the caller creates
- * the file next to its place instead).
+ * caller updates it instead) and 'elsewhere' when the link cannot be made there (see `elsewhere`;
+ * the caller creates the file next to its place instead).
  */
 async function createWithPoints(path: string, req: PersistRequest, staging: string, spec: PreparedSpec, from: number, to: number): Promise<UpdateResult | 'exists' | 'elsewhere'> {
   const { image, header, bases, result: r } = await newFileWithPoints(spec, req.times.subarray(from, to), req.values.subarray(from, to), req.now);
@@ -242,7 +248,7 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
     placed = linkIntoPlace(tmp, path);
   } catch (err) {
     closeSync(fd);
-    if ((err as NodeJS.ErrnoException).code === 'EXDEV') return 'elsewhere';
+    if (CANNOT_LINK_HERE.has((err as NodeJS.ErrnoException).code ?? '')) return 'elsewhere';
     throw err;
   }
   if (!placed) {
