@@ -1,4 +1,4 @@
-import { readdir, unlink, stat, realpath } from 'node:fs/promises';
+import { readdir, unlink, stat, realpath, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from '../../../core/index.js';
@@ -42,6 +42,14 @@ export class SeriesCatalog {
   readonly syncRoots: ReadonlySet<string> = this.syncRootDirs;
   /** names that reach one file through symlinks: one persist thread per file (set by the walk) */
   aliases = new FileAliases('');
+  /**
+   * Set when the data directory ignores case (exFAT, vfat, macOS's default APFS, some SMB
+   * mounts), where `a.b` and `A.b` name one file: name folded to ASCII lower case → the spelling
+   * whose path the store uses for that file, the one found on disk or else the first one seen.
+   * One path per file keeps its updates in one thread and one open descriptor (two spellings
+   * through a FUSE mount are two inodes to the kernel, whose page caches overwrite each other).
+   */
+  private spellings: Map<string, string> | undefined;
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   tornAside = 0;
   private readonly tornExamples: string[] = [];
@@ -65,6 +73,10 @@ export class SeriesCatalog {
   async walkAtStart(): Promise<void> {
     const top = await stat(this.dataDir);
     this.aliases = new FileAliases(await realpath(this.dataDir));
+    if (await ignoresCase(this.dataDir)) {
+      this.spellings = new Map();
+      this.ctx.log.info('the data directory ignores case: series names that differ only in ASCII case share one file (as with carbon), written under one spelling', { dataDir: this.dataDir });
+    }
     this.syncRootDirs.add(this.dataDir);
     const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
     await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
@@ -85,8 +97,25 @@ export class SeriesCatalog {
    * series, a few ms of every 1,000-series render.
    */
   pathOf(name: string): string | undefined {
+    if (this.spellings) name = this.spellingOf(name);
     if (this.known.has(name) && !isTaggedSeries(name)) return `${this.dataDirPrefix}${name.replaceAll('.', sep)}.wsp`;
     return seriesPath(this.dataDir, name);
+  }
+
+  /** The same string for every name of one file: the persister gives each key one thread. */
+  laneKey(name: string): string {
+    return this.aliases.keyOf(this.spellings ? this.spellingOf(name) : name);
+  }
+
+  /** The spelling of `name`'s file on a data directory that ignores case (`name` elsewhere). */
+  private spellingOf(name: string): string {
+    return this.spellings?.get(foldAsciiCase(name)) ?? name;
+  }
+
+  private addSpelling(name: string): void {
+    if (!this.spellings || isTaggedSeries(name)) return;
+    const key = foldAsciiCase(name);
+    if (!this.spellings.has(key)) this.spellings.set(key, name);
   }
 
   /** First sight of a series: validate it and make it findable at once. */
@@ -98,6 +127,7 @@ export class SeriesCatalog {
       return false;
     }
     this.knownNames.add(name);
+    this.addSpelling(name);
     this.tags.add(name);
     this.tree.add(isTaggedSeries(name) ? taggedTreePath(name) : name);
     return true;
@@ -224,6 +254,7 @@ export class SeriesCatalog {
   private indexFile(name: string): void {
     this.onDiskNames.add(name);
     this.knownNames.add(name);
+    this.addSpelling(name);
     this.tree.add(name);
     if (!name.startsWith('_tagged.')) this.tags.add(name);
   }
@@ -413,5 +444,31 @@ export class SeriesCatalog {
       if (isBadName(norm) || norm !== name) continue;
       this.learnTaggedName(name);
     }
+  }
+}
+
+/**
+ * ASCII letters only: every case-insensitive filesystem folds them, while beyond ASCII they
+ * disagree (and folding a pair the filesystem keeps apart would merge two series' files).
+ */
+function foldAsciiCase(name: string): string {
+  return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name;
+}
+
+/** Whether `dir` finds a file under another case of its name; false when it cannot be probed. */
+async function ignoresCase(dir: string): Promise<boolean> {
+  const name = `.carbonado-case-probe.${process.pid}`;
+  try {
+    await writeFile(join(dir, name), '');
+  } catch {
+    return false;
+  }
+  try {
+    await stat(join(dir, name.toUpperCase()));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await unlink(join(dir, name)).catch(() => undefined);
   }
 }

@@ -469,7 +469,7 @@ export class WhisperStore implements StoreInstance {
         }
         await this.updateBucket.take(() => this.stopping);
       }
-      const w = lanes.length === 1 ? 0 : laneOf(this.catalog.aliases.keyOf(name), lanes.length);
+      const w = lanes.length === 1 ? 0 : laneOf(this.catalog.laneKey(name), lanes.length);
       const lane = lanes[w]!;
       lane.chunk.push(name);
       lane.points += this.cache.pendingPoints(name);

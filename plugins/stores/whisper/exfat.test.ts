@@ -1,7 +1,6 @@
-// A data directory on a filesystem without hard links (exFAT through FUSE here; vfat, some SMB and
-// FUSE mounts alike): new files cannot be linked from the staging directory, nor the lock linked
-// into place. carbon-cache works there, so the store must too: files made next to their place and
-// renamed, the lock an exclusive create, a stale one taken over after kill -9, the WAL replayed.
+// A data directory on exFAT (through FUSE here), which has two traits of vfat, some SMB and FUSE
+// mounts, and macOS's default APFS: no hard links, and names that differ only in case naming one
+// file. carbon-cache works there, so the store must too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -126,6 +125,65 @@ test('a data directory on a filesystem without hard links (exFAT): files created
       }
     }
     assert.equal(complete, SERIES, 'series with all four points in their file');
+  } finally {
+    fs!.unmount();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a case-insensitive filesystem (exFAT), two persist threads: names differing only in case reach one file through one thread, no point lost or misplaced', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-exfat-'));
+  const fs = mountExfat(root);
+  if (!fs) await rm(root, { recursive: true, force: true });
+  if (!requireHere(t, fs !== undefined, 'root, a loop device, /dev/fuse and the Debian packages exfatprogs and exfat-fuse, to mount an exFAT image')) return;
+  const dataDir = join(fs!.dir, 'data');
+  await mkdir(dataDir);
+  const PAIRS = 100;
+  const ROUNDS = 6;
+  const config = {
+    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+    stores: { main: { type: 'whisper', dataDir, persistThreads: 2, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
+    outputs: { render: { type: 'graphite_render' } },
+  };
+  const base = Math.floor(Date.now() / 1000) - 300;
+  try {
+    const proc = await spawnCarbonado(config);
+    try {
+      const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
+      // each round: every pair's two spellings, at two timestamps of their own; rounds a store
+      // pass apart, so that files are created, kept open and updated by whichever thread has them
+      for (let r = 0; r < ROUNDS; r++) {
+        let text = '';
+        for (let p = 0; p < PAIRS; p++) text += `Case.p${p}.Total ${p * 100 + 2 * r} ${base + 2 * r}\ncase.p${p}.total ${p * 100 + 2 * r + 1} ${base + 2 * r + 1}\n`;
+        await send(port, text);
+        await new Promise((res) => setTimeout(res, 1100));
+      }
+      await waitFor(async () => (await storeStats(proc)).received === PAIRS * ROUNDS * 2, 'every point accepted', 10_000, 50);
+      await waitFor(async () => (await storeStats(proc)).gauges.cache_points === 0, 'the cache written out', 10_000, 50);
+      // either spelling reads the one file
+      for (const target of ['Case.p7.Total', 'case.p7.total']) {
+        const res = await fetch(`${proc.httpUrl}/render?target=${target}&from=${base - 1}&until=${base + 2 * ROUNDS - 1}&format=json`);
+        const [series] = (await res.json()) as Array<{ datapoints: Array<[number | null, number]> }>;
+        assert.deepEqual(series!.datapoints.map(([v]) => v), Array.from({ length: 2 * ROUNDS }, (_, i) => 700 + i), target);
+      }
+    } finally {
+      proc.kill('SIGTERM');
+      assert.equal(await proc.exited, 0, proc.output().slice(-2000));
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const wrong: string[] = [];
+    for (let p = 0; p < PAIRS; p++) {
+      const f = join(dataDir, 'case', `p${p}`, 'total.wsp');
+      const fh = await open(f, 'r');
+      try {
+        const r = (await fetchWhisper(fh, await readHeader(fh, f), base - 1, base + 2 * ROUNDS - 1, now))!;
+        const want = Array.from({ length: 2 * ROUNDS }, (_, i) => p * 100 + i);
+        if (JSON.stringify([...r.values]) !== JSON.stringify(want)) wrong.push(`p${p}: ${JSON.stringify([...r.values])}`);
+      } finally {
+        await fh.close();
+      }
+    }
+    assert.deepEqual(wrong, [], `${wrong.length} of ${PAIRS} files lost or misplaced points`);
   } finally {
     fs!.unmount();
     await rm(root, { recursive: true, force: true });
