@@ -5,16 +5,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnCarbonado, portOf, waitFor, type Spawned } from '../../../test/helpers/carbonado.js';
 import { fetchWhisper, readHeader } from '../../shared/whisper-format/index.js';
 import { hasCommand, requireHere } from '../../../test/helpers/peers.js';
 import { LOCK_FILE } from './dir-lock.js';
+import { sha256Hex } from './paths.js';
+import { readableFileName, TAGGED_NAMES_FILE } from './tagged-files.js';
 
 const SERIES = 200;
+const TAGGED = 'nolink.tagged;k=v';
 
 interface Mounted {
   dir: string;
@@ -60,7 +63,7 @@ async function storeStats(p: Spawned): Promise<StoreStats> {
   return ((await (await fetch(`${p.httpUrl}/stats`)).json()) as { instances: Record<string, StoreStats> }).instances['stores.main']!;
 }
 
-test('a data directory on a filesystem without hard links (exFAT): files created, lock held and taken over after kill -9, WAL replayed', async (t) => {
+test('a data directory on a filesystem without hard links (exFAT): files created, lock held and taken over after kill -9, WAL replayed, a readable-named tagged file moved', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-exfat-'));
   const fs = mountExfat(root);
   if (!fs) await rm(root, { recursive: true, force: true });
@@ -103,14 +106,32 @@ test('a data directory on a filesystem without hard links (exFAT): files created
     proc = await spawnCarbonado(config);
     try {
       assert.match(await readFile(join(dataDir, LOCK_FILE), 'utf8'), new RegExp(`^${proc.pid} `), 'the stale lock taken over');
-      await send(portOf(proc.listening('inputs.carbon'), 'tcp').port, lines(3));
-      await waitFor(async () => (await storeStats(proc)).received >= SERIES, 'the new points accepted', 10_000, 50);
+      await send(portOf(proc.listening('inputs.carbon'), 'tcp').port, lines(3) + `${TAGGED} 42 ${base}\n`);
+      await waitFor(async () => (await storeStats(proc)).received >= SERIES + 1, 'the new points accepted', 10_000, 50);
       assert.equal((await storeStats(proc)).errorsTotal, 0, JSON.stringify((await storeStats(proc)).errors));
     } finally {
       proc.kill('SIGTERM');
       assert.equal(await proc.exited, 0, proc.output().slice(-2000));
     }
     assert.ok(!existsSync(join(dataDir, LOCK_FILE)), 'SIGTERM releases the lock');
+
+    // third run: a tagged series' file under carbon's readable name (TAG_HASH_FILENAMES = False),
+    // its name known only from that file, is moved to its hashed name without a hard link
+    const h = sha256Hex(TAGGED);
+    const hashed = join(dataDir, '_tagged', h.slice(0, 3), h.slice(3, 6), `${h}.wsp`);
+    const readable = join(dirname(hashed), readableFileName(TAGGED));
+    await rename(hashed, readable);
+    await rm(join(dataDir, TAGGED_NAMES_FILE));
+    proc = await spawnCarbonado(config);
+    try {
+      assert.ok(existsSync(hashed) && !existsSync(readable), 'moved to its hashed name');
+      assert.equal((await storeStats(proc)).counters.tagged_files_renamed, 1);
+      const res = await fetch(`${proc.httpUrl}/render?target=${encodeURIComponent(`seriesByTag('k=v')`)}&from=${base - 1}&until=${base}&format=json`);
+      assert.deepEqual(((await res.json()) as Array<{ datapoints: Array<[number | null, number]> }>).map((x) => x.datapoints), [[[42, base]]]);
+    } finally {
+      proc.kill('SIGTERM');
+      assert.equal(await proc.exited, 0, proc.output().slice(-2000));
+    }
 
     const now = Math.floor(Date.now() / 1000);
     let complete = 0;

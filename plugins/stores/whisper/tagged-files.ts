@@ -1,4 +1,4 @@
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from './paths.js';
 import { isBadName, isTagged, normalizeSeriesName } from '../../../core/index.js';
@@ -182,7 +182,7 @@ export async function moveToHashedNames(dataDir: string, files: readonly Readabl
     const from = join(f.dir, f.file);
     const to = join(f.dir, `${sha256Hex(f.name)}.wsp`);
     try {
-      await link(from, to);
+      await linkOrRename(from, to);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       const [a, b] = code === 'EEXIST' || code === 'ENOENT' ? await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]) : [];
@@ -199,4 +199,20 @@ export async function moveToHashedNames(dataDir: string, files: readonly Readabl
     moved[i] = true;
   }
   return { moved, left };
+}
+
+/**
+ * `link` where the filesystem has hard links; where it has none (exFAT, vfat, some SMB and FUSE
+ * mounts), a rename when nothing is at `to`. The store creates a series' hashed file only after
+ * this move, so nothing of its own appears there in between.
+ */
+async function linkOrRename(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    if (await lstat(to).then(() => true, () => false)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+    await rename(from, to);
+  }
 }
