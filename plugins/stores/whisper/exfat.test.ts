@@ -1,7 +1,7 @@
 // A data directory on exFAT (through FUSE here), which has two traits of vfat, some SMB and FUSE
 // mounts, and macOS's default APFS: no hard links, and names that differ only in case naming one
 // file. carbon-cache works there, so the store must too.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -58,21 +58,36 @@ function send(port: number, text: string): Promise<void> {
   });
 }
 
+/** A fresh exFAT mount with an empty `data` directory; undefined when the test was skipped. */
+async function exfatDataDir(t: TestContext): Promise<{ mnt: string; dataDir: string; remove(): Promise<void> } | undefined> {
+  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-exfat-'));
+  const fs = mountExfat(root);
+  if (!fs) await rm(root, { recursive: true, force: true });
+  if (!requireHere(t, fs !== undefined, 'root, a loop device, /dev/fuse and the Debian packages exfatprogs and exfat-fuse, to mount an exFAT image')) return undefined;
+  const dataDir = join(fs!.dir, 'data');
+  await mkdir(dataDir);
+  return {
+    mnt: fs!.dir,
+    dataDir,
+    remove: async () => {
+      fs!.unmount();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
 type StoreStats = { received: number; errorsTotal: number; errors: Record<string, number>; counters: Record<string, number>; gauges: Record<string, number> };
 async function storeStats(p: Spawned): Promise<StoreStats> {
   return ((await (await fetch(`${p.httpUrl}/stats`)).json()) as { instances: Record<string, StoreStats> }).instances['stores.main']!;
 }
 
 test('a data directory on a filesystem without hard links (exFAT): files created, lock held and taken over after kill -9, WAL replayed, a readable-named tagged file moved', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-exfat-'));
-  const fs = mountExfat(root);
-  if (!fs) await rm(root, { recursive: true, force: true });
-  if (!requireHere(t, fs !== undefined, 'root, a loop device, /dev/fuse and the Debian packages exfatprogs and exfat-fuse, to mount an exFAT image')) return;
-  const dataDir = join(fs!.dir, 'data');
-  await mkdir(dataDir);
+  const fs = await exfatDataDir(t);
+  if (!fs) return;
+  const dataDir = fs.dataDir;
   // a hard link there must fail, or this test proves nothing
-  await (await open(join(fs!.dir, 'probe'), 'w')).close();
-  assert.throws(() => execFileSync('ln', [join(fs!.dir, 'probe'), join(fs!.dir, 'probe2')], { stdio: 'ignore' }));
+  await (await open(join(fs.mnt, 'probe'), 'w')).close();
+  assert.throws(() => execFileSync('ln', [join(fs.mnt, 'probe'), join(fs.mnt, 'probe2')], { stdio: 'ignore' }));
   const config = {
     inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
     stores: { main: { type: 'whisper', dataDir, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
@@ -147,18 +162,14 @@ test('a data directory on a filesystem without hard links (exFAT): files created
     }
     assert.equal(complete, SERIES, 'series with all four points in their file');
   } finally {
-    fs!.unmount();
-    await rm(root, { recursive: true, force: true });
+    await fs.remove();
   }
 });
 
 test('a case-insensitive filesystem (exFAT), two persist threads: names differing only in case reach one file through one thread, no point lost or misplaced', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-exfat-'));
-  const fs = mountExfat(root);
-  if (!fs) await rm(root, { recursive: true, force: true });
-  if (!requireHere(t, fs !== undefined, 'root, a loop device, /dev/fuse and the Debian packages exfatprogs and exfat-fuse, to mount an exFAT image')) return;
-  const dataDir = join(fs!.dir, 'data');
-  await mkdir(dataDir);
+  const fs = await exfatDataDir(t);
+  if (!fs) return;
+  const dataDir = fs.dataDir;
   const PAIRS = 100;
   const ROUNDS = 6;
   const config = {
@@ -206,7 +217,6 @@ test('a case-insensitive filesystem (exFAT), two persist threads: names differin
     }
     assert.deepEqual(wrong, [], `${wrong.length} of ${PAIRS} files lost or misplaced points`);
   } finally {
-    fs!.unmount();
-    await rm(root, { recursive: true, force: true });
+    await fs.remove();
   }
 });
