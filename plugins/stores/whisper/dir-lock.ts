@@ -69,7 +69,11 @@ export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Pro
       // after it (moving the lock aside and giving it back when it turned out fresh could not
       // stop a third taker from slipping in between: two winners)
       const marker = breakingMarker(path, seen);
-      const broken = await breakUnder(marker, take, me, () => readLock(path).then((now) => (now === seen ? unlink(path).catch(ignoreGone) : undefined)));
+      const broken = await breakUnder(marker, take, me, () => readLock(path).then((now) => (now === seen ? unlink(path).catch(ignoreGone) : undefined))).catch((err: unknown) => {
+        // a marker is a file to write too (an exclusive create where there are no hard links)
+        if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
+        throw err;
+      });
       if (Date.now() > deadline) {
         throw inUse(dir, path, broken ? 'another process (the lock file kept changing)' : `another process taking over the stale lock (marker ${marker}: delete it if no carbonado is starting)`);
       }
