@@ -183,6 +183,18 @@ function delay(ms: number): Promise<void> {
   return new Promise((res) => setTimeout(res, ms));
 }
 
+/**
+ * The pid of the running process that holds the lock file at `lockPath`, or undefined (no lock, a
+ * stale one, or one being written). For the checks of stores nested in each other's directories.
+ */
+export async function liveHolder(lockPath: string): Promise<number | undefined> {
+  const text = await readFile(lockPath, 'utf8').catch(() => '');
+  const holder = parse(text);
+  if (!holder) return undefined;
+  const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
+  return (await isRunning(holder, me)) ? holder.pid : undefined;
+}
+
 function inUse(dir: string, path: string, who: string): DirectoryInUse {
   return new DirectoryInUse(
     `${dir} is in use by ${who} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +

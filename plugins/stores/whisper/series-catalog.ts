@@ -5,6 +5,7 @@ import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { FileAliases } from './file-aliases.js';
+import { LOCK_FILE } from './dir-lock.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
 
 /** What the walk of the data directory does with what it finds. */
@@ -16,6 +17,8 @@ interface ScanVisitor {
   unreadable?(prefix: string): void;
   /** tagged files under their readable names: moved to their hashed names after the walk */
   readonly readable: ReadableTaggedFile[];
+  /** directories below the data directory that hold a directory lock (another store's?) */
+  readonly locked?: string[];
 }
 
 /**
@@ -50,6 +53,8 @@ export class SeriesCatalog {
    * through a FUSE mount are two inodes to the kernel, whose page caches overwrite each other).
    */
   private spellings: Map<string, string> | undefined;
+  /** directories below the data directory holding a directory lock, found by the start-up walk */
+  readonly lockedBelow: string[] = [];
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   tornAside = 0;
   private readonly tornExamples: string[] = [];
@@ -78,7 +83,7 @@ export class SeriesCatalog {
       this.ctx.log.info('the data directory ignores case: series names that differ only in ASCII case share one file (as with carbon), written under one spelling', { dataDir: this.dataDir });
     }
     this.syncRootDirs.add(this.dataDir);
-    const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [] };
+    const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [], locked: this.lockedBelow };
     await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
     await this.adoptReadable(walk.readable, walk.file);
     if (this.tornAside > 0) {
@@ -195,6 +200,7 @@ export class SeriesCatalog {
     const subdirs: Promise<void>[] = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) {
+        if (e.name === LOCK_FILE && prefix !== '') visit.locked?.push(dir);
         // a temporary file of a create interrupted by a crash (while running, it may be a live one)
         if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
         continue;

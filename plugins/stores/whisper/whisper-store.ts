@@ -1,5 +1,5 @@
 import { mkdir, rm, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   isBadName,
   normalizeSeriesName,
@@ -32,7 +32,7 @@ import { isTaggedSeries } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { WalKeeper } from './wal-keeper.js';
-import { LockUnavailable, lockDirectory } from './dir-lock.js';
+import { DirectoryInUse, LOCK_FILE, LockUnavailable, liveHolder, lockDirectory } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import { SeriesCatalog } from './series-catalog.js';
@@ -112,6 +112,8 @@ export class WhisperStore implements StoreInstance {
   private readonly walKeeper: WalKeeper | undefined;
   /** releases the directory locks taken at start */
   private unlocks: Array<() => Promise<void>> = [];
+  /** the real paths of the data directory and the WAL directory, once locked */
+  private lockedDirs: string[] = [];
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -209,6 +211,7 @@ export class WhisperStore implements StoreInstance {
       const real = await realpath(this.walDir);
       if (!dirs.includes(real)) dirs.push(real);
     }
+    this.lockedDirs = dirs;
     try {
       for (const d of dirs) {
         try {
@@ -225,11 +228,35 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
+  /**
+   * A data directory inside another running store's (or holding one) is refused: the outer
+   * store's walk would list the inner one's series as its own, and a point under such a name
+   * would have both stores writing one file. Checked both ways, so whichever starts second is
+   * refused: the directories above ours at lock time, and the locks the start-up walk meets below.
+   */
+  private async refuseNesting(from: string, where: 'above' | 'below', dirs: readonly string[] = [from]): Promise<void> {
+    const candidates = [...dirs];
+    if (where === 'above') for (let d = from; dirname(d) !== d; d = dirname(d)) candidates.push(dirname(d));
+    for (const dir of candidates) {
+      const real = await realpath(dir).catch(() => dir);
+      if (this.lockedDirs.includes(real)) continue; // our own WAL directory
+      const pid = await liveHolder(join(dir, LOCK_FILE));
+      if (pid === undefined) continue;
+      const [outer, inner] = where === 'above' ? [real, this.lockedDirs[0]!] : [this.lockedDirs[0]!, real];
+      const holder = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
+      throw new DirectoryInUse(
+        `${inner} is inside ${outer}, and ${holder} holds the lock of ${where === 'above' ? outer : inner} for another store: ` +
+          "the walk of a data directory would list the other store's series as its own, and both stores could write one file. Give each store a dataDir (and walDir) outside the others'",
+      );
+    }
+  }
+
   private async unlockDirectories(): Promise<void> {
     for (const unlock of this.unlocks.splice(0)) await unlock();
   }
 
   private async startLocked(): Promise<void> {
+    await this.refuseNesting(dirname(this.lockedDirs[0]!), 'above');
     // files of creates a crash interrupted: never linked into the tree, so nothing refers to them
     await rm(join(this.dataDir, STAGING_DIR), { recursive: true, force: true });
     for (const w of this.workers) w.warm();
@@ -237,6 +264,7 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.catalog.walkAtStart();
+    await this.refuseNesting(this.dataDir, 'below', this.catalog.lockedBelow);
     await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {

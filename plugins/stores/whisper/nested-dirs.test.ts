@@ -1,0 +1,67 @@
+// Two stores whose data directories nest: the outer one's walk would list the inner one's series
+// as its own, and a point under such a name would have both writing one file. Whichever starts
+// second is refused, naming both directories.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startInProcess, type InProcess } from '../../../test/helpers/carbonado.js';
+import { pointBatch } from '../../../core/index.js';
+import { LOCK_FILE } from './dir-lock.js';
+import type { WhisperStore } from './whisper-store.js';
+
+function start(dataDir: string, extra: Record<string, unknown> = {}): Promise<InProcess> {
+  return startInProcess({ stores: { main: { type: 'whisper', dataDir, schemas: [{ name: 't', pattern: '.*', retentions: '10s:1h' }], ...extra } } });
+}
+
+async function refusal(dataDir: string): Promise<Error> {
+  return start(dataDir).then(
+    async (c) => {
+      await c.stop();
+      throw new Error(`a store on ${dataDir} started`);
+    },
+    (err: Error) => err,
+  );
+}
+
+test('a data directory inside a running store\'s, or holding one, is refused whichever starts second; its own WAL directory and a stale lock below are not', async () => {
+  const outer = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-nested-')));
+  const inner = join(outer, 'inner');
+  await mkdir(inner);
+  try {
+    // the inner one first: the outer one's walk meets its lock
+    const first = await start(inner);
+    try {
+      const err = await refusal(outer);
+      assert.match(err.message, new RegExp(`${inner} is inside ${outer}, and this process \\(${process.pid}\\) holds the lock of ${inner}`));
+      // the refused store let go of its own lock, and the inner store still writes
+      assert.ok(!(await readdir(outer)).includes(LOCK_FILE));
+      const store = first.runtime.instance<WhisperStore>('stores.main')!;
+      store.write(pointBatch([['a.b', 1, Math.floor(Date.now() / 1000) - 10]]));
+      await store.stop();
+      assert.deepEqual(await readdir(join(inner, 'a')), ['b.wsp']);
+    } finally {
+      await first.stop();
+    }
+
+    // the outer one first: the inner one finds its lock above
+    const second = await start(outer);
+    try {
+      const err = await refusal(join(inner, 'deeper'));
+      assert.match(err.message, new RegExp(`${join(inner, 'deeper')} is inside ${outer}, and this process \\(${process.pid}\\) holds the lock of ${outer}`));
+    } finally {
+      await second.stop();
+    }
+
+    // a lock below left by a process that is gone, and the store's own WAL directory under a
+    // plain name inside its data directory: neither is another store
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await writeFile(join(inner, LOCK_FILE), `${gone} - - 00000000\n`);
+    const third = await start(outer, { walDir: join(outer, 'wal') });
+    await third.stop();
+  } finally {
+    await rm(outer, { recursive: true, force: true });
+  }
+});
