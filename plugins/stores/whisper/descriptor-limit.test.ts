@@ -62,7 +62,6 @@ test('descriptor limit lowered under a running store: EMFILE lets the kept files
     const store = async () => ((await (await fetch(`${proc.httpUrl}/stats`)).json()) as { instances: Record<string, { received: number; gauges: Record<string, number> }> }).instances['stores.main']!;
     await waitFor(async () => (await store()).received === SERIES * POINTS, 'every point accepted', 20_000, 200);
     await waitFor(async () => (await store()).gauges.cache_points === 0, 'the cache written out', 60_000, 200);
-    assert.ok((await readdir(`/proc/${proc.pid}/fd`)).length <= limit);
 
     // the process still has descriptors for new connections: a render, and more points
     const res = await fetch(`${proc.httpUrl}/render?target=emfile.s7&from=${base - 1}&until=${base + POINTS}&format=json`);

@@ -42,7 +42,7 @@ test('dir lock: a marker left by a taker that died while removing a stale lock d
     const stale = `${goneProcess()} - -\n`;
     await writeFile(lock, stale);
     await writeFile(breakingMarker(lock, stale), `${goneProcess()} - - 0badc0de\n`);
-    const release = await lockDirectory(dir, 2000);
+    const release = await lockDirectory(dir, { takeOverMs: 2000 });
     assert.match(await readFile(lock, 'utf8'), new RegExp(`^${process.pid} `));
     await release();
     assert.deepEqual(await readdir(dir), []);
@@ -60,11 +60,11 @@ test('dir lock: the marker of a live taker is waited for: taken once it is gone,
     // held by this (live) process, as by another taker at work on the same stale lock
     await writeFile(lock, stale);
     await writeFile(marker, `${process.pid} - - 0000beef\n`);
-    await assert.rejects(lockDirectory(dir, 300), (err: Error) => err instanceof DirectoryInUse && err.message.includes(marker));
+    await assert.rejects(lockDirectory(dir, { takeOverMs: 300 }), (err: Error) => err instanceof DirectoryInUse && err.message.includes(marker));
     assert.equal(await readFile(lock, 'utf8'), stale, 'the stale lock was removed without its marker');
     // the other taker finishes (here: gives up) while this one waits
     setTimeout(() => void unlink(marker), 200);
-    const release = await lockDirectory(dir, 5000);
+    const release = await lockDirectory(dir, { takeOverMs: 5000 });
     assert.match(await readFile(lock, 'utf8'), new RegExp(`^${process.pid} `));
     await release();
     assert.deepEqual(await readdir(dir), []);

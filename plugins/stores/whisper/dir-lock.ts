@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
  * One store per directory. A second store on the same data directory (another carbonado, or a
  * second instance in one config) would replay the first one's live WAL, empty its staging
  * directory under its creates and, when stopped, delete WAL segments the first still needs.
  *
- * The lock is a file holding `pid boot-id start-time nonce`. A lock is stale when the machine has
+ * The lock is a file holding `pid boot-id start-time nonce role dev:ino` (locks of earlier
+ * versions hold the first three; both are read). A lock is stale when the machine has
  * rebooted since (boot id), the process is gone, or its pid now belongs to a process started at
  * another time (pid reuse, as with pid 1 in a restarted container). It protects against
  * processes of one host and one pid namespace: two containers with their own pid namespaces, or
@@ -20,17 +21,25 @@ interface Holder {
   pid: number;
   boot: string;
   start: string;
+  /** what the holder uses the directory for ('' in locks of older versions) */
+  role?: string;
+  /** `dev:ino` of the directory it locked: a lock found elsewhere is a copy (cp -a, rsync) */
+  dir?: string;
 }
+
+/** A store's data directory, or its write-ahead log's. */
+export type LockRole = 'data' | 'wal';
 
 export class DirectoryInUse extends Error {}
 
 /** Takes the lock of `dir` (which must exist); returns the function that releases it. */
-export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Promise<() => Promise<void>> {
+export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOverMs?: number } = {}): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
   const nonce = randomBytes(4).toString('hex');
+  const here = await directoryId(dir);
   // the nonce tells this taker's lock from any other, including one of the same process
-  const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'} ${nonce}\n`;
+  const text = `${me.pid} ${me.boot || '-'} ${me.start || '-'} ${nonce} ${opts.role ?? 'data'} ${here}\n`;
   // written whole under a name of our own, then linked to the lock's name: link() fails when the
   // lock exists, and nobody ever sees a lock file half written
   const mine = `${path}.${process.pid}.${nonce}`;
@@ -46,7 +55,7 @@ export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Pro
     throw err;
   }
   const take = new ExclusiveName(mine, text);
-  const deadline = Date.now() + takeOverMs;
+  const deadline = Date.now() + (opts.takeOverMs ?? TAKE_OVER_MS);
   try {
     for (;;) {
       try {
@@ -62,7 +71,7 @@ export async function lockDirectory(dir: string, takeOverMs = TAKE_OVER_MS): Pro
       // an exclusive create (no hard links) is visible before its text
       if (seen === '') throw inUse(dir, path, 'another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
       const holder = parse(seen);
-      if (holder && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
+      if (holder && !isCopy(holder, here) && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
       // left by a process that is gone (kill -9, power loss). Removed only under a marker named
       // after this very lock's text: of the takers that saw it, one at a time holds the marker and
       // checks that the lock is still the one seen, so none can remove a lock another taker got
@@ -111,7 +120,14 @@ class ExclusiveName {
         this.hardLinks = false;
       }
     }
-    await writeFile(name, this.text, { flag: 'wx' });
+    try {
+      await writeFile(name, this.text, { flag: 'wx' });
+    } catch (err) {
+      // created but not written (a full disk): an empty lock or marker would be read as held
+      // by every later start, until removed by hand
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(name).catch(() => undefined);
+      throw err;
+    }
   }
 }
 
@@ -187,12 +203,24 @@ function delay(ms: number): Promise<void> {
  * The pid of the running process that holds the lock file at `lockPath`, or undefined (no lock, a
  * stale one, or one being written). For the checks of stores nested in each other's directories.
  */
-export async function liveHolder(lockPath: string): Promise<number | undefined> {
+export async function liveHolder(lockPath: string): Promise<{ pid: number; role: LockRole } | undefined> {
   const text = await readFile(lockPath, 'utf8').catch(() => '');
   const holder = parse(text);
-  if (!holder) return undefined;
+  if (!holder || isCopy(holder, await directoryId(dirname(lockPath)))) return undefined;
   const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
-  return (await isRunning(holder, me)) ? holder.pid : undefined;
+  if (!(await isRunning(holder, me))) return undefined;
+  return { pid: holder.pid, role: holder.role === 'wal' ? 'wal' : 'data' };
+}
+
+/** `dev:ino` of a directory ('-' when it cannot be read) */
+async function directoryId(dir: string): Promise<string> {
+  const st = await stat(dir).catch(() => undefined);
+  return st ? `${st.dev}:${st.ino}` : '-';
+}
+
+/** a lock that names another directory than the one it is in: copied there with the files */
+function isCopy(holder: Holder, here: string): boolean {
+  return holder.dir !== undefined && holder.dir !== '-' && here !== '-' && holder.dir !== here;
 }
 
 function inUse(dir: string, path: string, who: string): DirectoryInUse {
@@ -221,10 +249,16 @@ async function readLock(path: string): Promise<string | undefined> {
 }
 
 function parse(text: string): Holder | undefined {
-  const [pid, boot, start] = text.trim().split(' ');
+  const [pid, boot, start, , role, dir] = text.trim().split(' ');
   const n = Number(pid);
   if (!Number.isInteger(n) || n <= 0) return undefined;
-  return { pid: n, boot: boot === '-' || boot === undefined ? '' : boot, start: start === '-' || start === undefined ? '' : start };
+  return {
+    pid: n,
+    boot: boot === '-' || boot === undefined ? '' : boot,
+    start: start === '-' || start === undefined ? '' : start,
+    ...(role !== undefined ? { role } : {}),
+    ...(dir !== undefined ? { dir } : {}),
+  };
 }
 
 async function isRunning(holder: Holder, me: Holder): Promise<boolean> {

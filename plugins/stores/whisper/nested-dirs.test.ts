@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, type InProcess } from '../../../test/helpers/carbonado.js';
@@ -63,5 +63,63 @@ test('a data directory inside a running store\'s, or holding one, is refused whi
     await third.stop();
   } finally {
     await rm(outer, { recursive: true, force: true });
+  }
+});
+
+test('nesting that no walk sees is not refused: a dot-named inner directory, another store\'s WAL directory, a copied lock; nesting through a symlink is', async () => {
+  const outer = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-nested-')));
+  const elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-elsewhere-')));
+  // every store started here, so that a failed step does not leave one running
+  const running = new Set<InProcess>();
+  const up = async (dir: string, extra: Record<string, unknown> = {}): Promise<InProcess> => {
+    const c = await start(dir, extra);
+    running.add(c);
+    return c;
+  };
+  const down = async (c: InProcess): Promise<void> => {
+    running.delete(c);
+    await c.stop();
+  };
+  try {
+    // a dot-named directory is skipped by the outer store's walk, whichever starts first
+    const hidden = join(outer, '.archive');
+    await mkdir(hidden);
+    let a = await up(hidden);
+    let b = await up(outer);
+    await down(b);
+    await down(a);
+    b = await up(outer);
+    a = await up(hidden);
+    await down(a);
+    await down(b);
+
+    // another store's WAL directory inside the data directory holds no series
+    a = await up(elsewhere, { walDir: join(outer, 'wal-of-elsewhere') });
+    b = await up(outer);
+    await down(b);
+    await down(a);
+
+    // a running store's lock copied with its files (cp -a, rsync) is not that store
+    a = await up(elsewhere);
+    await mkdir(join(outer, 'copy'));
+    await copyFile(join(elsewhere, LOCK_FILE), join(outer, 'copy', LOCK_FILE));
+    b = await up(outer);
+    await down(b);
+    // nor does it keep a store from the directory it was copied into
+    await down(await up(join(outer, 'copy')));
+    await down(a);
+
+    // a store reached through the outer store's symlink is refused, under either name
+    await symlink(elsewhere, join(outer, 'linked'));
+    b = await up(outer);
+    assert.match((await refusal(join(outer, 'linked'))).message, new RegExp(`${elsewhere} is inside ${outer}`));
+    await down(b);
+    a = await up(elsewhere);
+    assert.match((await refusal(outer)).message, new RegExp(`${elsewhere} is inside ${outer}`));
+    await down(a);
+  } finally {
+    for (const c of running) await c.stop().catch(() => undefined);
+    await rm(outer, { recursive: true, force: true });
+    await rm(elsewhere, { recursive: true, force: true });
   }
 });

@@ -68,13 +68,19 @@ function prepareOrError(spec: CreateSpec): PreparedSpec | InvalidConfiguration {
 const open = new Map<string, OpenFile>();
 const dirs = new Set<string>();
 /**
- * directories whose new files the staging link cannot place: on another filesystem than the
- * staging directory, or on one without hard links (exFAT, vfat, some SMB and FUSE mounts). Their
- * new files are made next to their place and renamed.
+ * directories on another filesystem than the staging directory: their new files are made next to
+ * their place and renamed (as all new files are where the filesystem has no hard links: exFAT,
+ * vfat, some SMB and FUSE mounts; `stagingCannotLink`)
  */
 const elsewhere = new Set<string>();
-/** what link() says across filesystems (EXDEV) or where the filesystem has no hard links */
-const CANNOT_LINK_HERE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+/** what link() says where the filesystem has no hard links */
+const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+/**
+ * Set when the staging directory's filesystem turned out to have no hard links (link() within one
+ * filesystem failed): every directory on it would fail alike, and those on other filesystems get
+ * EXDEV, so no new file tries the staging link again.
+ */
+let stagingCannotLink = false;
 /**
  * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
  * descriptor limit); openCap: a lower bound learnt from EMFILE
@@ -248,7 +254,9 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
     placed = linkIntoPlace(tmp, path);
   } catch (err) {
     closeSync(fd);
-    if (CANNOT_LINK_HERE.has((err as NodeJS.ErrnoException).code ?? '')) return 'elsewhere';
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (NO_HARD_LINKS.has(code)) stagingCannotLink = true;
+    if (code === 'EXDEV' || stagingCannotLink) return 'elsewhere';
     throw err;
   }
   if (!placed) {
@@ -381,7 +389,7 @@ async function persistOne(req: PersistRequest, i: number, specs: Array<PreparedS
     if (p instanceof Error) throw p;
     spec = p;
   }
-  if (spec && req.allocation === 'sparse' && !elsewhere.has(dirname(path))) {
+  if (spec && req.allocation === 'sparse' && !stagingCannotLink && !elsewhere.has(dirname(path))) {
     const r = await createWithPoints(path, req, staging, spec, from, to);
     if (typeof r === 'object') {
       settle(out, i, r, true, t0);

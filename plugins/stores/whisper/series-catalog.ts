@@ -5,7 +5,7 @@ import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { FileAliases } from './file-aliases.js';
-import { LOCK_FILE } from './dir-lock.js';
+import { LOCK_FILE, liveHolder } from './dir-lock.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
 
 /** What the walk of the data directory does with what it finds. */
@@ -17,7 +17,7 @@ interface ScanVisitor {
   unreadable?(prefix: string): void;
   /** tagged files under their readable names: moved to their hashed names after the walk */
   readonly readable: ReadableTaggedFile[];
-  /** directories below the data directory that hold a directory lock (another store's?) */
+  /** directories below the data directory whose lock a running process holds (not walked) */
   readonly locked?: string[];
 }
 
@@ -197,10 +197,18 @@ export class SeriesCatalog {
       visit.unreadable?.(prefix);
       return;
     }
+    // another store's data or WAL directory (its lock held): not ours to index, nor to clean up
+    // after (its temporary files are live); the caller refuses to start (whisper-store.ts)
+    if (visit.locked && prefix !== '' && entries.some((e) => e.name === LOCK_FILE)) {
+      const held = await liveHolder(join(dir, LOCK_FILE));
+      if (held !== undefined) {
+        if (held.role === 'data') visit.locked.push(dir);
+        return;
+      }
+    }
     const subdirs: Promise<void>[] = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) {
-        if (e.name === LOCK_FILE && prefix !== '') visit.locked?.push(dir);
         // a temporary file of a create interrupted by a crash (while running, it may be a live one)
         if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
         continue;

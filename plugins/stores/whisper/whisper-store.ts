@@ -1,5 +1,5 @@
 import { mkdir, rm, realpath } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   isBadName,
   normalizeSeriesName,
@@ -69,6 +69,19 @@ const CHUNKS_IN_FLIGHT = 2;
  */
 export function persistThreadCount(setting: number | 'auto', cores = usableCores()): number {
   return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
+}
+
+/**
+ * The directories above `dir` whose store's walk would reach it: up to the first dot-named
+ * component on the way (a walk skips dot-named entries, so a store there never sees `dir`).
+ */
+function ancestorsSeen(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; dirname(d) !== d; d = dirname(d)) {
+    if (basename(d).startsWith('.')) break;
+    out.push(dirname(d));
+  }
+  return out;
 }
 
 /** FNV-1a over the file's key (FileAliases): spreads files over the worker lanes, always the same lane per file. */
@@ -215,7 +228,7 @@ export class WhisperStore implements StoreInstance {
     try {
       for (const d of dirs) {
         try {
-          this.unlocks.push(await lockDirectory(d));
+          this.unlocks.push(await lockDirectory(d, { role: d === dirs[0] ? 'data' : 'wal' }));
         } catch (err) {
           if (!(err instanceof LockUnavailable)) throw err;
           // a full disk after a crash: the store must start to drain the WAL onto it
@@ -234,14 +247,15 @@ export class WhisperStore implements StoreInstance {
    * would have both stores writing one file. Checked both ways, so whichever starts second is
    * refused: the directories above ours at lock time, and the locks the start-up walk meets below.
    */
-  private async refuseNesting(from: string, where: 'above' | 'below', dirs: readonly string[] = [from]): Promise<void> {
-    const candidates = [...dirs];
-    if (where === 'above') for (let d = from; dirname(d) !== d; d = dirname(d)) candidates.push(dirname(d));
-    for (const dir of candidates) {
+  private async refuseNesting(where: 'above' | 'below', below: readonly string[] = []): Promise<void> {
+    const candidates = where === 'below' ? [...below] : [...ancestorsSeen(this.lockedDirs[0]!), ...ancestorsSeen(this.dataDir)];
+    for (const dir of new Set(candidates)) {
       const real = await realpath(dir).catch(() => dir);
       if (this.lockedDirs.includes(real)) continue; // our own WAL directory
-      const pid = await liveHolder(join(dir, LOCK_FILE));
-      if (pid === undefined) continue;
+      const held = await liveHolder(join(dir, LOCK_FILE));
+      // a WAL directory holds no series: a data directory inside or around one is not walked by it
+      if (held === undefined || held.role === 'wal') continue;
+      const pid = held.pid;
       const [outer, inner] = where === 'above' ? [real, this.lockedDirs[0]!] : [this.lockedDirs[0]!, real];
       const holder = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
       throw new DirectoryInUse(
@@ -256,7 +270,7 @@ export class WhisperStore implements StoreInstance {
   }
 
   private async startLocked(): Promise<void> {
-    await this.refuseNesting(dirname(this.lockedDirs[0]!), 'above');
+    await this.refuseNesting('above');
     // files of creates a crash interrupted: never linked into the tree, so nothing refers to them
     await rm(join(this.dataDir, STAGING_DIR), { recursive: true, force: true });
     for (const w of this.workers) w.warm();
@@ -264,7 +278,7 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.catalog.walkAtStart();
-    await this.refuseNesting(this.dataDir, 'below', this.catalog.lockedBelow);
+    await this.refuseNesting('below', this.catalog.lockedBelow);
     await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
