@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -172,57 +172,64 @@ test('a data directory on a filesystem without hard links (exFAT): files created
   }
 });
 
-test('a case-insensitive filesystem (exFAT), two persist threads: names differing only in case reach one file through one thread, no point lost or misplaced', async (t) => {
-  const fs = await exfatDataDir(t);
-  if (!fs) return;
-  const dataDir = fs.dataDir;
-  const PAIRS = 100;
-  const ROUNDS = 6;
-  const config = {
-    inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
-    stores: { main: { type: 'whisper', dataDir, persistThreads: 2, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
-    outputs: { render: { type: 'graphite_render' } },
-  };
-  const base = Math.floor(Date.now() / 1000) - 300;
-  try {
-    const proc = await spawnCarbonado(config);
+// The data directory on exFAT, or a case-sensitive data directory with an exFAT disk linked into
+// it (`usb -> <exFAT>/tree`, as operators spread trees over disks): folding goes by the
+// filesystem the names live on.
+for (const layout of ['data directory', 'linked disk'] as const) {
+  test(`a case-insensitive filesystem (exFAT ${layout}), two persist threads: names differing only in case reach one file through one thread, no point lost or misplaced`, async (t) => {
+    const fs = await exfatDataDir(t);
+    if (!fs) return;
+    const PAIRS = 100;
+    const ROUNDS = 6;
+    let dataDir = fs.dataDir;
+    let tree = fs.dataDir;
+    let prefix = '';
+    if (layout === 'linked disk') {
+      dataDir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-ext-'));
+      tree = join(fs.mnt, 'tree');
+      await mkdir(tree);
+      await symlink(tree, join(dataDir, 'usb'));
+      prefix = 'usb.';
+    }
+    const config = {
+      inputs: { carbon: { type: 'carbon_line', host: '127.0.0.1', port: 0, protocols: 'tcp' } },
+      stores: { main: { type: 'whisper', dataDir, persistThreads: 2, schemas: [{ name: 't', pattern: '.*', retentions: '1s:2h' }] } },
+      outputs: { render: { type: 'graphite_render' } },
+    };
+    const base = Math.floor(Date.now() / 1000) - 300;
     try {
-      const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
-      // each round: every pair's two spellings, at two timestamps of their own; rounds a store
-      // pass apart, so that files are created, kept open and updated by whichever thread has them
-      for (let r = 0; r < ROUNDS; r++) {
-        let text = '';
-        for (let p = 0; p < PAIRS; p++) text += `Case.p${p}.Total ${p * 100 + 2 * r} ${base + 2 * r}\ncase.p${p}.total ${p * 100 + 2 * r + 1} ${base + 2 * r + 1}\n`;
-        await send(port, text);
-        await new Promise((res) => setTimeout(res, 1100));
-      }
-      await waitFor(async () => (await storeStats(proc)).received === PAIRS * ROUNDS * 2, 'every point accepted', 10_000, 50);
-      await waitFor(async () => (await storeStats(proc)).gauges.cache_points === 0, 'the cache written out', 10_000, 50);
-      // either spelling reads the one file
-      for (const target of ['Case.p7.Total', 'case.p7.total']) {
-        const res = await fetch(`${proc.httpUrl}/render?target=${target}&from=${base - 1}&until=${base + 2 * ROUNDS - 1}&format=json`);
-        const [series] = (await res.json()) as Array<{ datapoints: Array<[number | null, number]> }>;
-        assert.deepEqual(series!.datapoints.map(([v]) => v), Array.from({ length: 2 * ROUNDS }, (_, i) => 700 + i), target);
-      }
-    } finally {
-      proc.kill('SIGTERM');
-      assert.equal(await proc.exited, 0, proc.output().slice(-2000));
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const wrong: string[] = [];
-    for (let p = 0; p < PAIRS; p++) {
-      const f = join(dataDir, 'case', `p${p}`, 'total.wsp');
-      const fh = await open(f, 'r');
+      const proc = await spawnCarbonado(config);
       try {
-        const r = (await fetchWhisper(fh, await readHeader(fh, f), base - 1, base + 2 * ROUNDS - 1, now))!;
-        const want = Array.from({ length: 2 * ROUNDS }, (_, i) => p * 100 + i);
-        if (JSON.stringify([...r.values]) !== JSON.stringify(want)) wrong.push(`p${p}: ${JSON.stringify([...r.values])}`);
+        const port = portOf(proc.listening('inputs.carbon'), 'tcp').port;
+        // each round: every pair's two spellings, at two timestamps of their own; rounds a store
+        // pass apart, so that files are created, kept open and updated by whichever thread has them
+        for (let r = 0; r < ROUNDS; r++) {
+          let text = '';
+          for (let p = 0; p < PAIRS; p++) text += `${prefix}Case.p${p}.Total ${p * 100 + 2 * r} ${base + 2 * r}\n${prefix}case.p${p}.total ${p * 100 + 2 * r + 1} ${base + 2 * r + 1}\n`;
+          await send(port, text);
+          await new Promise((res) => setTimeout(res, 1100));
+        }
+        await waitFor(async () => (await storeStats(proc)).received === PAIRS * ROUNDS * 2, 'every point accepted', 10_000, 50);
+        await waitFor(async () => (await storeStats(proc)).gauges.cache_points === 0, 'the cache written out', 10_000, 50);
+        // either spelling reads the one file
+        for (const target of [`${prefix}Case.p7.Total`, `${prefix}case.p7.total`]) {
+          const res = await fetch(`${proc.httpUrl}/render?target=${target}&from=${base - 1}&until=${base + 2 * ROUNDS - 1}&format=json`);
+          const [series] = (await res.json()) as Array<{ datapoints: Array<[number | null, number]> }>;
+          assert.deepEqual(series!.datapoints.map(([v]) => v), Array.from({ length: 2 * ROUNDS }, (_, i) => 700 + i), target);
+        }
       } finally {
-        await fh.close();
+        proc.kill('SIGTERM');
+        assert.equal(await proc.exited, 0, proc.output().slice(-2000));
       }
+      const wrong: string[] = [];
+      for (let p = 0; p < PAIRS; p++) {
+        const values = await valuesOnDisk(join(tree, 'case', `p${p}`, 'total.wsp'), base, 2 * ROUNDS);
+        if (values.some((v, i) => v !== p * 100 + i)) wrong.push(`p${p}: ${JSON.stringify(values)}`);
+      }
+      assert.deepEqual(wrong, [], `${wrong.length} of ${PAIRS} files lost or misplaced points`);
+    } finally {
+      if (dataDir !== fs.dataDir) await rm(dataDir, { recursive: true, force: true });
+      await fs.remove();
     }
-    assert.deepEqual(wrong, [], `${wrong.length} of ${PAIRS} files lost or misplaced points`);
-  } finally {
-    await fs.remove();
-  }
-});
+  });
+}

@@ -46,15 +46,25 @@ export class FileAliases {
     this.fileLinks.set(name, realFile);
   }
 
-  keyOf(name: string): string {
-    if (!this.any) return name;
-    const file = this.fileLinks.get(name);
-    if (file !== undefined) return this.keyOfReal(file);
-    // the longest linked prefix: a link inside a linked directory is walked under both prefixes
+  /** the linked directories: name prefix (`disk2.`) and real path */
+  get directoryLinks(): ReadonlyArray<{ readonly prefix: string; readonly real: string }> {
+    return this.dirLinks;
+  }
+
+  /** The linked directory a name lives under: the longest linked prefix (a link inside a linked directory is walked under both). */
+  linkOf(name: string): { readonly prefix: string; readonly real: string } | undefined {
     let best: { prefix: string; real: string } | undefined;
     for (const l of this.dirLinks) {
       if (name.startsWith(l.prefix) && (best === undefined || l.prefix.length > best.prefix.length)) best = l;
     }
+    return best;
+  }
+
+  keyOf(name: string): string {
+    if (!this.any) return name;
+    const file = this.fileLinks.get(name);
+    if (file !== undefined) return this.keyOfReal(file);
+    const best = this.linkOf(name);
     if (best === undefined) return name;
     const rest = name.slice(best.prefix.length).split('.').join(sep);
     return this.keyOfReal(`${best.real}${sep}${rest}.wsp`);

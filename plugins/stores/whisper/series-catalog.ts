@@ -53,6 +53,8 @@ export class SeriesCatalog {
    * through a FUSE mount are two inodes to the kernel, whose page caches overwrite each other).
    */
   private spellings: Map<string, string> | undefined;
+  /** where case is folded: the data directory itself, and linked directories by name prefix */
+  private caseFold: { readonly root: boolean; readonly links: ReadonlySet<string> } | undefined;
   /** directories below the data directory holding a directory lock, found by the start-up walk */
   readonly lockedBelow: string[] = [];
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
@@ -78,13 +80,10 @@ export class SeriesCatalog {
   async walkAtStart(): Promise<void> {
     const top = await stat(this.dataDir);
     this.aliases = new FileAliases(await realpath(this.dataDir));
-    if (await ignoresCase(this.dataDir)) {
-      this.spellings = new Map();
-      this.ctx.log.info('the data directory ignores case: series names that differ only in ASCII case share one file (as with carbon), written under one spelling', { dataDir: this.dataDir });
-    }
     this.syncRootDirs.add(this.dataDir);
     const walk: ScanVisitor = { startup: true, file: (n) => this.indexFile(n), readable: [], locked: this.lockedBelow };
     await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
+    await this.probeCase();
     await this.adoptReadable(walk.readable, walk.file);
     if (this.tornAside > 0) {
       this.ctx.log.warn('whisper files set aside after torn creates are still in the data directory; their series were created again from the WAL: look at them and delete them', {
@@ -114,13 +113,49 @@ export class SeriesCatalog {
 
   /** The spelling of `name`'s file on a data directory that ignores case (`name` elsewhere). */
   private spellingOf(name: string): string {
-    return this.spellings?.get(foldAsciiCase(name)) ?? name;
+    const key = this.spellingKey(name);
+    return key === undefined ? name : (this.spellings?.get(key) ?? name);
   }
 
   private addSpelling(name: string): void {
-    if (!this.spellings || isTaggedSeries(name)) return;
-    const key = foldAsciiCase(name);
-    if (!this.spellings.has(key)) this.spellings.set(key, name);
+    const key = this.spellingKey(name);
+    if (key !== undefined && !this.spellings!.has(key)) this.spellings!.set(key, name);
+  }
+
+  /**
+   * The same string for the names of one file where case is folded, undefined where it is not.
+   * Each part is folded by its own filesystem: the data directory's for the names under it, a
+   * linked directory's for the rest of the names under the link (a case-sensitive disk linked
+   * into a case-insensitive tree keeps `x.A` and `x.a` apart, and the other way round).
+   */
+  private spellingKey(name: string): string | undefined {
+    const fold = this.caseFold;
+    if (!fold || isTaggedSeries(name)) return undefined;
+    const link = this.aliases.linkOf(name);
+    if (link === undefined) return fold.root ? foldAsciiCase(name) : undefined;
+    const inLink = fold.links.has(link.prefix);
+    if (!fold.root && !inLink) return undefined;
+    const rest = name.slice(link.prefix.length);
+    return (fold.root ? foldAsciiCase(link.prefix) : link.prefix) + (inLink ? foldAsciiCase(rest) : rest);
+  }
+
+  /**
+   * Which of the tree's filesystems ignore case: the data directory's and each linked
+   * directory's, probed once the start-up walk has found the links. The spellings of the files
+   * found on disk come first.
+   */
+  private async probeCase(): Promise<void> {
+    const root = await ignoresCase(this.dataDir);
+    const links = new Set<string>();
+    for (const l of this.aliases.directoryLinks) if (await ignoresCase(l.real)) links.add(l.prefix);
+    if (!root && links.size === 0) return;
+    this.caseFold = { root, links };
+    this.spellings = new Map();
+    for (const name of this.onDiskNames) this.addSpelling(name);
+    this.ctx.log.info('directories of the tree ignore case: series names that differ only in ASCII case share one file there (as with carbon), written under one spelling', {
+      dataDir: root ? this.dataDir : undefined,
+      linked: [...links].map((p) => p.slice(0, -1)).join(' ') || undefined,
+    });
   }
 
   /** First sight of a series: validate it and make it findable at once. */
@@ -465,12 +500,24 @@ export class SeriesCatalog {
  * ASCII letters only: every case-insensitive filesystem folds them, while beyond ASCII they
  * disagree (and folding a pair the filesystem keeps apart would merge two series' files).
  */
+function swapAsciiCase(name: string): string {
+  return name.replace(/[A-Za-z]/g, (c) => (c <= 'Z' ? c.toLowerCase() : c.toUpperCase()));
+}
+
 function foldAsciiCase(name: string): string {
   return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name;
 }
 
-/** Whether `dir` finds a file under another case of its name; false when it cannot be probed. */
+/**
+ * Whether `dir` finds an entry under another case of its name. An entry already there is looked
+ * up with its letters' case swapped (no write: a full or read-only disk can be probed too); an
+ * empty directory gets a probe file. False when it cannot be probed.
+ */
 async function ignoresCase(dir: string): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const listed = new Set(entries);
+  const sample = entries.find((n) => /[A-Za-z]/.test(n) && !listed.has(swapAsciiCase(n)));
+  if (sample !== undefined) return stat(join(dir, swapAsciiCase(sample))).then(() => true, () => false);
   const name = `.carbonado-case-probe.${process.pid}`;
   try {
     await writeFile(join(dir, name), '');
