@@ -70,22 +70,20 @@ const dirs = new Set<string>();
 /**
  * directories on another filesystem than the staging directory: their new files are made next to
  * their place and renamed (as all new files are where the filesystem has no hard links: exFAT,
- * vfat, some SMB and FUSE mounts; `stagingCannotLink`)
+ * vfat, some SMB and FUSE mounts; `state.stagingCannotLink`)
  */
 const elsewhere = new Set<string>();
 /** what link() says where the filesystem has no hard links */
 const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-/**
- * Set when the staging directory's filesystem turned out to have no hard links (link() within one
- * filesystem failed): every directory on it would fail alike, and those on other filesystems get
- * EXDEV, so no new file tries the staging link again.
- */
-let stagingCannotLink = false;
+
 /**
  * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
- * descriptor limit); openCap: a lower bound learnt from EMFILE
+ * descriptor limit); openCap: a lower bound learnt from EMFILE; stagingCannotLink: the staging
+ * directory's filesystem has no hard links (link() within one filesystem failed), so every
+ * directory on it would fail alike and those on other filesystems get EXDEV: no new file tries
+ * the staging link again
  */
-const state = { tmpCounter: 0, maxOpen: 1024, openCap: Number.POSITIVE_INFINITY, emfileAt: 0 };
+const state = { tmpCounter: 0, maxOpen: 1024, openCap: Number.POSITIVE_INFINITY, emfileAt: 0, stagingCannotLink: false };
 
 function closeOne(path: string): void {
   const f = open.get(path);
@@ -255,8 +253,8 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
   } catch (err) {
     closeSync(fd);
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (NO_HARD_LINKS.has(code)) stagingCannotLink = true;
-    if (code === 'EXDEV' || stagingCannotLink) return 'elsewhere';
+    if (NO_HARD_LINKS.has(code)) state.stagingCannotLink = true;
+    if (code === 'EXDEV' || state.stagingCannotLink) return 'elsewhere';
     throw err;
   }
   if (!placed) {
@@ -389,7 +387,7 @@ async function persistOne(req: PersistRequest, i: number, specs: Array<PreparedS
     if (p instanceof Error) throw p;
     spec = p;
   }
-  if (spec && req.allocation === 'sparse' && !stagingCannotLink && !elsewhere.has(dirname(path))) {
+  if (spec && req.allocation === 'sparse' && !state.stagingCannotLink && !elsewhere.has(dirname(path))) {
     const r = await createWithPoints(path, req, staging, spec, from, to);
     if (typeof r === 'object') {
       settle(out, i, r, true, t0);
