@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isNoHardLinks } from './hard-links.js';
 
 /**
  * One store per directory. A second store on the same data directory (another carbonado, or a
@@ -35,7 +36,7 @@ export class DirectoryInUse extends Error {}
 /** Takes the lock of `dir` (which must exist); returns the function that releases it. */
 export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOverMs?: number } = {}): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
-  const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
+  const me = await thisProcess();
   const nonce = randomBytes(4).toString('hex');
   const here = await directoryId(dir);
   // the nonce tells this taker's lock from any other, including one of the same process
@@ -115,8 +116,7 @@ class ExclusiveName {
       try {
         return await link(this.mine, name);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+        if (!isNoHardLinks(err)) throw err;
         this.hardLinks = false;
       }
     }
@@ -207,8 +207,7 @@ export async function liveHolder(lockPath: string): Promise<{ pid: number; role:
   const text = await readFile(lockPath, 'utf8').catch(() => '');
   const holder = parse(text);
   if (!holder || isCopy(holder, await directoryId(dirname(lockPath)))) return undefined;
-  const me: Holder = { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
-  if (!(await isRunning(holder, me))) return undefined;
+  if (!(await isRunning(holder, await thisProcess()))) return undefined;
   return { pid: holder.pid, role: holder.role === 'wal' ? 'wal' : 'data' };
 }
 
@@ -267,6 +266,10 @@ async function isRunning(holder: Holder, me: Holder): Promise<boolean> {
   if (!holder.start) return true;
   const now = await startTime(holder.pid);
   return now === '' || now === holder.start;
+}
+
+async function thisProcess(): Promise<Holder> {
+  return { pid: process.pid, boot: await bootId(), start: await startTime(process.pid) };
 }
 
 /** The kernel's id of this boot (Linux); '' elsewhere. */

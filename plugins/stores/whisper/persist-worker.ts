@@ -27,6 +27,7 @@ import {
   type WhisperHeader,
 } from '../../shared/whisper-format/index.js';
 import { emptyResults, resultBuffers, type CreateSpec, type PersistRequest, type PersistResults, type WorkerRequest } from './persist-protocol.js';
+import { isNoHardLinks } from './hard-links.js';
 
 
 interface OpenFile {
@@ -73,9 +74,6 @@ const dirs = new Set<string>();
  * vfat, some SMB and FUSE mounts; `state.stagingCannotLink`)
  */
 const elsewhere = new Set<string>();
-/** what link() says where the filesystem has no hard links */
-const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-
 /**
  * per-thread state; maxOpen: files kept open (each request brings this worker's share of the
  * descriptor limit); openCap: a lower bound learnt from EMFILE; stagingCannotLink: the staging
@@ -252,9 +250,8 @@ async function createWithPoints(path: string, req: PersistRequest, staging: stri
     placed = linkIntoPlace(tmp, path);
   } catch (err) {
     closeSync(fd);
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (NO_HARD_LINKS.has(code)) state.stagingCannotLink = true;
-    if (code === 'EXDEV' || state.stagingCannotLink) return 'elsewhere';
+    if (isNoHardLinks(err)) state.stagingCannotLink = true;
+    if ((err as NodeJS.ErrnoException).code === 'EXDEV' || state.stagingCannotLink) return 'elsewhere';
     throw err;
   }
   if (!placed) {

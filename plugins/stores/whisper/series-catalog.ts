@@ -17,8 +17,8 @@ interface ScanVisitor {
   unreadable?(prefix: string): void;
   /** tagged files under their readable names: moved to their hashed names after the walk */
   readonly readable: ReadableTaggedFile[];
-  /** directories below the data directory whose lock a running process holds (not walked) */
-  readonly locked?: string[];
+  /** directories below the data directory whose data-directory lock a running process holds (not walked) */
+  readonly locked?: Array<{ readonly dir: string; readonly pid: number }>;
 }
 
 /**
@@ -55,8 +55,8 @@ export class SeriesCatalog {
   private spellings: Map<string, string> | undefined;
   /** where case is folded: the data directory itself, and linked directories by name prefix */
   private caseFold: { readonly root: boolean; readonly links: ReadonlySet<string> } | undefined;
-  /** directories below the data directory holding a directory lock, found by the start-up walk */
-  readonly lockedBelow: string[] = [];
+  /** another store's data directories below this one, found by the start-up walk (their lock held) */
+  readonly lockedBelow: Array<{ readonly dir: string; readonly pid: number }> = [];
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   tornAside = 0;
   private readonly tornExamples: string[] = [];
@@ -237,7 +237,7 @@ export class SeriesCatalog {
     if (visit.locked && prefix !== '' && entries.some((e) => e.name === LOCK_FILE)) {
       const held = await liveHolder(join(dir, LOCK_FILE));
       if (held !== undefined) {
-        if (held.role === 'data') visit.locked.push(dir);
+        if (held.role === 'data') visit.locked.push({ dir, pid: held.pid });
         return;
       }
     }
@@ -496,14 +496,14 @@ export class SeriesCatalog {
   }
 }
 
-/**
- * ASCII letters only: every case-insensitive filesystem folds them, while beyond ASCII they
- * disagree (and folding a pair the filesystem keeps apart would merge two series' files).
- */
 function swapAsciiCase(name: string): string {
   return name.replace(/[A-Za-z]/g, (c) => (c <= 'Z' ? c.toLowerCase() : c.toUpperCase()));
 }
 
+/**
+ * ASCII letters only: every case-insensitive filesystem folds them, while beyond ASCII they
+ * disagree (and folding a pair the filesystem keeps apart would merge two series' files).
+ */
 function foldAsciiCase(name: string): string {
   return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name;
 }

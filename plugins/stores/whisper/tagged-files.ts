@@ -1,6 +1,7 @@
 import { link, lstat, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from './paths.js';
+import { isNoHardLinks } from './hard-links.js';
 import { isBadName, isTagged, normalizeSeriesName } from '../../../core/index.js';
 
 /**
@@ -210,8 +211,7 @@ async function linkOrRename(from: string, to: string): Promise<void> {
   try {
     await link(from, to);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    if (!isNoHardLinks(err)) throw err;
     if (await lstat(to).then(() => true, () => false)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
     await rename(from, to);
   }

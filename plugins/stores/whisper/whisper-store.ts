@@ -84,6 +84,14 @@ function ancestorsSeen(dir: string): string[] {
   return out;
 }
 
+function nested(inner: string, outer: string, locked: string, pid: number): DirectoryInUse {
+  const holder = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
+  return new DirectoryInUse(
+    `${inner} is inside ${outer}, and ${holder} holds the lock of ${locked} for another store: ` +
+      "the walk of a data directory would list the other store's series as its own, and both stores could write one file. Give each store a dataDir (and walDir) outside the others'",
+  );
+}
+
 /** FNV-1a over the file's key (FileAliases): spreads files over the worker lanes, always the same lane per file. */
 function laneOf(key: string, lanes: number): number {
   let h = 0x811c9dc5;
@@ -245,23 +253,17 @@ export class WhisperStore implements StoreInstance {
    * A data directory inside another running store's (or holding one) is refused: the outer
    * store's walk would list the inner one's series as its own, and a point under such a name
    * would have both stores writing one file. Checked both ways, so whichever starts second is
-   * refused: the directories above ours at lock time, and the locks the start-up walk meets below.
+   * refused: here the directories above ours, and after the start-up walk the locks it met below
+   * (`catalog.lockedBelow`).
    */
-  private async refuseNesting(where: 'above' | 'below', below: readonly string[] = []): Promise<void> {
-    const candidates = where === 'below' ? [...below] : [...ancestorsSeen(this.lockedDirs[0]!), ...ancestorsSeen(this.dataDir)];
-    for (const dir of new Set(candidates)) {
+  private async refuseNestingAbove(): Promise<void> {
+    const data = this.lockedDirs[0]!;
+    for (const dir of new Set([...ancestorsSeen(data), ...ancestorsSeen(this.dataDir)])) {
       const real = await realpath(dir).catch(() => dir);
       if (this.lockedDirs.includes(real)) continue; // our own WAL directory
       const held = await liveHolder(join(dir, LOCK_FILE));
       // a WAL directory holds no series: a data directory inside or around one is not walked by it
-      if (held === undefined || held.role === 'wal') continue;
-      const pid = held.pid;
-      const [outer, inner] = where === 'above' ? [real, this.lockedDirs[0]!] : [this.lockedDirs[0]!, real];
-      const holder = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
-      throw new DirectoryInUse(
-        `${inner} is inside ${outer}, and ${holder} holds the lock of ${where === 'above' ? outer : inner} for another store: ` +
-          "the walk of a data directory would list the other store's series as its own, and both stores could write one file. Give each store a dataDir (and walDir) outside the others'",
-      );
+      if (held !== undefined && held.role === 'data') throw nested(data, real, real, held.pid);
     }
   }
 
@@ -270,7 +272,7 @@ export class WhisperStore implements StoreInstance {
   }
 
   private async startLocked(): Promise<void> {
-    await this.refuseNesting('above');
+    await this.refuseNestingAbove();
     // files of creates a crash interrupted: never linked into the tree, so nothing refers to them
     await rm(join(this.dataDir, STAGING_DIR), { recursive: true, force: true });
     for (const w of this.workers) w.warm();
@@ -278,7 +280,11 @@ export class WhisperStore implements StoreInstance {
     this.maxOpenPerWorker = await openFileBudget(this.workers.length);
     this.rules = await this.loadRules();
     await this.catalog.walkAtStart();
-    await this.refuseNesting('below', this.catalog.lockedBelow);
+    const [below] = this.catalog.lockedBelow;
+    if (below) {
+      const real = await realpath(below.dir).catch(() => below.dir);
+      throw nested(real, this.lockedDirs[0]!, real, below.pid);
+    }
     await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
