@@ -28,8 +28,12 @@ interface Holder {
   dir?: string;
 }
 
-/** A store's data directory, or its write-ahead log's. */
-export type LockRole = 'data' | 'wal';
+/**
+ * A store's data directory, its write-ahead log's, or a directory its data directory reaches
+ * through a symlink (a disk linked into the tree): that one holds the store's series as much as
+ * the data directory does.
+ */
+export type LockRole = 'data' | 'wal' | 'linked';
 
 export class DirectoryInUse extends Error {}
 
@@ -72,7 +76,9 @@ export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOv
       // an exclusive create (no hard links) is visible before its text
       if (seen === '') throw inUse(dir, path, 'another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
       const holder = parse(seen);
-      if (holder && !isCopy(holder, here) && (await isRunning(holder, me))) throw inUse(dir, path, `process ${holder.pid}`);
+      if (holder && !isCopy(holder, here) && (await isRunning(holder, me))) {
+        throw inUse(dir, path, holder.role === 'linked' ? `process ${holder.pid}, whose store reaches it through a symlink in its data directory` : `process ${holder.pid}`);
+      }
       // left by a process that is gone (kill -9, power loss). Removed only under a marker named
       // after this very lock's text: of the takers that saw it, one at a time holds the marker and
       // checks that the lock is still the one seen, so none can remove a lock another taker got
@@ -208,7 +214,7 @@ export async function liveHolder(lockPath: string): Promise<{ pid: number; role:
   const holder = parse(text);
   if (!holder || isCopy(holder, await directoryId(dirname(lockPath)))) return undefined;
   if (!(await isRunning(holder, await thisProcess()))) return undefined;
-  return { pid: holder.pid, role: holder.role === 'wal' ? 'wal' : 'data' };
+  return { pid: holder.pid, role: holder.role === 'wal' || holder.role === 'linked' ? holder.role : 'data' };
 }
 
 /** `dev:ino` of a directory ('-' when it cannot be read) */

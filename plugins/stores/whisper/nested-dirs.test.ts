@@ -66,7 +66,7 @@ test('a data directory inside a running store\'s, or holding one, is refused whi
   }
 });
 
-test('nesting that no walk sees is not refused: a dot-named inner directory, another store\'s WAL directory, a copied lock; nesting through a symlink is', async () => {
+test('nesting that no walk sees is not refused: a dot-named inner directory, another store\'s WAL directory, a copied lock; nesting through a symlink is, whichever starts first and by either name', async () => {
   const outer = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-nested-')));
   const elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-elsewhere-')));
   // every store started here, so that a failed step does not leave one running
@@ -109,11 +109,16 @@ test('nesting that no walk sees is not refused: a dot-named inner directory, ano
     await down(await up(join(outer, 'copy')));
     await down(a);
 
-    // a store reached through the outer store's symlink is refused, under either name
+    // a directory the outer store reaches through its symlink is refused to a store started
+    // second, under the link's name, by its real path, or below it; the lock goes with the store
     await symlink(elsewhere, join(outer, 'linked'));
     b = await up(outer);
-    assert.match((await refusal(join(outer, 'linked'))).message, new RegExp(`${elsewhere} is inside ${outer}`));
+    const linkedLock = new RegExp(`${elsewhere} is in use by process ${process.pid}, whose store reaches it through a symlink in its data directory`);
+    assert.match((await refusal(join(outer, 'linked'))).message, linkedLock);
+    assert.match((await refusal(elsewhere)).message, linkedLock);
+    assert.match((await refusal(join(elsewhere, 'sub'))).message, new RegExp(`${join(elsewhere, 'sub')} is inside ${elsewhere}, and ${elsewhere} is reached by this process \\(${process.pid}\\)'s store through a symlink`));
     await down(b);
+    assert.ok(!(await readdir(elsewhere)).includes(LOCK_FILE));
     a = await up(elsewhere);
     assert.match((await refusal(outer)).message, new RegExp(`${elsewhere} is inside ${outer}`));
     await down(a);

@@ -5,7 +5,7 @@ import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { FileAliases } from './file-aliases.js';
-import { LOCK_FILE, liveHolder } from './dir-lock.js';
+import { LOCK_FILE, liveHolder, type LockRole } from './dir-lock.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
 
 /** What the walk of the data directory does with what it finds. */
@@ -18,7 +18,7 @@ interface ScanVisitor {
   /** tagged files under their readable names: moved to their hashed names after the walk */
   readonly readable: ReadableTaggedFile[];
   /** directories below the data directory whose data-directory lock a running process holds (not walked) */
-  readonly locked?: Array<{ readonly dir: string; readonly pid: number }>;
+  readonly locked?: Array<{ readonly dir: string; readonly pid: number; readonly role: LockRole }>;
 }
 
 /**
@@ -56,7 +56,7 @@ export class SeriesCatalog {
   /** where case is folded: the data directory itself, and linked directories by name prefix */
   private caseFold: { readonly root: boolean; readonly links: ReadonlySet<string> } | undefined;
   /** another store's data directories below this one, found by the start-up walk (their lock held) */
-  readonly lockedBelow: Array<{ readonly dir: string; readonly pid: number }> = [];
+  readonly lockedBelow: Array<{ readonly dir: string; readonly pid: number; readonly role: LockRole }> = [];
   /** `.wsp.torn-<ms>` files under dataDir: kept for the operator, never deleted by the store */
   tornAside = 0;
   private readonly tornExamples: string[] = [];
@@ -237,7 +237,7 @@ export class SeriesCatalog {
     if (visit.locked && prefix !== '' && entries.some((e) => e.name === LOCK_FILE)) {
       const held = await liveHolder(join(dir, LOCK_FILE));
       if (held !== undefined) {
-        if (held.role === 'data') visit.locked.push({ dir, pid: held.pid });
+        if (held.role !== 'wal') visit.locked.push({ dir, pid: held.pid, role: held.role });
         return;
       }
     }

@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pointBatch } from '../../../core/index.js';
 import { startInProcess, waitFor } from '../../../test/helpers/carbonado.js';
+import { requireHere } from '../../../test/helpers/peers.js';
+import { LOCK_FILE } from './dir-lock.js';
 import type { WhisperStore } from './whisper-store.js';
 
 const NOW = Math.floor(Date.now() / 1000 / 10) * 10;
@@ -62,6 +65,39 @@ test('a tree spread over disks with symlinks is indexed and written as graphite-
     });
   } finally {
     await rm(other, { recursive: true, force: true }); // tmpfs is memory
+  }
+});
+
+test('a disk linked into the tree holds the store\'s lock while it runs; a read-only one is read without it', async (t) => {
+  const disk = await mkdtemp(join(tmpdir(), 'carbonado-linked-disk-'));
+  const ro = await mkdtemp(join(tmpdir(), 'carbonado-linked-ro-'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'carbonado-whisper-linked-'));
+  let mounted = false;
+  try {
+    await withStore(disk, async (store) => {
+      store.write(pointBatch([['web1.cpu', 5, NOW - 10]]));
+    });
+    await symlink(disk, join(dataDir, 'disk'));
+    await withStore(dataDir, async (store) => {
+      assert.ok((await readdir(disk)).includes(LOCK_FILE), 'the linked directory is locked while the store runs');
+      assert.deepEqual(await store.find('disk.web1.*'), [{ path: 'disk.web1.cpu', isLeaf: true }]);
+    });
+    assert.ok(!(await readdir(disk)).includes(LOCK_FILE), 'and let go at stop');
+
+    // the same disk mounted read-only (an archive): no lock file can be written there
+    const bind = spawnSync('mount', ['--bind', disk, ro]);
+    mounted = bind.status === 0;
+    if (mounted) mounted = spawnSync('mount', ['-o', 'remount,ro,bind', ro]).status === 0 || (spawnSync('umount', [ro]), false);
+    if (!requireHere(t, mounted, 'root and mount(8), for a read-only bind mount')) return;
+    await rm(join(dataDir, 'disk'));
+    await symlink(ro, join(dataDir, 'archive'));
+    await withStore(dataDir, async (store) => {
+      const [s] = await store.fetch(['archive.web1.cpu'], NOW - 60, NOW);
+      assert.equal(s!.values[s!.values.length - 2], 5);
+    });
+  } finally {
+    if (mounted) spawnSync('umount', [ro]);
+    for (const d of [dataDir, ro, disk]) await rm(d, { recursive: true, force: true });
   }
 });
 

@@ -1,5 +1,5 @@
 import { mkdir, rm, realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import {
   isBadName,
   normalizeSeriesName,
@@ -32,7 +32,7 @@ import { isTaggedSeries } from './paths.js';
 import { TokenBucket } from './token-bucket.js';
 import { WriteAheadLog } from './wal.js';
 import { WalKeeper } from './wal-keeper.js';
-import { DirectoryInUse, LOCK_FILE, LockUnavailable, liveHolder, lockDirectory } from './dir-lock.js';
+import { DirectoryInUse, LOCK_FILE, LockUnavailable, liveHolder, lockDirectory, type LockRole } from './dir-lock.js';
 import { mountsUnder, syncFilesystem } from './data-sync.js';
 import { PersistWorker, openFileBudget } from './persister.js';
 import { SeriesCatalog } from './series-catalog.js';
@@ -84,10 +84,14 @@ function ancestorsSeen(dir: string): string[] {
   return out;
 }
 
-function nested(inner: string, outer: string, locked: string, pid: number): DirectoryInUse {
-  const holder = pid === process.pid ? `this process (${pid})` : `process ${pid}`;
+function nested(inner: string, outer: string, locked: string, held: { pid: number; role: LockRole }): DirectoryInUse {
+  const holder = held.pid === process.pid ? `this process (${held.pid})` : `process ${held.pid}`;
+  const what =
+    held.role === 'linked'
+      ? `${inner} is inside ${outer}, and ${locked} is reached by ${holder}'s store through a symlink in its data directory: `
+      : `${inner} is inside ${outer}, and ${holder} holds the lock of ${locked} for another store: `;
   return new DirectoryInUse(
-    `${inner} is inside ${outer}, and ${holder} holds the lock of ${locked} for another store: ` +
+    what +
       "the walk of a data directory would list the other store's series as its own, and both stores could write one file. Give each store a dataDir (and walDir) outside the others'",
   );
 }
@@ -263,7 +267,27 @@ export class WhisperStore implements StoreInstance {
       if (this.lockedDirs.includes(real)) continue; // our own WAL directory
       const held = await liveHolder(join(dir, LOCK_FILE));
       // a WAL directory holds no series: a data directory inside or around one is not walked by it
-      if (held !== undefined && held.role === 'data') throw nested(data, real, real, held.pid);
+      if (held !== undefined && held.role !== 'wal') throw nested(data, real, real, held);
+    }
+  }
+
+  /**
+   * The directories the walk reached through symlinks (disks linked into the tree) are locked too
+   * (role `linked`): a store started afterwards on one of them, or below one, by its real path is
+   * then refused like one started inside the data directory, instead of both writing its files.
+   * One that cannot take a lock file (a read-only archive) is walked and read all the same.
+   */
+  private async lockLinkedDirectories(): Promise<void> {
+    const inside = this.lockedDirs[0]! + sep;
+    const reals = new Set(this.catalog.aliases.directoryLinks.map((l) => l.real));
+    for (const real of reals) {
+      if (real.startsWith(inside) || this.lockedDirs.includes(real)) continue;
+      try {
+        this.unlocks.push(await lockDirectory(real, { role: 'linked' }));
+      } catch (err) {
+        if (err instanceof DirectoryInUse) throw err;
+        this.ctx.log.warn('cannot lock a directory linked into the data directory: a store started on it would not be refused', { dir: real, error: err as Error });
+      }
     }
   }
 
@@ -283,8 +307,9 @@ export class WhisperStore implements StoreInstance {
     const [below] = this.catalog.lockedBelow;
     if (below) {
       const real = await realpath(below.dir).catch(() => below.dir);
-      throw nested(real, this.lockedDirs[0]!, real, below.pid);
+      throw nested(real, this.lockedDirs[0]!, real, below);
     }
+    await this.lockLinkedDirectories();
     await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
