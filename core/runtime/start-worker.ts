@@ -1,16 +1,35 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { bundledWorker } from './worker-bundle.js';
 
 /**
  * Starts a worker thread on a module that sits beside the caller: `name` without extension,
- * `caller` the caller's import.meta.url. Built code runs `<name>.js`; from sources (tsx, tests,
- * `npm run dev`) the worker registers tsx itself first, because on Node 20 a worker does not
- * inherit the main thread's loader hooks.
+ * `caller` the caller's import.meta.url. Built code runs `<name>.js`. From sources (tsx, tests,
+ * `npm run dev`) the worker runs a bundle of the module's sources (worker-bundle.ts), without
+ * tsx; where esbuild is missing it registers tsx itself first, because on Node 20 a worker does
+ * not inherit the main thread's loader hooks.
  */
 export function startModuleWorker(caller: string, name: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   if (caller.endsWith('.ts')) {
+    const url = new URL(`./${name}.ts`, caller);
+    const bundle = bundledWorker(fileURLToPath(url));
+    // the bundle is plain JavaScript: tsx's `--import`, inherited from the main thread, would
+    // only start its loader again in the worker
+    if (bundle !== undefined) return new Worker(bundle, { ...options, execArgv: withoutTsx(options.execArgv ?? process.execArgv) });
     const api = import.meta.resolve('tsx/esm/api');
-    const url = new URL(`./${name}.ts`, caller).href;
-    return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { ...options, eval: true });
+    return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { ...options, eval: true });
   }
   return new Worker(new URL(`./${name}.js`, caller), options);
+}
+
+/** `argv` without tsx's loader flags; with source maps on, so that stack traces name the .ts sources */
+function withoutTsx(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '--import' || a === '--require' || a === '--loader' || a === '-r') && /^tsx(\/|$)/.test(argv[i + 1] ?? '')) i++;
+    else if (!/^--(import|require|loader)=tsx(\/|$)/.test(a)) out.push(a);
+  }
+  if (!out.includes('--enable-source-maps')) out.push('--enable-source-maps');
+  return out;
 }

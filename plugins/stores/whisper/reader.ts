@@ -90,7 +90,7 @@ export class ReadPool {
     this.threads = Array.from({ length: Math.max(1, Math.min(2, cores)) }, () => new ReadThread(onError));
   }
 
-  /** Starts the threads now, so that the first query does not pay their start-up (~1 s under tsx). */
+  /** Starts the threads now, so that the first query does not pay their start-up. */
   async warm(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.warm()));
   }
