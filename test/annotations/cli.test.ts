@@ -8,10 +8,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startInProcess } from '../helpers/carbonado.js';
+import { carbonadoFromSource } from '../helpers/from-source.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', 'carbonado.ts'), 'event', ...args], {
+    const child = spawn(process.execPath, [...carbonadoFromSource(), 'event', ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, CARBONADO_URL: '', CARBONADO_EVENTS_TOKEN: '', ...env },
       stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

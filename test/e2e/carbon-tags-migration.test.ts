@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { REPO_ROOT, startInProcess, waitFor } from '../helpers/carbonado.js';
 import { freePort } from '../relay/sinks.js';
+import { carbonadoFromSource } from '../helpers/from-source.js';
 
 const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'graphite-web-tags');
 const NOW = Math.floor(Date.now() / 1000);
@@ -158,7 +159,7 @@ test('a carbon + graphite-web tree with tags: carbonado import-tags, then the sa
   const reference = await answers(gw.url);
   assert.equal((reference[0] as unknown[]).length, 2, 'graphite-web finds both dc=eu series');
 
-  const cli = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'gw', 'graphite.db'), '--data-dir', whisper], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const cli = spawnSync(process.execPath, [...carbonadoFromSource(), 'import-tags', join(dir, 'gw', 'graphite.db'), '--data-dir', whisper], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   assert.equal(cli.status, 0, cli.stderr);
   assert.deepEqual(JSON.parse(cli.stdout), { names: 4, added: 2, known: 0, readable_file: 2, no_file: 0, untagged: 0, bad_name: 0 });
 

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, spawnCarbonado } from '../helpers/carbonado.js';
+import { carbonadoFromSource } from '../helpers/from-source.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), ...args], {
+  const r = spawnSync(process.execPath, [...carbonadoFromSource(), ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { ...process.env, ...env },

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { Runtime } from '../../core/runtime/runtime.js';
 import type { PluginManifest } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
+import { carbonadoFromSource } from './from-source.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -66,7 +67,7 @@ export interface Spawned {
 }
 
 /**
- * Runs `node --import tsx bin/carbonado.ts --config <tmp yaml>` and waits until every instance
+ * Runs carbonado from its sources (carbonadoFromSource) or from dist/ with `--config <tmp yaml>`, and waits until every instance
  * has logged its start line. `config` gets testConfig()'s defaults (log level raised to info, as
  * the start lines are how ports are discovered).
  */
@@ -76,7 +77,7 @@ export async function spawnCarbonado(config: Record<string, unknown>, opts: { ti
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-spawn-'));
   const configFile = opts.configFile ?? join(dir, 'carbonado.yaml');
   writeFileSync(configFile, stringify(cfg));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...(opts.fromBuild ? [join(REPO_ROOT, 'dist', 'bin', 'carbonado.js')] : ['--import', 'tsx', join(REPO_ROOT, 'bin', 'carbonado.ts')]), '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...(opts.fromBuild ? [join(REPO_ROOT, 'dist', 'bin', 'carbonado.js')] : [...carbonadoFromSource()]), '--config', configFile], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

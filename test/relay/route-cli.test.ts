@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/carbonado.js';
 import { hasCommand, requirePeer } from '../helpers/peers.js';
 import { generateNames } from './names.js';
+import { carbonadoFromSource } from '../helpers/from-source.js';
 
 const DESTS = ['10.1.0.1:2003', '10.1.0.2:2003', '10.1.0.3:2004', '10.1.0.4:2003'];
 
 function carbonado(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', 'carbonado.ts'), ...args], { cwd: REPO_ROOT, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return spawnSync(process.execPath, [...carbonadoFromSource(), ...args], { cwd: REPO_ROOT, input, encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
 test('carbonado route prints the placement carbon-c-relay -t prints (jump_fnv1a_ch, replication 2)', (t) => {

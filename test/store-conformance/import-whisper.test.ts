@@ -10,6 +10,7 @@ import type { StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { REPO_ROOT } from '../helpers/carbonado.js';
+import { carbonadoFromSource } from '../helpers/from-source.js';
 
 const RULES = {
   schemas: [{ name: 'all', pattern: '.*', retentions: '10s:1h,1m:1d,10m:30d' }],
@@ -58,7 +59,7 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   writeFileSync(join(dir, 'names.txt'), 'tag.cpu;dc=eu\n');
   writeFileSync(join(dir, 'names.json'), '["tag.mem;dc=us"]');
   const run = (...extra: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', tree, '--config', cfgFile, '--state', state, '--tag-names', join(dir, 'names.txt'), '--tag-names', join(dir, 'names.json'), ...extra], { encoding: 'utf8', cwd: REPO_ROOT });
+    spawnSync(process.execPath, [...carbonadoFromSource(), 'import-whisper', tree, '--config', cfgFile, '--state', state, '--tag-names', join(dir, 'names.txt'), '--tag-names', join(dir, 'names.json'), ...extra], { encoding: 'utf8', cwd: REPO_ROOT });
   const first = run();
   assert.equal(first.status, 0, first.stderr);
   const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
@@ -81,7 +82,7 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   assert.match(bad.stderr, /nope\.db: .*ENOENT/);
   assert.equal(run('--tag-names').status, 2);
   // an error after the store started stops it and exits (its threads would keep the process up)
-  const missing = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-whisper', join(dir, 'no-such-tree'), '--config', cfgFile, '--state', join(dir, 's2.json')], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
+  const missing = spawnSync(process.execPath, [...carbonadoFromSource(), 'import-whisper', join(dir, 'no-such-tree'), '--config', cfgFile, '--state', join(dir, 's2.json')], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
   assert.equal(missing.status, 1, missing.stderr);
   assert.match(missing.stderr, /ENOENT/);
 

@@ -13,6 +13,7 @@ import { pointBatch } from '../../../core/index.js';
 import type { WhisperStore } from './whisper-store.js';
 import { importTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
 import { readTagNameSource } from '../../../cli/tag-name-sources.js';
+import { carbonadoFromSource } from '../../../test/helpers/from-source.js';
 
 const NOW = Math.floor(Date.now() / 1000);
 const T0 = NOW - (NOW % 10) - 100;
@@ -214,7 +215,7 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
     assert.equal((await store.find('_tagged.*.*.*')).length, 2);
     const cfg = join(dir, 'c.yaml');
     await writeFile(cfg, `stores:\n  main: { type: whisper, dataDir: ${JSON.stringify(dir)} }\n`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/carbonado.ts'), 'import-tags', join(dir, 'graphite.db'), '--config', cfg], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [...carbonadoFromSource(), 'import-tags', join(dir, 'graphite.db'), '--config', cfg], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { names: 5, added: 2, known: 0, readable_file: 0, no_file: 1, untagged: 1, bad_name: 1 });
     // again: nothing new
