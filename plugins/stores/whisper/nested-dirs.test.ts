@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startInProcess, type InProcess } from '../../../test/helpers/carbonado.js';
+import { startInProcess, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
+import { existsSync } from 'node:fs';
 import { pointBatch } from '../../../core/index.js';
 import { LOCK_FILE } from './dir-lock.js';
 import type { WhisperStore } from './whisper-store.js';
@@ -122,6 +123,56 @@ test('nesting that no walk sees is not refused: a dot-named inner directory, ano
     a = await up(elsewhere);
     assert.match((await refusal(outer)).message, new RegExp(`${elsewhere} is inside ${outer}`));
     await down(a);
+  } finally {
+    for (const c of running) await c.stop().catch(() => undefined);
+    await rm(outer, { recursive: true, force: true });
+    await rm(elsewhere, { recursive: true, force: true });
+  }
+});
+
+test('a symlink made while the store runs: a SIGHUP rescan leaves out a running store\'s directory, and locks a free one', async () => {
+  const outer = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-nested-')));
+  const elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-elsewhere-')));
+  const now = Math.floor(Date.now() / 1000) - 10;
+  const running = new Set<InProcess>();
+  const down = async (c: InProcess): Promise<void> => {
+    running.delete(c);
+    await c.stop();
+  };
+  try {
+    const inner = await start(elsewhere);
+    running.add(inner);
+    inner.runtime.instance<WhisperStore>('stores.main')!.write(pointBatch([['web.cpu', 1, now], ['web.mem', 2, now]]));
+    await waitFor(() => existsSync(join(elsewhere, 'web', 'mem.wsp')) && existsSync(join(elsewhere, 'web', 'cpu.wsp')), 'the inner store\'s files');
+    const c = await start(outer);
+    running.add(c);
+    const store = c.runtime.instance<WhisperStore>('stores.main')!;
+    const rescan = async (n: number): Promise<void> => {
+      c.runtime.services.bus.emit('reload'); // what the CLI does on SIGHUP
+      await waitFor(() => (c.stats().instances['stores.main']!.counters.rescans ?? 0) === n, 'rescanned');
+    };
+
+    // the other store still runs there: its series are not this store's, nor is its lock
+    await symlink(elsewhere, join(outer, 'late'));
+    await rescan(1);
+    assert.deepEqual(await store.find('late.*'), []);
+    assert.equal(c.stats().instances['stores.main']!.errors.nested_store, 1);
+
+    // once it has stopped, the next SIGHUP indexes the directory and takes its lock
+    await down(inner);
+    await rescan(2);
+    assert.deepEqual(await store.find('late.web.*'), [
+      { path: 'late.web.cpu', isLeaf: true },
+      { path: 'late.web.mem', isLeaf: true },
+    ]);
+    await waitFor(async () => (await readdir(elsewhere)).includes(LOCK_FILE), 'the linked directory locked');
+    assert.match((await refusal(elsewhere)).message, new RegExp(`${elsewhere} is in use by process ${process.pid}, whose store reaches it through a symlink`));
+    // and a third SIGHUP walks it as its own
+    await rescan(3);
+    assert.equal(c.stats().instances['stores.main']!.errors.nested_store, 1);
+    assert.equal((await store.find('late.web.*')).length, 2);
+    await down(c);
+    assert.ok(!(await readdir(elsewhere)).includes(LOCK_FILE));
   } finally {
     for (const c of running) await c.stop().catch(() => undefined);
     await rm(outer, { recursive: true, force: true });

@@ -19,6 +19,10 @@ interface ScanVisitor {
   readonly readable: ReadableTaggedFile[];
   /** directories below the data directory whose data-directory lock a running process holds (not walked) */
   readonly locked?: Array<{ readonly dir: string; readonly pid: number; readonly role: LockRole }>;
+  /** the real paths of the directories this store has locked as linked ones: its own, walked */
+  readonly ownLinked?: ReadonlySet<string>;
+  /** the real paths of the directories the walk reached through symlinks */
+  readonly links?: string[];
 }
 
 /**
@@ -236,7 +240,8 @@ export class SeriesCatalog {
     // after (its temporary files are live); the caller refuses to start (whisper-store.ts)
     if (visit.locked && prefix !== '' && entries.some((e) => e.name === LOCK_FILE)) {
       const held = await liveHolder(join(dir, LOCK_FILE));
-      if (held !== undefined) {
+      const own = held?.pid === process.pid && held.role === 'linked' && visit.ownLinked?.has(await realpath(dir).catch(() => dir));
+      if (held !== undefined && !own) {
         if (held.role !== 'wal') visit.locked.push({ dir, pid: held.pid, role: held.role });
         return;
       }
@@ -260,6 +265,7 @@ export class SeriesCatalog {
       }
       if (isDir) {
         if (visit.startup && real !== undefined) this.aliases.addDirectoryLink(`${prefix}${e.name}.`, real);
+        if (real !== undefined) visit.links?.push(real);
         subdirs.push(this.scanSubdir(join(dir, e.name), `${prefix}${e.name}.`, dev, ancestors, visit, target));
       } else if (isFile && e.name.endsWith('.wsp') && e.name.length > 4) {
         const leaf = e.name.slice(0, -4);
@@ -313,33 +319,40 @@ export class SeriesCatalog {
    * by other tools while carbonado runs (a restore, whisper-create, an rsync, a carbon-cache beside
    * it) are found, and files deleted by hand (a cleanup with `find -mtime +N -delete`) are no
    * longer listed. Series created by the store while the walk runs, and series with points still
-   * in the cache, are kept whatever the walk saw.
+   * in the cache, are kept whatever the walk saw. As at start, the walk does not go into another
+   * running store's directory (a symlink made meanwhile can lead there). `ownLinked`: the linked
+   * directories this store holds the lock of. Returns the real paths of the directories the walk
+   * reached through symlinks, for the store to lock those it does not hold yet.
    */
-  async rescan(): Promise<void> {
-    if (this.rescanCreated) return; // one walk at a time
+  async rescan(ownLinked: ReadonlySet<string>): Promise<string[]> {
+    if (this.rescanCreated) return []; // one walk at a time
     // series created from here to the end of the comparison (the walk may have missed their files)
     const created = (this.rescanCreated = new Set());
     try {
-      await this.rescanWith(created);
+      return await this.rescanWith(created, ownLinked);
     } finally {
       this.rescanCreated = undefined;
     }
   }
 
-  private async rescanWith(created: ReadonlySet<string>): Promise<void> {
+  private async rescanWith(created: ReadonlySet<string>, ownLinked: ReadonlySet<string>): Promise<string[]> {
     const seen = new Set<string>();
     // a directory the walk could not read says nothing about the files under it
     const unreadable: string[] = [];
     const t0 = performance.now();
+    const walk: ScanVisitor = { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p), readable: [], locked: [], ownLinked, links: [] };
     try {
       const top = await stat(this.dataDir);
-      const walk: ScanVisitor = { startup: false, file: (n) => seen.add(n), unreadable: (p) => unreadable.push(p), readable: [] };
       await this.scan(this.dataDir, '', top.dev, new Set([`${top.dev}:${top.ino}`]), walk);
       await this.adoptReadable(walk.readable, walk.file);
     } catch (err) {
       this.ctx.stats.addError('rescan');
       this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
-      return;
+      return [];
+    }
+    for (const { dir, pid } of walk.locked!) {
+      this.ctx.stats.addError('nested_store');
+      this.ctx.log.error("another running store's directory is inside the data directory (reached through a symlink made since the start?): its series are not indexed", { dir, pid });
     }
     const treePaths = await this.taggedTreePaths();
     // hashed files whose series is known by name: the name stands for them (markOnDisk)
@@ -366,6 +379,7 @@ export class SeriesCatalog {
     await this.saveTaggedNames();
     this.ctx.stats.count('rescans');
     this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
+    return walk.links!;
   }
 
   /**

@@ -139,6 +139,8 @@ export class WhisperStore implements StoreInstance {
   private unlocks: Array<() => Promise<void>> = [];
   /** the real paths of the data directory and the WAL directory, once locked */
   private lockedDirs: string[] = [];
+  /** the real paths of the directories linked into the tree whose lock this store holds */
+  private readonly linkedLocked = new Set<string>();
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -169,7 +171,11 @@ export class WhisperStore implements StoreInstance {
   private lastDataSyncMs = 0;
   /** headers of files not yet created, per storage rule (headerOf); rules' archive lists are shared objects */
   private readonly newFileHeaders = new WeakMap<readonly ArchiveSpec[], Map<string, WhisperHeader>>();
-  private readonly onHup = (): void => void this.reloadRules().then(() => this.catalog.rescan());
+  private readonly onHup = (): void =>
+    void this.reloadRules()
+      .then(() => this.catalog.rescan(this.linkedLocked))
+      .then((links) => this.lockLinkedDirectories(links, false))
+      .catch((err: Error) => this.ctx.log.error('locking the directories linked since the start failed', { error: err }));
 
   constructor(
     private readonly ctx: StoreContext,
@@ -275,23 +281,29 @@ export class WhisperStore implements StoreInstance {
    * The directories the walk reached through symlinks (disks linked into the tree) are locked too
    * (role `linked`): a store started afterwards on one of them, or below one, by its real path is
    * then refused like one started inside the data directory, instead of both writing its files.
-   * One that cannot take a lock file (a read-only archive) is walked and read all the same.
+   * One that cannot take a lock file (a read-only archive) is walked and read all the same. At
+   * start a link to another store's directory refuses the start; on SIGHUP the rescan has left
+   * such a directory out, and what is refused here is only a store started since the walk.
    */
-  private async lockLinkedDirectories(): Promise<void> {
+  private async lockLinkedDirectories(reals: Iterable<string>, atStart: boolean): Promise<void> {
     const inside = this.lockedDirs[0]! + sep;
-    const reals = new Set(this.catalog.aliases.directoryLinks.map((l) => l.real));
-    for (const real of reals) {
-      if (real.startsWith(inside) || this.lockedDirs.includes(real)) continue;
+    for (const real of new Set(reals)) {
+      if (real.startsWith(inside) || this.lockedDirs.includes(real) || this.linkedLocked.has(real)) continue;
       try {
-        this.unlocks.push(await lockDirectory(real, { role: 'linked' }));
+        const unlock = await lockDirectory(real, { role: 'linked' });
+        // a SIGHUP's rescan that ends after a stop began: the stop has released the locks
+        if (!atStart && this.stopping) return await unlock();
+        this.unlocks.push(unlock);
+        this.linkedLocked.add(real);
       } catch (err) {
-        if (err instanceof DirectoryInUse) throw err;
+        if (err instanceof DirectoryInUse && atStart) throw err;
         this.ctx.log.warn('cannot lock a directory linked into the data directory: a store started on it would not be refused', { dir: real, error: err as Error });
       }
     }
   }
 
   private async unlockDirectories(): Promise<void> {
+    this.linkedLocked.clear();
     for (const unlock of this.unlocks.splice(0)) await unlock();
   }
 
@@ -309,7 +321,7 @@ export class WhisperStore implements StoreInstance {
       const real = await realpath(below.dir).catch(() => below.dir);
       throw nested(real, this.lockedDirs[0]!, real, below);
     }
-    await this.lockLinkedDirectories();
+    await this.lockLinkedDirectories(this.catalog.aliases.directoryLinks.map((l) => l.real), true);
     await this.walKeeper?.replay();
     await readers; // the first query must not pay the read threads' start-up
     this.ctx.log.info('whisper store ready', {
