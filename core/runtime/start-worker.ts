@@ -15,7 +15,25 @@ export function startModuleWorker(caller: string, name: string, options: Omit<Wo
     const bundle = bundledWorker(fileURLToPath(url));
     // the bundle is plain JavaScript: tsx's `--import`, inherited from the main thread, would
     // only start its loader again in the worker
-    if (bundle !== undefined) return new Worker(bundle, { ...options, execArgv: withoutTsx(options.execArgv ?? process.execArgv) });
+    if (bundle !== undefined) {
+      const execArgv = withoutTsx(options.execArgv ?? process.execArgv);
+      try {
+        return new Worker(bundle, { ...options, execArgv });
+      } catch (err) {
+        // a flag a worker may not be given (V8's, like --expose-gc or --max-old-space-size,
+        // which inheriting passes over): dropped, as it applies to the whole process anyway
+        const invalid = invalidFlags(err);
+        if (invalid === undefined) throw err;
+        const kept = execArgv.filter((a) => !invalid.has(a.split('=')[0]!));
+        if (kept.length < execArgv.length) {
+          try {
+            return new Worker(bundle, { ...options, execArgv: kept });
+          } catch {
+            // not the flags named: the worker registers tsx as before
+          }
+        }
+      }
+    }
     const api = import.meta.resolve('tsx/esm/api');
     return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { ...options, eval: true });
   }
@@ -32,4 +50,11 @@ function withoutTsx(argv: readonly string[]): string[] {
   }
   if (!out.includes('--enable-source-maps')) out.push('--enable-source-maps');
   return out;
+}
+
+/** the flags a Worker refused (ERR_WORKER_INVALID_EXEC_ARGV: "…execArgv flags: --a, --b") */
+function invalidFlags(err: unknown): Set<string> | undefined {
+  if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return undefined;
+  const list = /flags: (.*)$/.exec((err as Error).message)?.[1];
+  return list === undefined ? undefined : new Set(list.split(', ').map((f) => f.trim().split('=')[0]!));
 }

@@ -3,12 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startModuleWorker } from '../../core/runtime/start-worker.js';
 import { bundledWorker } from '../../core/runtime/worker-bundle.js';
+import { REPO_ROOT } from '../helpers/carbonado.js';
 
 async function answer(caller: string): Promise<{ value: string; execArgv: string[] }> {
   const w = startModuleWorker(caller, 'echo-worker');
@@ -67,6 +69,34 @@ test('a worker from sources runs a bundle without tsx, rebuilt when a file it im
       const key = basename(firstBundle).replace(/-[0-9a-f]{12}\.mjs$/, '');
       const cache = dirname(firstBundle);
       for (const f of await readdir(cache)) if (f.startsWith(key)) await rm(join(cache, f), { force: true });
+    }
+  }
+});
+
+test('flags a worker may not be given (V8\'s) do not stop a worker from sources', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-worker-flags-'));
+  let bundle: string | undefined;
+  try {
+    await writeFile(join(dir, 'echo-worker.ts'), "import { parentPort } from 'node:worker_threads';\nparentPort!.postMessage({ value: 'up', execArgv: process.execArgv });\n");
+    const startWorker = pathToFileURL(join(REPO_ROOT, 'core', 'runtime', 'start-worker.ts')).href;
+    const caller = pathToFileURL(join(dir, 'caller.ts')).href;
+    await writeFile(
+      join(dir, 'main.mts'),
+      `import { startModuleWorker } from ${JSON.stringify(startWorker)};\n` +
+        `const w = startModuleWorker(${JSON.stringify(caller)}, 'echo-worker');\n` +
+        "w.on('message', (m) => { console.log(JSON.stringify(m)); void w.terminate(); });\n",
+    );
+    const r = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=8', '--import', 'tsx', join(dir, 'main.mts')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout.trim()) as { value: string; execArgv: string[] };
+    assert.equal(got.value, 'up');
+    assert.ok(!got.execArgv.some((a) => a.includes('tsx') || a === '--expose-gc'), got.execArgv.join(' '));
+    bundle = bundledWorker(join(dir, 'echo-worker.ts'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    if (bundle) {
+      const key = basename(bundle).replace(/-[0-9a-f]{12}\.mjs$/, '');
+      for (const f of await readdir(dirname(bundle))) if (f.startsWith(key)) await rm(join(dirname(bundle), f), { force: true });
     }
   }
 });
