@@ -12,10 +12,19 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
  * itself uses), kept under `node_modules/.cache/carbonado-workers`, and rebuilt whenever one of
  * the files that went into it changes (size or mtime). Built code (`npm start`) never comes here.
  *
- * Returns the bundle's path, or undefined when esbuild cannot be loaded (the caller then falls
- * back to registering tsx in the worker).
+ * Returns the bundle's path, or undefined when it cannot be had (no esbuild, a node_modules this
+ * user cannot write, a source esbuild cannot read): the caller then registers tsx in the worker,
+ * which reports a broken source as it always did.
  */
 export function bundledWorker(entry: string): string | undefined {
+  try {
+    return bundle(entry);
+  } catch {
+    return undefined;
+  }
+}
+
+function bundle(entry: string): string | undefined {
   const require = createRequire(import.meta.url);
   let esbuildPath: string;
   try {

@@ -62,6 +62,14 @@ test('a worker from sources runs a bundle without tsx, rebuilt when a file it im
     await writeFile(dep, "export const value: string = 'fresh BBB';\n");
     await utimes(dep, now, now);
     assert.equal((await answer(caller)).value, 'fresh BBB');
+
+    // a source esbuild cannot read: no bundle, and the worker registers tsx, which reports it
+    const broken = join(dir, 'broken-worker.ts');
+    await writeFile(broken, 'export const = ;\n');
+    assert.equal(bundledWorker(broken), undefined);
+    const w = startModuleWorker(caller, 'broken-worker');
+    const [err] = (await once(w, 'error')) as [Error];
+    assert.match(String(err), /broken-worker|Expected|Transform failed/);
   } finally {
     await rm(dir, { recursive: true, force: true });
     if (firstBundle) {
