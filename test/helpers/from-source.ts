@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
@@ -19,44 +19,67 @@ const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 export function carbonadoFromSource(): string[] {
   const mirror = join(REPO_ROOT, 'node_modules', '.cache', 'carbonado-src');
-  const options = compilerOptions();
-  for (const top of ['bin', 'cli', 'core', 'plugins']) mirrorTree(join(REPO_ROOT, top), mirror, options);
+  mirrorSources(REPO_ROOT, mirror, ['bin', 'cli', 'core', 'plugins']);
   return ['--enable-source-maps', join(mirror, 'bin', 'carbonado.js')];
 }
 
-function compilerOptions(): Record<string, unknown> {
-  const tsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
-  return tsconfig.compilerOptions;
+/** Brings `mirror` up to date with the `.ts` sources (not tests) under `root`'s `tops`. */
+export function mirrorSources(root: string, mirror: string, tops: readonly string[]): void {
+  const tsconfig = join(root, 'tsconfig.json');
+  const options = (JSON.parse(readFileSync(tsconfig, 'utf8')) as { compilerOptions: Record<string, unknown> }).compilerOptions;
+  // a change of compiler options makes every copy older than what it would now be
+  const optionsTime = statSync(tsconfig).mtimeMs;
+  for (const top of tops) mirrorTree(root, join(root, top), mirror, options, optionsTime);
 }
 
-function mirrorTree(dir: string, mirror: string, compilerOptions: Record<string, unknown>): void {
+function mirrorTree(root: string, dir: string, mirror: string, compilerOptions: Record<string, unknown>, optionsTime: number): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const src = join(dir, e.name);
     if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && e.name !== 'testdata' && !e.name.startsWith('.')) mirrorTree(src, mirror, compilerOptions);
+      if (e.name !== 'node_modules' && e.name !== 'testdata' && !e.name.startsWith('.')) mirrorTree(root, src, mirror, compilerOptions, optionsTime);
       continue;
     }
     if (!e.name.endsWith('.ts') || e.name.endsWith('.test.ts') || e.name.endsWith('.d.ts')) continue;
-    const out = join(mirror, relative(REPO_ROOT, src)).replace(/\.ts$/, '.js');
-    const outTime = statSync(out, { throwIfNoEntry: false })?.mtimeMs;
-    // a source saved again while it was read is transpiled again
-    for (let srcTime = statSync(src).mtimeMs; outTime === undefined || outTime <= srcTime; ) {
-      const { code } = transformSync(readFileSync(src, 'utf8'), {
-        loader: 'ts',
-        format: 'esm',
-        target: 'node20',
-        sourcemap: 'inline',
-        sourcefile: src,
-        tsconfigRaw: { compilerOptions },
-      });
-      mkdirSync(dirname(out), { recursive: true });
-      // several test processes may mirror at once: whole files under names of their own, renamed
-      const tmp = `${out}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, out);
-      const now = statSync(src).mtimeMs;
-      if (now === srcTime) break;
-      srcTime = now;
-    }
+    const out = join(mirror, relative(root, src)).replace(/\.ts$/, '.js');
+    // each copy ends with the stat of the source it was made from: a source with any other
+    // (saved since, or put back with an older mtime by cp -p, rsync -t or tar) is copied again
+    const st = statSync(src);
+    const stamp = `\n// carbonado-src ${st.mtimeMs} ${st.size} ${optionsTime}\n`;
+    if (endsWith(out, stamp)) continue;
+    // a file saved a moment ago may be saved again within the same timestamp, at the same size:
+    // its copy gets no stamp, so it is made again until the file has settled
+    const settled = st.mtimeMs < Date.now() - 2000 && optionsTime < Date.now() - 2000;
+    const { code } = transformSync(readFileSync(src, 'utf8'), {
+      loader: 'ts',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcefile: src,
+      tsconfigRaw: { compilerOptions },
+    });
+    mkdirSync(dirname(out), { recursive: true });
+    // several test processes may mirror at once: whole files under names of their own, renamed
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, settled ? code + stamp : code);
+    renameSync(tmp, out);
+  }
+}
+
+function endsWith(path: string, tail: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const want = Buffer.from(tail);
+    if (size < want.length) return false;
+    const got = Buffer.alloc(want.length);
+    readSync(fd, got, 0, want.length, size - want.length);
+    return got.equals(want);
+  } finally {
+    closeSync(fd);
   }
 }
