@@ -18,13 +18,13 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
  */
 export function bundledWorker(entry: string): string | undefined {
   try {
-    return bundle(entry);
+    return makeBundle(entry);
   } catch {
     return undefined;
   }
 }
 
-function bundle(entry: string): string | undefined {
+function makeBundle(entry: string): string | undefined {
   const require = createRequire(import.meta.url);
   let esbuildPath: string;
   try {
