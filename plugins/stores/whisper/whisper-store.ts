@@ -296,7 +296,13 @@ export class WhisperStore implements StoreInstance {
         this.unlocks.push(unlock);
         this.linkedLocked.add(real);
       } catch (err) {
-        if (err instanceof DirectoryInUse && atStart) throw err;
+        if (err instanceof DirectoryInUse) {
+          if (atStart) throw err;
+          // another store took it between the rescan's walk and here: the walk listed its series
+          this.ctx.stats.addError('nested_store');
+          this.ctx.log.error('a store started on a linked directory while the data directory was re-read: its series stay listed here until the next SIGHUP', { dir: real, error: err });
+          continue;
+        }
         this.ctx.log.warn('cannot lock a directory linked into the data directory: a store started on it would not be refused', { dir: real, error: err as Error });
       }
     }
