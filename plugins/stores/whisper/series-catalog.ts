@@ -350,9 +350,11 @@ export class SeriesCatalog {
       this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
       return [];
     }
+    const leftOut = new Set<string>();
     for (const { dir, pid } of walk.locked!) {
       this.ctx.stats.addError('nested_store');
       this.ctx.log.error("another running store's directory is inside the data directory (reached through a symlink made since the start?): its series are not indexed", { dir, pid });
+      leftOut.add(await realpath(dir).catch(() => dir));
     }
     const treePaths = await this.taggedTreePaths();
     // hashed files whose series is known by name: the name stands for them (markOnDisk)
@@ -379,7 +381,7 @@ export class SeriesCatalog {
     await this.saveTaggedNames();
     this.ctx.stats.count('rescans');
     this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
-    return walk.links!;
+    return walk.links!.filter((real) => !leftOut.has(real));
   }
 
   /**
