@@ -121,7 +121,7 @@ test('nesting that no walk sees is not refused: a dot-named inner directory, ano
     await down(b);
     assert.ok(!(await readdir(elsewhere)).includes(LOCK_FILE));
     a = await up(elsewhere);
-    assert.match((await refusal(outer)).message, new RegExp(`${elsewhere} is inside ${outer}`));
+    assert.match((await refusal(outer)).message, new RegExp(`${elsewhere} is inside ${outer} \\(through the symlink ${join(outer, 'linked')}\\), and this process`));
     await down(a);
   } finally {
     for (const c of running) await c.stop().catch(() => undefined);

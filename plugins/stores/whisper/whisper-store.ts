@@ -1,5 +1,5 @@
 import { mkdir, rm, realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
   isBadName,
   normalizeSeriesName,
@@ -84,12 +84,13 @@ function ancestorsSeen(dir: string): string[] {
   return out;
 }
 
-function nested(inner: string, outer: string, locked: string, held: { pid: number; role: LockRole }): DirectoryInUse {
+function nested(inner: string, outer: string, locked: string, held: { pid: number; role: LockRole }, via?: string): DirectoryInUse {
   const holder = held.pid === process.pid ? `this process (${held.pid})` : `process ${held.pid}`;
+  const where = via === undefined ? `${inner} is inside ${outer}` : `${inner} is inside ${outer} (through the symlink ${via})`;
   const what =
     held.role === 'linked'
-      ? `${inner} is inside ${outer}, and ${locked} is reached by ${holder}'s store through a symlink in its data directory: `
-      : `${inner} is inside ${outer}, and ${holder} holds the lock of ${locked} for another store: `;
+      ? `${where}, and ${locked} is reached by ${holder}'s store through a symlink in its data directory: `
+      : `${where}, and ${holder} holds the lock of ${locked} for another store: `;
   return new DirectoryInUse(
     what +
       "the walk of a data directory would list the other store's series as its own, and both stores could write one file. Give each store a dataDir (and walDir) outside the others'",
@@ -325,7 +326,9 @@ export class WhisperStore implements StoreInstance {
     const [below] = this.catalog.lockedBelow;
     if (below) {
       const real = await realpath(below.dir).catch(() => below.dir);
-      throw nested(real, this.lockedDirs[0]!, real, below);
+      // the walk's path names the link it went through, when there is one inside the tree
+      const plain = join(this.lockedDirs[0]!, relative(this.dataDir, below.dir));
+      throw nested(real, this.lockedDirs[0]!, real, below, real === plain ? undefined : below.dir);
     }
     await this.lockLinkedDirectories(this.catalog.aliases.directoryLinks.map((l) => l.real), true);
     await this.walKeeper?.replay();
