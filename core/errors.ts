@@ -27,14 +27,29 @@ export class CarbonadoError extends Error {
   }
 }
 
-/** Runs `p` but rejects with a PLUGIN_TIMEOUT error after `ms`. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string, plugin?: string): Promise<T> {
+/**
+ * Runs `p` but rejects with a PLUGIN_TIMEOUT error after `ms`. With `progress`, the caller gets a
+ * function that makes the `ms` count again from now (work that is long but moving on).
+ */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string, plugin?: string, progress?: (extend: () => void) => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let deadline = performance.now() + ms;
+  let extended = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CarbonadoError(ErrorCode.PLUGIN_TIMEOUT, `${what} did not finish within ${ms} ms`, plugin === undefined ? {} : { plugin })),
-      ms,
-    );
+    const check = (): void => {
+      const left = deadline - performance.now();
+      if (left > 0) {
+        timer = setTimeout(check, left);
+        return;
+      }
+      const message = extended ? `${what} made no progress for ${ms} ms` : `${what} did not finish within ${ms} ms`;
+      reject(new CarbonadoError(ErrorCode.PLUGIN_TIMEOUT, message, plugin === undefined ? {} : { plugin }));
+    };
+    timer = setTimeout(check, ms);
+  });
+  progress?.(() => {
+    deadline = performance.now() + ms;
+    extended = true;
   });
   try {
     return await Promise.race([p, timeout]);

@@ -43,6 +43,13 @@ export interface BaseContext {
   readonly http: HttpMount;
   /** Unix seconds, fractional; injectable so tests can control time */
   now(): number;
+  /**
+   * While `start()` runs: the instance is still making progress (a long walk of files, a log
+   * replay), so `lifecycle.startTimeoutMs` counts again from now. Cheap enough to call per item;
+   * does nothing outside `start()`. Optional so that contexts built elsewhere (tests) need not
+   * provide it: call it as `ctx.startProgress?.()`.
+   */
+  startProgress?(): void;
 }
 
 export type ContextOf<K extends PluginKind> = K extends 'input'

@@ -82,6 +82,8 @@ export class Runtime {
   private readonly series = new SeriesIds();
   private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   private selfTimer: NodeJS.Timeout | undefined;
+  /** while an instance starts: what resets its start timeout (ctx.startProgress) */
+  private readonly startProgress = new Map<string, () => void>();
   private readonly coreStats = new InstanceStats('core');
   private readonly corePoints: Batcher;
   private readonly loopDelay: IntervalHistogram;
@@ -146,7 +148,7 @@ export class Runtime {
           stats.addEmitted(b.length);
           bus.emit('samples', b, id);
         }, config.batch, clock);
-        const base: BaseContext = { id, bus: ownBus, log: instanceLog, stats, http, now: clock };
+        const base: BaseContext = { id, bus: ownBus, log: instanceLog, stats, http, now: clock, startProgress: () => this.startProgress.get(id)?.() };
         const ctx = {
           ...base,
           drainInputs: () => this.drainInputs(),
@@ -239,10 +241,12 @@ export class Runtime {
       const url = await http.listen();
       log.info(`started http ${url}`);
       for (const r of this.running) {
-        await withTimeout(r.instance.start(), config.lifecycle.startTimeoutMs, `${r.id} start`, r.id).catch((err: Error) => {
-          if (err instanceof CarbonadoError) throw err;
-          throw new CarbonadoError(ErrorCode.PLUGIN_START, `${r.id} (${r.manifest.name}): cannot start: ${err.message}`, { cause: err, plugin: r.id });
-        });
+        await withTimeout(r.instance.start(), config.lifecycle.startTimeoutMs, `${r.id} start`, r.id, (extend) => this.startProgress.set(r.id, extend))
+          .catch((err: Error) => {
+            if (err instanceof CarbonadoError) throw err;
+            throw new CarbonadoError(ErrorCode.PLUGIN_START, `${r.id} (${r.manifest.name}): cannot start: ${err.message}`, { cause: err, plugin: r.id });
+          })
+          .finally(() => this.startProgress.delete(r.id));
         r.started = true;
         const where = (r.instance as InputInstance).listening?.() ?? [];
         log.info(`started ${r.id} (${r.manifest.name})${where.length ? ` ${where.join(' ')}` : ''}`);

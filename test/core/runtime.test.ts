@@ -85,6 +85,44 @@ test('a listener that throws is counted and does not starve the other stores', a
   }
 });
 
+test('a start longer than lifecycle.startTimeoutMs succeeds while it reports progress, and fails once it stops reporting', async () => {
+  // a store whose start takes `steps` × 60 ms, reporting progress after each step while `reports` says so
+  const slow = definePlugin<'store', { steps: number; reportUntil: number }>({
+    kind: 'store',
+    name: 'slow_start',
+    since: '0.1.0',
+    description: 'a long start, as a store walking a big tree',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['steps', 'reportUntil'],
+      properties: { steps: { type: 'integer' }, reportUntil: { type: 'integer' } },
+    },
+    create: (ctx, o) => ({
+      start: async () => {
+        for (let i = 0; i < o.steps; i++) {
+          await new Promise((r) => setTimeout(r, 60));
+          if (i < o.reportUntil) ctx.startProgress?.();
+        }
+      },
+      stop: async () => {},
+      write: () => {},
+      find: async () => [],
+      fetch: async () => [],
+    }),
+  });
+  const plugins = [...builtinPlugins, slow];
+  const run = (steps: number, reportUntil: number) =>
+    startInProcess({ lifecycle: { startTimeoutMs: 200 }, stores: { s: { type: 'slow_start', steps, reportUntil } } }, { plugins });
+  // 1.2 s of start against a 200 ms timeout, reporting all along
+  const c = await run(20, 20);
+  await c.stop();
+  // the same start without a word
+  await assert.rejects(run(20, 0), /stores\.s start did not finish within 200 ms/);
+  // reporting, then silent for ~600 ms
+  await assert.rejects(run(20, 10), /stores\.s start made no progress for 200 ms/);
+});
+
 test('start and stop the whole runtime 10 times on the same ports: nothing leaks', async () => {
   const port = await freePort();
   const httpPort = await freePort();

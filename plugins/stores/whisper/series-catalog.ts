@@ -227,6 +227,8 @@ export class SeriesCatalog {
    * covers it too.
    */
   private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<void> {
+    // a tree of millions of files can take longer than lifecycle.startTimeoutMs: it is moving on
+    if (visit.startup) this.ctx.startProgress?.();
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });

@@ -92,6 +92,8 @@ export class WalKeeper {
         },
         between,
       );
+      // a long replay (a big WAL written out as it fills) is start-up moving on, not stuck
+      this.ctx.startProgress?.();
       if (r.torn) this.ctx.log.warn('WAL segment ends with a torn record (crash while writing); the rest was replayed', { segment: seg });
       if (r.damagedAt !== undefined) {
         // records carry no resync marker: what follows the damage cannot be read
@@ -126,7 +128,10 @@ export class WalKeeper {
    * that cannot start after a crash is worse than a cache over its budget.
    */
   private async drainDuringReplay(): Promise<boolean> {
-    while (this.cache.points > this.o.low) if (!(await this.host.writeOut())) return false;
+    while (this.cache.points > this.o.low) {
+      if (!(await this.host.writeOut())) return false;
+      this.ctx.startProgress?.();
+    }
     return true;
   }
 

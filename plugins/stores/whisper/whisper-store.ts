@@ -640,6 +640,8 @@ export class WhisperStore implements StoreInstance {
       this.ctx.log.limited('persist_worker', 'persist worker failed: points stay queued', { error: err as Error });
       return false;
     }
+    // a write-out during start-up (the WAL's replay) can take many chunks: each one is progress
+    this.ctx.startProgress?.();
     const stats = this.ctx.stats;
     const failed = new Map(results.failures.map((f) => [f.i, f]));
     let updates = 0;
