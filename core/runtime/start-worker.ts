@@ -16,28 +16,29 @@ export function startModuleWorker(caller: string, name: string, options: Omit<Wo
     // the bundle is plain JavaScript: tsx's `--import`, inherited from the main thread, would
     // only start its loader again in the worker
     if (bundle !== undefined) {
-      const execArgv = withoutTsx(options.execArgv ?? process.execArgv);
-      try {
-        return new Worker(bundle, { ...options, execArgv });
-      } catch (err) {
-        // a flag a worker may not be given (V8's, like --expose-gc or --max-old-space-size,
-        // which inheriting passes over): dropped, as it applies to the whole process anyway
-        const invalid = invalidFlags(err);
-        if (invalid === undefined) throw err;
-        const kept = execArgv.filter((a) => !invalid.has(a.split('=')[0]!));
-        if (kept.length < execArgv.length) {
-          try {
-            return new Worker(bundle, { ...options, execArgv: kept });
-          } catch {
-            // not the flags named: the worker registers tsx as before
-          }
-        }
-      }
+      const w = workerOn(bundle, options, withoutTsx(options.execArgv ?? process.execArgv));
+      if (w !== undefined) return w;
     }
     const api = import.meta.resolve('tsx/esm/api');
     return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { ...options, eval: true });
   }
   return new Worker(new URL(`./${name}.js`, caller), options);
+}
+
+/**
+ * A worker on the bundle. A flag a worker may not be given (V8's, like --expose-gc or
+ * --max-old-space-size, which inheriting passes over) is dropped, as it applies to the whole
+ * process anyway; undefined when the refusal names no flag we gave (the caller falls back to tsx).
+ */
+function workerOn(bundle: string, options: Omit<WorkerOptions, 'eval'>, execArgv: string[]): Worker | undefined {
+  try {
+    return new Worker(bundle, { ...options, execArgv });
+  } catch (err) {
+    const invalid = invalidFlags(err);
+    if (invalid === undefined) throw err;
+    const kept = execArgv.filter((a) => !invalid.has(a.split('=')[0]!));
+    return kept.length < execArgv.length ? workerOn(bundle, options, kept) : undefined;
+  }
 }
 
 /** `argv` without tsx's loader flags; with source maps on, so that stack traces name the .ts sources */

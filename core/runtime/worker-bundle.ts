@@ -24,14 +24,9 @@ export function bundledWorker(entry: string): string | undefined {
   }
 }
 
-function makeBundle(entry: string): string | undefined {
+function makeBundle(entry: string): string {
   const require = createRequire(import.meta.url);
-  let esbuildPath: string;
-  try {
-    esbuildPath = require.resolve('esbuild');
-  } catch {
-    return undefined;
-  }
+  const esbuildPath = require.resolve('esbuild'); // not installed: thrown, and no bundle
   const modules = esbuildPath.slice(0, esbuildPath.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
   // inside node_modules, so that the bundle's own imports of packages resolve from there
   const cache = join(modules, '.cache', 'carbonado-workers');

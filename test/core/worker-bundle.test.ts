@@ -72,12 +72,7 @@ test('a worker from sources runs a bundle without tsx, rebuilt when a file it im
     assert.match(String(err), /broken-worker|Expected|Transform failed/);
   } finally {
     await rm(dir, { recursive: true, force: true });
-    if (firstBundle) {
-      // this entry's bundles and index: `<name>-<hash of its path>[-<hash of the bundle>.mjs|.json]`
-      const key = basename(firstBundle).replace(/-[0-9a-f]{12}\.mjs$/, '');
-      const cache = dirname(firstBundle);
-      for (const f of await readdir(cache)) if (f.startsWith(key)) await rm(join(cache, f), { force: true });
-    }
+    if (firstBundle) await removeBundles(firstBundle);
   }
 });
 
@@ -102,9 +97,13 @@ test('flags a worker may not be given (V8\'s) do not stop a worker from sources'
     bundle = bundledWorker(join(dir, 'echo-worker.ts'));
   } finally {
     await rm(dir, { recursive: true, force: true });
-    if (bundle) {
-      const key = basename(bundle).replace(/-[0-9a-f]{12}\.mjs$/, '');
-      for (const f of await readdir(dirname(bundle))) if (f.startsWith(key)) await rm(join(dirname(bundle), f), { force: true });
-    }
+    if (bundle) await removeBundles(bundle);
   }
 });
+
+/** Removes what the cache holds for one entry: `<name>-<hash of its path>[-<hash of the bundle>.mjs|.json]`. */
+async function removeBundles(bundle: string): Promise<void> {
+  const key = basename(bundle).replace(/-[0-9a-f]{12}\.mjs$/, '');
+  const cache = dirname(bundle);
+  for (const f of await readdir(cache)) if (f.startsWith(key)) await rm(join(cache, f), { force: true });
+}

@@ -3,7 +3,7 @@
 // chunk written while the WAL is replayed. Counted here with a context of our own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -12,6 +12,8 @@ import { createBus } from '../../../core/bus/bus.js';
 import { schema } from './schema.js';
 import type { WhisperStoreOptions } from './options.js';
 import { WhisperStore } from './whisper-store.js';
+import { waitFor } from '../../../test/helpers/carbonado.js';
+import { crashWith, walFiles } from '../../../test/helpers/whisper-wal.js';
 
 function counting(): { ctx: StoreContext; reports: () => number } {
   let n = 0;
@@ -48,20 +50,12 @@ test('a store reports progress while it starts: per directory walked, and per ch
     const a = new WhisperStore(first.ctx, options({ dataDir: dir, schemas }));
     await a.start();
     assert.ok(first.reports() >= 41, `${first.reports()} reports for 41 directories`);
-    // points left in the WAL by a store that never wrote them out (its stop is skipped: a crash)
+    // points left in the WAL by a store that never wrote them out (a kill -9)
     const now = Math.floor(Date.now() / 1000);
     for (let s = 0; s < 30; s++) a.write(pointBatch(Array.from({ length: 100 }, (_, i) => [`w.s${s}`, i, now - 3000 + 10 * i] as [string, number, number])));
-    await new Promise((r) => setTimeout(r, 400)); // the WAL's flush interval is 200 ms
-    const copy = join(dir, '..', `${dir.split('/').pop()}-wal`);
-    await rm(copy, { recursive: true, force: true });
-    await cp(join(dir, '.carbonado-wal'), copy, { recursive: true });
-    await a.stop();
-    await rm(join(dir, '.carbonado-wal'), { recursive: true, force: true });
-    await rm(join(dir, 'w'), { recursive: true, force: true });
-    await cp(copy, join(dir, '.carbonado-wal'), { recursive: true });
-    await rm(copy, { recursive: true, force: true });
-    // a crashed store's locks are stale (its pid is gone); these are this live process's
-    await rm(join(dir, '.carbonado-wal', '.carbonado-lock'), { force: true });
+    const walDir = join(dir, '.carbonado-wal');
+    await waitFor(async () => (await walFiles(walDir)).reduce((n, [, b]) => n + b.length, 0) >= 3000 * 20, 'every point in the WAL');
+    await crashWith(a, dir, await walFiles(walDir), 'w');
 
     // replayed into a cache far smaller than the WAL: written out in passes during the start
     const second = counting();

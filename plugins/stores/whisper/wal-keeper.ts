@@ -128,10 +128,8 @@ export class WalKeeper {
    * that cannot start after a crash is worse than a cache over its budget.
    */
   private async drainDuringReplay(): Promise<boolean> {
-    while (this.cache.points > this.o.low) {
-      if (!(await this.host.writeOut())) return false;
-      this.ctx.startProgress?.();
-    }
+    // each chunk a write-out sends reports start-up progress (whisper-store.ts, sendChunk)
+    while (this.cache.points > this.o.low) if (!(await this.host.writeOut())) return false;
     return true;
   }
 

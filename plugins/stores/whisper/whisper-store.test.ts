@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startInProcess, portOf, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
 import { DEBIAN_PYTHON, hasPythonModule, requireHere, requirePeer } from '../../../test/helpers/peers.js';
+import { crashWith, walFiles } from '../../../test/helpers/whisper-wal.js';
 import { pointBatch } from '../../../core/index.js';
 import { readHeader } from '../../shared/whisper-format/index.js';
 import type { WhisperStore } from './whisper-store.js';
@@ -332,27 +333,6 @@ test('WAL: points of an unclean stop are replayed at start', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
-
-/** The WAL's regular files (a crash keeps them; the clean stop that follows in a test would not). */
-async function walFiles(walDir: string): Promise<Array<readonly [string, Buffer]>> {
-  const out: Array<readonly [string, Buffer]> = [];
-  for (const f of await readdir(walDir)) {
-    if (!f.endsWith('.wal') || !(await lstat(join(walDir, f)).catch(() => undefined))?.isFile()) continue;
-    const b = await readFile(join(walDir, f)).catch(() => undefined); // deleted meanwhile by a prune
-    if (b) out.push([f, b]);
-  }
-  return out;
-}
-
-/** Stops `c`, removes the series' files and the WAL, puts `saved` back as the WAL: a kill -9 at the moment of the copy. */
-async function crashWith(c: InProcess, dir: string, saved: Array<readonly [string, Buffer]>, seriesDir: string): Promise<void> {
-  await c.stop();
-  await rm(join(dir, seriesDir), { recursive: true, force: true });
-  const walDir = join(dir, '.carbonado-wal');
-  await rm(walDir, { recursive: true, force: true });
-  await mkdir(walDir);
-  for (const [f, b] of saved) await writeFile(join(walDir, f), b);
-}
 
 test('WAL: a failed write (a real ENOSPC) starts a new segment with every unwritten point; a crash after it loses nothing', async () => {
   const dir = await tmp('walfull');
