@@ -5,15 +5,21 @@ import { readConfigFile } from '../../core/config/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { builtinPlugins } from '../../plugins/index.js';
 
+/**
+ * Ctrl-C under `npm start` reaches carbonado twice within milliseconds, from the terminal and
+ * forwarded by npm; only a repeat after this long is someone asking to stop waiting.
+ */
+const REPEAT_FORCES_AFTER_MS = 1000;
+
 const command: Command = {
   summary: 'run carbonado (the default command)',
   usage: `Usage: carbonado [run] [--config FILE]
 
 Starts every configured plugin instance and runs until SIGTERM or SIGINT, then drains
-(inputs stop, aggregators flush, stores write out) and exits 0. An uncaught exception drains
-the same way and exits 1. SIGHUP asks plugins to reload
-their own files (e.g. storage schemas). Without --config, CARBONADO_CONFIG or the embedded
-default config is used.`,
+(inputs stop, aggregators flush, stores write out) and exits 0. The same signal again, a second
+or more later, exits at once without waiting for the drain. An uncaught exception drains the
+same way and exits 1. SIGHUP asks plugins to reload their own files (e.g. storage schemas).
+Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
   async run(argv) {
     const args = parseArgs(argv);
     const file = stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG();
@@ -27,12 +33,14 @@ default config is used.`,
     }
     return new Promise<number>((resolve) => {
       let stopping = false;
+      let stoppingSince = 0;
       const stop = (why: string, code = 0) => {
         if (stopping) {
           runtime.services.log.warn(`${why} again: exiting without waiting for the drain`);
           process.exit(1);
         }
         stopping = true;
+        stoppingSince = performance.now();
         runtime.services.log.info(`${why}: draining`);
         runtime.stop().then(
           () => resolve(code),
@@ -50,8 +58,15 @@ default config is used.`,
         runtime.services.log.error('uncaught exception (a bug: please report it): draining, then exiting 1', { error: err });
         stop('uncaught exception', 1);
       });
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      const signalled = (signal: NodeJS.Signals) => {
+        if (stopping && performance.now() - stoppingSince < REPEAT_FORCES_AFTER_MS) {
+          runtime.services.log.info(`${signal} again within ${REPEAT_FORCES_AFTER_MS / 1000} s (a copy forwarded by a parent process such as npm): still draining`);
+          return;
+        }
+        stop(signal);
+      };
+      process.on('SIGTERM', () => signalled('SIGTERM'));
+      process.on('SIGINT', () => signalled('SIGINT'));
       process.on('SIGHUP', () => {
         runtime.services.log.info('SIGHUP: reload');
         runtime.services.bus.emit('reload');

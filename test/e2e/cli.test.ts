@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, spawnCarbonado } from '../helpers/carbonado.js';
+import { REPO_ROOT, spawnCarbonado, waitFor } from '../helpers/carbonado.js';
 import { carbonadoFromSource } from '../helpers/from-source.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -107,4 +107,22 @@ test('SIGINT stops a running carbonado with exit code 0', async () => {
   p.kill('SIGINT');
   assert.equal(await p.exited, 0);
   assert.match(p.output(), /SIGINT: draining/);
+});
+
+test('a repeated SIGINT: a copy within a second (npm forwarding Ctrl-C) keeps draining; a later one exits 1 at once', async () => {
+  const p = await spawnCarbonado({
+    plugins: [join(REPO_ROOT, 'test/fixtures/plugins/misbehaving-output.mjs')],
+    outputs: { slow: { type: 'misbehaving', stopDelayMs: 20_000 } },
+  });
+  p.kill('SIGINT');
+  await waitFor(() => p.output().includes('SIGINT: draining'), 'the drain to begin');
+  p.kill('SIGINT');
+  await waitFor(() => p.output().includes('SIGINT again within 1 s'), 'the copy to be noticed');
+  assert.equal(p.child.exitCode, null, 'still draining');
+  await new Promise((r) => setTimeout(r, 1100));
+  const t0 = Date.now();
+  p.kill('SIGINT');
+  assert.equal(await p.exited, 1);
+  assert.ok(Date.now() - t0 < 5000, 'exited without waiting for the 20 s stop');
+  assert.match(p.output(), /SIGINT again: exiting without waiting for the drain/);
 });
