@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, realpath, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
@@ -130,7 +130,7 @@ test('nesting that no walk sees is not refused: a dot-named inner directory, ano
   }
 });
 
-test('a symlink made while the store runs: a SIGHUP rescan leaves out a running store\'s directory, and locks a free one', async () => {
+test('a symlink made while the store runs: a SIGHUP rescan leaves out a running store\'s directory, and locks a free one; once unlinked, unlocks it', async () => {
   const outer = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-nested-')));
   const elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'carbonado-whisper-elsewhere-')));
   const now = Math.floor(Date.now() / 1000) - 10;
@@ -171,6 +171,20 @@ test('a symlink made while the store runs: a SIGHUP rescan leaves out a running 
     await rescan(3);
     assert.equal(c.stats().instances['stores.main']!.errors.nested_store, 1);
     assert.equal((await store.find('late.web.*')).length, 2);
+
+    // the link removed: the next SIGHUP releases the lock, and a store can start there again;
+    // a point for a series that was under the link goes to a new file in the data directory
+    await unlink(join(outer, 'late'));
+    await rescan(4);
+    assert.deepEqual(await store.find('late.*'), []);
+    assert.ok(!(await readdir(elsewhere)).includes(LOCK_FILE), 'the lock of the unlinked directory released');
+    const again = await start(elsewhere);
+    running.add(again);
+    assert.equal((await again.runtime.instance<WhisperStore>('stores.main')!.find('web.*')).length, 2);
+    store.write(pointBatch([['late.web.cpu', 3, now]]));
+    await waitFor(() => existsSync(join(outer, 'late', 'web', 'cpu.wsp')), 'the new file in the data directory');
+    assert.ok(!(await lstat(join(outer, 'late'))).isSymbolicLink());
+    await down(again);
     await down(c);
     assert.ok(!(await readdir(elsewhere)).includes(LOCK_FILE));
   } finally {

@@ -324,10 +324,12 @@ export class SeriesCatalog {
    * in the cache, are kept whatever the walk saw. As at start, the walk does not go into another
    * running store's directory (a symlink made meanwhile can lead there). `ownLinked`: the linked
    * directories this store holds the lock of. Returns the real paths of the directories the walk
-   * reached through symlinks, for the store to lock those it does not hold yet.
+   * reached through symlinks, for the store to lock those it does not hold yet; `complete` when
+   * the walk read every directory, so that a linked directory it did not reach is truly no longer
+   * linked (one behind an unreadable directory may still be written through it).
    */
-  async rescan(ownLinked: ReadonlySet<string>): Promise<string[]> {
-    if (this.rescanCreated) return []; // one walk at a time
+  async rescan(ownLinked: ReadonlySet<string>): Promise<{ links: string[]; complete: boolean }> {
+    if (this.rescanCreated) return { links: [], complete: false }; // one walk at a time
     // series created from here to the end of the comparison (the walk may have missed their files)
     const created = (this.rescanCreated = new Set());
     try {
@@ -337,7 +339,7 @@ export class SeriesCatalog {
     }
   }
 
-  private async rescanWith(created: ReadonlySet<string>, ownLinked: ReadonlySet<string>): Promise<string[]> {
+  private async rescanWith(created: ReadonlySet<string>, ownLinked: ReadonlySet<string>): Promise<{ links: string[]; complete: boolean }> {
     const seen = new Set<string>();
     // a directory the walk could not read says nothing about the files under it
     const unreadable: string[] = [];
@@ -350,7 +352,7 @@ export class SeriesCatalog {
     } catch (err) {
       this.ctx.stats.addError('rescan');
       this.ctx.log.error('re-reading the data directory failed; the index stays as it was', { error: err as Error });
-      return [];
+      return { links: [], complete: false };
     }
     const leftOut = new Set<string>();
     for (const { dir, pid } of walk.locked!) {
@@ -383,7 +385,7 @@ export class SeriesCatalog {
     await this.saveTaggedNames();
     this.ctx.stats.count('rescans');
     this.ctx.log.info('data directory re-read', { added, removed, series: this.onDisk.size, ms: Math.round(performance.now() - t0) });
-    return walk.links!.filter((real) => !leftOut.has(real));
+    return { links: walk.links!.filter((real) => !leftOut.has(real)), complete: unreadable.length === 0 };
   }
 
   /**

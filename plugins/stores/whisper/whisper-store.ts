@@ -140,8 +140,8 @@ export class WhisperStore implements StoreInstance {
   private unlocks: Array<() => Promise<void>> = [];
   /** the real paths of the data directory and the WAL directory, once locked */
   private lockedDirs: string[] = [];
-  /** the real paths of the directories linked into the tree whose lock this store holds */
-  private readonly linkedLocked = new Set<string>();
+  /** the directories linked into the tree whose lock this store holds: real path → unlock */
+  private readonly linkedLocked = new Map<string, () => Promise<void>>();
   private readonly updateBucket: TokenBucket;
   private readonly createBucket: TokenBucket;
   private readonly unlimited = new TokenBucket(0);
@@ -174,8 +174,11 @@ export class WhisperStore implements StoreInstance {
   private readonly newFileHeaders = new WeakMap<readonly ArchiveSpec[], Map<string, WhisperHeader>>();
   private readonly onHup = (): void =>
     void this.reloadRules()
-      .then(() => this.catalog.rescan(this.linkedLocked))
-      .then((links) => this.lockLinkedDirectories(links, false))
+      .then(() => this.catalog.rescan(new Set(this.linkedLocked.keys())))
+      .then(async ({ links, complete }) => {
+        await this.lockLinkedDirectories(links, false);
+        if (complete) await this.unlockUnlinked(new Set(links));
+      })
       .catch((err: Error) => this.ctx.log.error('locking the directories linked since the start failed', { error: err }));
 
   constructor(
@@ -294,8 +297,7 @@ export class WhisperStore implements StoreInstance {
         const unlock = await lockDirectory(real, { role: 'linked' });
         // a SIGHUP's rescan that ends after a stop began: the stop has released the locks
         if (!atStart && this.stopping) return await unlock();
-        this.unlocks.push(unlock);
-        this.linkedLocked.add(real);
+        this.linkedLocked.set(real, unlock);
       } catch (err) {
         if (err instanceof DirectoryInUse) {
           if (atStart) throw err;
@@ -309,9 +311,24 @@ export class WhisperStore implements StoreInstance {
     }
   }
 
+  /**
+   * A directory whose symlink has gone from the tree (a disk unlinked while running) can no longer
+   * be written through it: each update stats its path first (persist-worker.ts). Its lock goes, so
+   * that a store can be started on it without restarting this one.
+   */
+  private async unlockUnlinked(reached: ReadonlySet<string>): Promise<void> {
+    for (const [real, unlock] of [...this.linkedLocked]) {
+      if (reached.has(real) || this.stopping) continue;
+      this.linkedLocked.delete(real);
+      await unlock();
+      this.ctx.log.info('a directory no longer linked into the data directory: its lock released', { dir: real });
+    }
+  }
+
   private async unlockDirectories(): Promise<void> {
+    const linked = [...this.linkedLocked.values()];
     this.linkedLocked.clear();
-    for (const unlock of this.unlocks.splice(0)) await unlock();
+    for (const unlock of [...this.unlocks.splice(0), ...linked]) await unlock();
   }
 
   private async startLocked(): Promise<void> {
