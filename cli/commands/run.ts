@@ -16,8 +16,8 @@ const command: Command = {
   usage: `Usage: carbonado [run] [--config FILE]
 
 Starts every configured plugin instance and runs until SIGTERM or SIGINT, then drains
-(inputs stop, aggregators flush, stores write out) and exits 0. The same signal again, a second
-or more later, exits at once without waiting for the drain. An uncaught exception drains the
+(inputs stop, aggregators flush, stores write out) and exits 0. A second SIGTERM or SIGINT, a
+second or more after the first, exits at once without waiting for the drain. An uncaught exception drains the
 same way and exits 1. SIGHUP asks plugins to reload their own files (e.g. storage schemas).
 Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
   async run(argv) {
