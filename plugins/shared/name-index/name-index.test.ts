@@ -135,3 +135,33 @@ test('tag index: names, values and seriesByTag terms', async () => {
   idx.delete('disk.free;datacenter=dc2;server=web03');
   assert.deepEqual(await idx.tagValues('datacenter'), ['dc1']);
 });
+
+test('tag index: a plain series is a value of `name` beside tagged series of the same name', async () => {
+  const idx = new TagIndex();
+  assert.deepEqual(await idx.tagNames(), []);
+  idx.add('a.b');
+  idx.add('a.c');
+  assert.deepEqual(await idx.tagNames(), ['name']);
+  idx.add('a.b;x=1');
+  idx.add('z.y;x=2');
+  assert.equal(idx.add('a.b'), false);
+  assert.equal(idx.size, 4);
+  assert.deepEqual(await idx.tagNames(), ['name', 'x']);
+  assert.deepEqual(await idx.tagValues('name'), ['a.b', 'a.c', 'z.y']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=', value: 'a.b' }]), ['a.b', 'a.b;x=1']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=~', value: 'a' }]), ['a.b', 'a.b;x=1', 'a.c']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=~', value: '.' }, { tag: 'name', op: '!=', value: 'a.b' }]), ['a.c', 'z.y;x=2']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=~', value: '.' }, { tag: 'name', op: '!=~', value: '[az]\\.[by]' }]), ['a.c']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'x', op: '=~', value: '.' }, { tag: 'name', op: '!=~', value: 'a' }]), ['z.y;x=2']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=~', value: 'a' }, { tag: 'x', op: '!=', value: '1' }]), ['a.b', 'a.c']);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=', value: 'a.b;x=1' }]), [], 'a whole tagged name is not a value of name');
+  assert.deepEqual(await idx.findTagged([{ tag: 'x', op: '=~', value: '.' }]), ['a.b;x=1', 'z.y;x=2']);
+  assert.equal(idx.delete('a.b'), true);
+  assert.equal(idx.delete('a.b'), false);
+  assert.deepEqual(await idx.findTagged([{ tag: 'name', op: '=', value: 'a.b' }]), ['a.b;x=1']);
+  idx.delete('a.c');
+  idx.delete('a.b;x=1');
+  idx.delete('z.y;x=2');
+  assert.deepEqual(await idx.tagNames(), []);
+  assert.deepEqual(await idx.tagValues('name'), []);
+});

@@ -1,14 +1,17 @@
-import { codePointCompare, compileTagQuery, parseTags, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, isTagged, parseTags, type TagQuery, type TagTerm } from '../../../core/index.js';
 
 /**
  * The tag index behind seriesByTag and /tags: for every tag, value → series. Every series is
  * indexed under `name` (its dotted part), untagged ones too, as carbon registers every series
  * with graphite-web's tag database when tags are enabled; so `seriesByTag('name=a.b')` finds a
- * plain `a.b`.
+ * plain `a.b`. A plain series is its own `name` value, so it is held only in `series`: a set per
+ * plain name under `name` cost ~110 bytes and 5 µs per series (a million series: 110 MB, 5 s).
  */
 export class TagIndex implements TagQuery {
+  /** tagged series only, by tag and value */
   private readonly byTag = new Map<string, Map<string, Set<string>>>();
   private readonly series = new Set<string>();
+  private plain = 0;
 
   get size(): number {
     return this.series.size;
@@ -17,6 +20,10 @@ export class TagIndex implements TagQuery {
   add(series: string): boolean {
     if (this.series.has(series)) return false;
     this.series.add(series);
+    if (!isTagged(series)) {
+      this.plain++;
+      return true;
+    }
     for (const [tag, value] of tagsOf(series)) {
       let values = this.byTag.get(tag);
       if (!values) this.byTag.set(tag, (values = new Map()));
@@ -29,6 +36,10 @@ export class TagIndex implements TagQuery {
 
   delete(series: string): boolean {
     if (!this.series.delete(series)) return false;
+    if (!isTagged(series)) {
+      this.plain--;
+      return true;
+    }
     for (const [tag, value] of tagsOf(series)) {
       const values = this.byTag.get(tag);
       const set = values?.get(value);
@@ -40,11 +51,15 @@ export class TagIndex implements TagQuery {
   }
 
   async tagNames(): Promise<string[]> {
-    return [...this.byTag.keys()].sort(codePointCompare);
+    const names = [...this.byTag.keys()];
+    if (this.plain > 0 && !this.byTag.has('name')) names.push('name');
+    return names.sort(codePointCompare);
   }
 
   async tagValues(tag: string): Promise<string[]> {
-    return [...(this.byTag.get(tag)?.keys() ?? [])].sort(codePointCompare);
+    const values = new Set(this.byTag.get(tag)?.keys() ?? []);
+    if (tag === 'name' && this.plain > 0) for (const s of this.series) if (!isTagged(s)) values.add(s);
+    return [...values].sort(codePointCompare);
   }
 
   async findTagged(terms: readonly TagTerm[]): Promise<string[]> {
@@ -58,13 +73,16 @@ export class TagIndex implements TagQuery {
     // does not match series lacking its tag (its tag must be present).
     const seed = compiled.find((t) => t.op === '=' && !t.matchesEmpty) ?? compiled.find((t) => !t.matchesEmpty)!;
     const values = this.byTag.get(seed.tag);
-    if (!values) return [];
-    let candidates: Iterable<string>;
-    if (seed.op === '=') candidates = values.get(seed.value) ?? [];
-    else {
-      const acc: string[] = [];
-      for (const [v, set] of values) if (seed.matches(v)) for (const s of set) acc.push(s);
-      candidates = acc;
+    const candidates: string[] = [];
+    if (seed.op === '=') {
+      for (const s of values?.get(seed.value) ?? []) candidates.push(s);
+    } else if (values) {
+      for (const [v, set] of values) if (seed.matches(v)) for (const s of set) candidates.push(s);
+    }
+    if (seed.tag === 'name' && this.plain > 0) {
+      if (seed.op === '=') {
+        if (!isTagged(seed.value) && this.series.has(seed.value)) candidates.push(seed.value);
+      } else for (const s of this.series) if (!isTagged(s) && seed.matches(s)) candidates.push(s);
     }
     const out: string[] = [];
     for (const s of candidates) {

@@ -17,16 +17,19 @@ import { StorageRules } from '../../shared/storage-rules/index.js';
 import { emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
 import { mergeCached } from '../whisper/merge.js';
 import { isTaggedSeries, taggedTreePath } from '../whisper/paths.js';
-import { headerOf, slotOf } from './archive-math.js';
+import { Layouts, slotOf, type Layout } from './archive-math.js';
 import type { SeriesRow } from './db-schema.js';
 import type { FromWorker, NewSeries, ToWorker } from './worker-protocol.js';
 import type { SqliteStoreOptions } from './options.js';
 
 interface SeriesMeta {
   id: number | undefined;
-  header: WhisperHeader;
-  archives: ArchiveSpec[];
+  readonly header: WhisperHeader;
+  readonly archives: ArchiveSpec[];
 }
+
+/** rows read per turn of the event loop at start (with a progress report each) */
+const LOAD_ROWS_PER_TURN = 16_384;
 
 /** Accepted points not yet committed, per series, so fetch sees them at once. */
 type Pending = Map<string, Array<[number, number]>>;
@@ -45,6 +48,7 @@ export class SqliteStore implements StoreInstance {
   private reader: Database.Database | undefined;
   private rules: StorageRules;
   private readonly meta = new Map<string, SeriesMeta>();
+  private readonly layouts = new Layouts();
   private readonly tree = new NameTree();
   /** tagged series by the `_tagged.<h3>.<h3>.<sha256>` path find lists them under */
   private readonly byTreePath = new Map<string, string>();
@@ -93,7 +97,8 @@ export class SqliteStore implements StoreInstance {
     this.reader.pragma('busy_timeout = 5000');
     this.readRange = this.reader.prepare('SELECT slot, ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?');
     this.readSeries = this.reader.prepare('SELECT id, name, archives, xff, method FROM series');
-    for (const r of this.readSeries.all() as SeriesRow[]) this.remember(r.name, r.id, JSON.parse(r.archives) as ArchiveSpec[], r.xff, r.method as AggregationMethod);
+    // the writer reads the series table into its own map while this thread reads it for the index
+    await Promise.all([this.request({ type: 'load' }, 'loaded'), this.loadSeries(this.readSeries)]);
     this.timer = setInterval(() => this.commit(), this.o.commitIntervalMs);
     this.timer.unref();
     if (this.o.retentionSweepSecs > 0) {
@@ -150,8 +155,9 @@ export class SqliteStore implements StoreInstance {
   defineSeries(name: string, spec: SeriesSpec): void {
     if (this.meta.has(name) || !isAggregationMethod(spec.aggregationMethod)) return;
     const archives = validateArchiveList(spec.archives.map(([s, p]) => [s, p] as ArchiveSpec)).map((a) => [a[0], a[1]] as ArchiveSpec);
-    this.remember(name, undefined, archives, spec.xFilesFactor, spec.aggregationMethod);
-    this.chunk.newSeries.push({ name, archives, xff: spec.xFilesFactor, method: spec.aggregationMethod });
+    const layout = this.layouts.of(JSON.stringify(archives), spec.xFilesFactor, spec.aggregationMethod);
+    this.remember(name, undefined, layout);
+    this.chunk.newSeries.push({ name, archives: layout.archives, xff: spec.xFilesFactor, method: spec.aggregationMethod });
     this.ctx.stats.count('series_created');
   }
 
@@ -236,13 +242,29 @@ export class SqliteStore implements StoreInstance {
   private plan(name: string, newSeries: NewSeries[]): void {
     const rule = this.rules.match(name);
     const archives = validateArchiveList(rule.archives).map((a) => [a[0], a[1]] as ArchiveSpec);
-    this.remember(name, undefined, archives, rule.xFilesFactor, rule.aggregationMethod);
-    newSeries.push({ name, archives: archives as ArchiveSpec[], xff: rule.xFilesFactor, method: rule.aggregationMethod });
+    const layout = this.layouts.of(JSON.stringify(archives), rule.xFilesFactor, rule.aggregationMethod);
+    this.remember(name, undefined, layout);
+    newSeries.push({ name, archives: layout.archives, xff: rule.xFilesFactor, method: rule.aggregationMethod });
     this.ctx.stats.count('series_created');
   }
 
-  private remember(name: string, id: number | undefined, archives: ArchiveSpec[], xff: number, method: AggregationMethod): void {
-    this.meta.set(name, { id, header: headerOf(archives, xff, method), archives });
+  /**
+   * The index from the `series` table, a slice of rows per turn of the event loop, reporting
+   * progress after each (a database of millions of series takes seconds to read).
+   */
+  private async loadSeries(query: Database.Statement): Promise<void> {
+    let n = 0;
+    for (const r of query.iterate() as IterableIterator<SeriesRow>) {
+      this.remember(r.name, r.id, this.layouts.of(r.archives, r.xff, r.method as AggregationMethod));
+      if (++n % LOAD_ROWS_PER_TURN === 0) {
+        this.ctx.startProgress?.();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  private remember(name: string, id: number | undefined, layout: Layout): void {
+    this.meta.set(name, { id, header: layout.header, archives: layout.archives });
     // carbon with tags enabled registers every series it creates, plain names too (found by `name`)
     this.tags.add(name);
     // tagged series show in the tree where graphite-web shows their whisper files
@@ -348,7 +370,7 @@ export class SqliteStore implements StoreInstance {
     }
   }
 
-  private request(msg: ToWorker, _reply: 'opened' | 'closed'): Promise<void> {
+  private request(msg: ToWorker, _reply: 'opened' | 'loaded' | 'closed'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onError = (m: FromWorker) => {
         if (m.type === 'error' && m.seq === -1) reject(new Error(`${this.o.path}: ${m.message}`));

@@ -7,13 +7,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AggregationMethod, ArchiveSpec, WhisperHeader } from '../../shared/whisper-format/index.js';
 import { DDL, SCHEMA_VERSION, type SeriesRow } from './db-schema.js';
-import { headerOf, slotOf, updateManySlots, type SlotIO } from './archive-math.js';
+import { Layouts, slotOf, updateManySlots, type SlotIO } from './archive-math.js';
 import type { ToWorker, FromWorker } from './worker-protocol.js';
 
 /** Worker state lives in this object (one writer per worker thread). */
 const state: { db: Database.Database | undefined; sweepCursor: number } = { db: undefined, sweepCursor: 0 };
 const port = parentPort!;
 const series = new Map<string, { id: number; header: WhisperHeader }>();
+const layouts = new Layouts();
 
 function send(m: FromWorker): void {
   port.postMessage(m);
@@ -25,6 +26,10 @@ port.on('message', (m: ToWorker) => {
       case 'open':
         open(m.path, m.synchronous);
         send({ type: 'opened' });
+        break;
+      case 'load':
+        load();
+        send({ type: 'loaded' });
         break;
       case 'apply':
         send(apply(m));
@@ -54,8 +59,12 @@ function open(path: string, synchronous: 'normal' | 'full'): void {
   db.pragma('busy_timeout = 5000');
   db.exec(DDL);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-  for (const r of db.prepare('SELECT id, name, archives, xff, method FROM series').all() as SeriesRow[]) {
-    series.set(r.name, { id: r.id, header: headerOf(JSON.parse(r.archives) as ArchiveSpec[], r.xff, r.method as AggregationMethod) });
+}
+
+function load(): void {
+  series.clear();
+  for (const r of state.db!.prepare('SELECT id, name, archives, xff, method FROM series').iterate() as IterableIterator<SeriesRow>) {
+    series.set(r.name, { id: r.id, header: layouts.of(r.archives, r.xff, r.method as AggregationMethod).header });
   }
 }
 
@@ -71,8 +80,9 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
   d.transaction(() => {
     for (const s of m.newSeries) {
       if (series.has(s.name)) continue;
-      const id = Number(insertSeries.run(s.name, JSON.stringify(s.archives), s.xff, s.method, m.now).lastInsertRowid);
-      series.set(s.name, { id, header: headerOf(s.archives, s.xff, s.method) });
+      const archives = JSON.stringify(s.archives);
+      const id = Number(insertSeries.run(s.name, archives, s.xff, s.method, m.now).lastInsertRowid);
+      series.set(s.name, { id, header: layouts.of(archives, s.xff, s.method).header });
       created.push({ name: s.name, id });
     }
     // carbon's cache semantics: per series, one value per (truncated) timestamp, last received wins
