@@ -142,6 +142,44 @@ test('WAL: a failed write (a real ENOSPC) breaks only its segment; restart() re-
   }
 });
 
+test('WAL: a segment whose fsync fails at rotation (a real EINVAL from /dev/null) breaks the WAL; restart() re-logs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
+  try {
+    // writes to /dev/null succeed and its fdatasync fails: the kernel cannot vouch for the records
+    await symlink('/dev/null', join(dir, '000000000001.wal'));
+    const wal = new WriteAheadLog(dir);
+    await wal.open(1);
+    rec(wal, 'a', 10, 1);
+    await wal.flush();
+    assert.equal(wal.broken, undefined, 'the writes themselves succeeded');
+    await assert.rejects(wal.rotate(), { code: 'EINVAL' });
+    assert.equal((wal.broken as NodeJS.ErrnoException | undefined)?.code, 'EINVAL', 'a failed fsync of the closed segment breaks the WAL');
+    // what went to the new segment meanwhile is not trusted alone either: a rotation refuses, and
+    // restart() writes every point the cache holds into a fresh segment
+    rec(wal, 'b', 20, 2);
+    await wal.flush();
+    await assert.rejects(wal.rotate(), { code: 'EINVAL' });
+    const seq = await wal.restart(() => {
+      wal.beginRecord();
+      wal.append('a', 10, 1);
+      wal.append('b', 20, 2);
+      wal.endRecord();
+    });
+    assert.equal(seq, 3);
+    assert.equal(wal.broken, undefined);
+    rec(wal, 'c', 30, 3);
+    await wal.rotate();
+    await wal.close();
+    await unlink(join(dir, '000000000001.wal'));
+    await unlink(join(dir, '000000000002.wal'));
+    const { points, torn } = await replayAll(new WriteAheadLog(dir));
+    assert.deepEqual(points, [['a', 10, 1], ['b', 20, 2], ['c', 30, 3]]);
+    assert.deepEqual(torn, [false, false]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('WAL: a failed re-log goes to the next segment and never truncates one', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-wal-'));
   try {
