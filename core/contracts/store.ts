@@ -22,10 +22,14 @@ export interface TagTerm {
 
 /** Optional capability: the tag index graphite's /tags API and seriesByTag read. */
 export interface TagQuery {
-  /** all tag names, sorted; `name` included once any tagged series exists */
+  /** all tag names, sorted; `name` included once any series exists */
   tagNames(): Promise<string[]>;
-  /** the distinct values of one tag, sorted */
-  tagValues(tag: string): Promise<string[]>;
+  /**
+   * The distinct values of one tag, sorted; with `prefix` only those starting with it, and with
+   * `limit` only the first `limit`. An index may ignore both (callers filter and cut again); they
+   * let it skip sorting a million names for an autocomplete that shows a hundred.
+   */
+  tagValues(tag: string, opts?: { readonly prefix?: string; readonly limit?: number }): Promise<string[]>;
   /** canonical names of tagged series matching every term (at least one term must be positive) */
   findTagged(terms: readonly TagTerm[]): Promise<string[]>;
 }

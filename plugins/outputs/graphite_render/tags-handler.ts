@@ -146,7 +146,7 @@ export async function autoCompleteValues(req: Request): Promise<void> {
   const limit = limitParam(req.params, AUTOCOMPLETE_LIMIT)!;
   let result: string[];
   if (exprs.length === 0) {
-    result = ((await tagIndex(req)?.tagValues(tag)) ?? []).filter((v) => v.startsWith(prefix));
+    result = ((await tagIndex(req)?.tagValues(tag, { prefix, limit })) ?? []).filter((v) => v.startsWith(prefix));
   } else {
     const found = new Set<string>();
     for (const name of await findTagged(req, [...exprs, `${tag}!=`])) {

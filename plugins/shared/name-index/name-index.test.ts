@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
 import { NameTree, TagIndex, expandBraces, fnmatchToRegExp } from './index.js';
+import { FirstSorted } from './tags.js';
+import { codePointCompare } from '../../../core/index.js';
 
 const DRIVER = fileURLToPath(new URL('./testdata/gwfind.py', import.meta.url));
 
@@ -164,4 +166,31 @@ test('tag index: a plain series is a value of `name` beside tagged series of the
   idx.delete('z.y;x=2');
   assert.deepEqual(await idx.tagNames(), []);
   assert.deepEqual(await idx.tagValues('name'), []);
+});
+
+test('FirstSorted: the first N distinct values in code point order, as a full sort would give them', () => {
+  // a seeded generator: the same strings every run; astral characters sort after U+E000-U+FFFF
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const alphabet = ['a', 'b', 'z', '.', 'A', '\ue000', '\u{1f600}', '0'];
+  const values = Array.from({ length: 5000 }, () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+  const expected = [...new Set(values)].sort(codePointCompare);
+  for (const order of [values, [...values].sort(codePointCompare), [...values].sort(codePointCompare).reverse()]) {
+    for (const limit of [0, 1, 5, 100, 999, 1000, 4000, Number.POSITIVE_INFINITY]) {
+      const f = new FirstSorted(limit);
+      for (const v of order) f.add(v);
+      assert.deepEqual(f.sorted(), expected.slice(0, limit), `limit ${limit}`);
+    }
+  }
+});
+
+test('tag index: tagValues with a prefix and a limit', async () => {
+  const idx = new TagIndex();
+  for (const n of ['b.x', 'a.y', 'a.x', 'c.z;dc=1', 'a.x;dc=2', 'a.w;dc=1']) idx.add(n);
+  assert.deepEqual(await idx.tagValues('name', { prefix: 'a.' }), ['a.w', 'a.x', 'a.y']);
+  assert.deepEqual(await idx.tagValues('name', { prefix: 'a.', limit: 2 }), ['a.w', 'a.x']);
+  assert.deepEqual(await idx.tagValues('name', { limit: 4 }), ['a.w', 'a.x', 'a.y', 'b.x']);
+  assert.deepEqual(await idx.tagValues('dc', { prefix: '2' }), ['2']);
+  assert.deepEqual(await idx.tagValues('dc', { limit: 0 }), []);
+  assert.deepEqual(await idx.tagValues('nope', { prefix: 'a' }), []);
 });
