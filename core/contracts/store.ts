@@ -32,6 +32,11 @@ export interface TagQuery {
   tagValues(tag: string, opts?: { readonly prefix?: string; readonly limit?: number }): Promise<string[]>;
   /** canonical names of tagged series matching every term (at least one term must be positive) */
   findTagged(terms: readonly TagTerm[]): Promise<string[]>;
+  /**
+   * Optional: how many series have each value of `tag` (graphite-web's `/tags/<tag>` counts).
+   * Without it, each value is counted with a findTagged of its own.
+   */
+  tagValueCounts?(tag: string): Promise<ReadonlyMap<string, number>>;
 }
 
 /** An annotation (Graphite event). `when` is Unix seconds. */

@@ -193,4 +193,12 @@ test('tag index: tagValues with a prefix and a limit', async () => {
   assert.deepEqual(await idx.tagValues('dc', { prefix: '2' }), ['2']);
   assert.deepEqual(await idx.tagValues('dc', { limit: 0 }), []);
   assert.deepEqual(await idx.tagValues('nope', { prefix: 'a' }), []);
+  // counts per value, as findTagged would give them one value at a time
+  for (const tag of ['name', 'dc', 'nope']) {
+    const counts = await idx.tagValueCounts(tag);
+    const values = await idx.tagValues(tag);
+    assert.deepEqual([...counts.keys()].sort(), values);
+    for (const v of values) assert.equal(counts.get(v), (await idx.findTagged([{ tag, op: '=', value: v }])).length, `${tag}=${v}`);
+  }
+  assert.equal((await idx.tagValueCounts('name')).get('a.x'), 2, 'the plain a.x and a.x;dc=2');
 });

@@ -65,6 +65,13 @@ export class TagIndex implements TagQuery {
     return values.sorted();
   }
 
+  async tagValueCounts(tag: string): Promise<ReadonlyMap<string, number>> {
+    const counts = new Map<string, number>();
+    for (const [value, set] of this.byTag.get(tag) ?? []) counts.set(value, set.size);
+    if (tag === 'name' && this.plain > 0) for (const s of this.series) if (!isTagged(s)) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return counts;
+  }
+
   async findTagged(terms: readonly TagTerm[]): Promise<string[]> {
     return this.findTaggedSync(terms);
   }
