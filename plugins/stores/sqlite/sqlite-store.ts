@@ -34,6 +34,16 @@ const LOAD_ROWS_PER_TURN = 16_384;
 /** Accepted points not yet committed, per series, so fetch sees them at once. */
 type Pending = Map<string, Array<[number, number]>>;
 
+/** Points and new series gathered for one transaction. `defined`: the names in `newSeries`. */
+interface Chunk {
+  names: string[];
+  times: number[];
+  values: number[];
+  newSeries: NewSeries[];
+  defined: Set<string>;
+  pending: Pending;
+}
+
 /** Above this many points in the open chunk it is sent without waiting for the timer. */
 const CHUNK_POINTS = 50_000;
 
@@ -54,7 +64,7 @@ export class SqliteStore implements StoreInstance {
   private readonly byTreePath = new Map<string, string>();
   readonly tags = new TagIndex();
   private chunk = this.newChunk();
-  private readonly inflight = new Map<number, { pending: Pending; points: number }>();
+  private readonly inflight = new Map<number, { pending: Pending; points: number; newSeries: NewSeries[] }>();
   private seq = 0;
   private queued = 0;
   private pressure = false;
@@ -137,7 +147,9 @@ export class SqliteStore implements StoreInstance {
     const c = this.chunk;
     for (let i = 0; i < n; i++) {
       const name = batch.names[i]!;
-      if (!this.meta.has(name)) this.plan(name, c.newSeries);
+      const meta = this.meta.get(name);
+      if (!meta) this.plan(name, c);
+      else if (meta.id === undefined) this.defineIn(c, name, meta);
       const t = batch.times[i]!;
       const v = batch.values[i]!;
       c.names.push(name);
@@ -157,7 +169,7 @@ export class SqliteStore implements StoreInstance {
     const archives = validateArchiveList(spec.archives.map(([s, p]) => [s, p] as ArchiveSpec)).map((a) => [a[0], a[1]] as ArchiveSpec);
     const layout = this.layouts.of(JSON.stringify(archives), spec.xFilesFactor, spec.aggregationMethod);
     this.remember(name, undefined, layout);
-    this.chunk.newSeries.push({ name, archives: layout.archives, xff: spec.xFilesFactor, method: spec.aggregationMethod });
+    this.defineIn(this.chunk, name, this.meta.get(name)!);
     this.ctx.stats.count('series_created');
   }
 
@@ -239,12 +251,12 @@ export class SqliteStore implements StoreInstance {
     return out;
   }
 
-  private plan(name: string, newSeries: NewSeries[]): void {
+  private plan(name: string, chunk: Chunk): void {
     const rule = this.rules.match(name);
     const archives = validateArchiveList(rule.archives).map((a) => [a[0], a[1]] as ArchiveSpec);
     const layout = this.layouts.of(JSON.stringify(archives), rule.xFilesFactor, rule.aggregationMethod);
     this.remember(name, undefined, layout);
-    newSeries.push({ name, archives: layout.archives, xff: rule.xFilesFactor, method: rule.aggregationMethod });
+    this.defineIn(chunk, name, this.meta.get(name)!);
     this.ctx.stats.count('series_created');
   }
 
@@ -275,8 +287,19 @@ export class SqliteStore implements StoreInstance {
     } else this.tree.add(name);
   }
 
-  private newChunk() {
-    return { names: [] as string[], times: [] as number[], values: [] as number[], newSeries: [] as NewSeries[], pending: new Map() as Pending };
+  private newChunk(): Chunk {
+    return { names: [], times: [], values: [], newSeries: [], defined: new Set(), pending: new Map() };
+  }
+
+  /**
+   * A series without an id yet is defined in every chunk that carries its points (or, defined
+   * alone, in the next one) until a commit gives it one: the chunk that defined it first may be
+   * rolled back (disk full) after a later one was sent, and the writer skips what it has.
+   */
+  private defineIn(chunk: Chunk, name: string, meta: SeriesMeta): void {
+    if (chunk.defined.has(name)) return;
+    chunk.defined.add(name);
+    chunk.newSeries.push({ name, archives: meta.archives, xff: meta.header.xFilesFactor, method: meta.header.aggregationMethod });
   }
 
   /** Sends the open chunk to the writer (at most two in flight, unless stopping). */
@@ -286,7 +309,7 @@ export class SqliteStore implements StoreInstance {
     if (!force && this.inflight.size >= 2) return;
     const seq = ++this.seq;
     this.chunk = this.newChunk();
-    this.inflight.set(seq, { pending: c.pending, points: c.names.length });
+    this.inflight.set(seq, { pending: c.pending, points: c.names.length, newSeries: c.newSeries });
     const times = Float64Array.from(c.times);
     const values = Float64Array.from(c.values);
     const msg: ToWorker = { type: 'apply', seq, now: this.ctx.now(), newSeries: c.newSeries, names: c.names, times, values };
@@ -306,6 +329,7 @@ export class SqliteStore implements StoreInstance {
         this.lastCommitMs = m.ms;
         this.ctx.stats.count('points_written', m.written);
         if (m.tooOld) this.ctx.stats.addDropped('too_old', m.tooOld);
+        if (m.unknown) this.ctx.stats.addDropped('unknown_series', m.unknown);
         if (this.inflight.size < 2 && this.chunk.names.length > 0 && !this.closing) this.commit();
         break;
       }
@@ -339,10 +363,12 @@ export class SqliteStore implements StoreInstance {
         this.chunk.values.push(v);
         p.push([t, v]);
       }
-      const meta = this.meta.get(name);
-      if (meta && meta.id === undefined && !this.chunk.newSeries.some((s) => s.name === name)) {
-        this.chunk.newSeries.push({ name, archives: meta.archives, xff: meta.header.xFilesFactor, method: meta.header.aggregationMethod });
-      }
+    }
+    // every series the rolled-back chunk defined, points or not (import-whisper defines series
+    // whose files hold none), unless a later commit has given it an id meanwhile
+    for (const s of f.newSeries) {
+      const meta = this.meta.get(s.name);
+      if (meta && meta.id === undefined) this.defineIn(this.chunk, s.name, meta);
     }
     this.waiters.get(seq)?.();
     this.waiters.delete(seq);

@@ -18,7 +18,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'opened' }
   | { type: 'loaded' }
-  | { type: 'applied'; seq: number; created: Array<{ name: string; id: number }>; written: number; tooOld: number; ms: number }
+  | { type: 'applied'; seq: number; created: Array<{ name: string; id: number }>; written: number; tooOld: number; unknown: number; ms: number }
   | { type: 'swept'; deleted: number }
   | { type: 'error'; seq: number; message: string; code: string }
   | { type: 'closed' };

@@ -75,14 +75,18 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
   const write = d.prepare('INSERT OR REPLACE INTO points (sid, archive, slot, ts, value) VALUES (?, ?, ?, ?, ?)');
   const readRange = d.prepare('SELECT slot, ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?');
   const created: Array<{ name: string; id: number }> = [];
+  // series inserted by this transaction: known to later ones only once it commits (a rolled-back
+  // insert's id is handed out again to the next series)
+  const fresh = new Map<string, { id: number; header: WhisperHeader }>();
   let written = 0;
   let tooOld = 0;
+  let unknown = 0;
   d.transaction(() => {
     for (const s of m.newSeries) {
-      if (series.has(s.name)) continue;
+      if (series.has(s.name) || fresh.has(s.name)) continue;
       const archives = JSON.stringify(s.archives);
       const id = Number(insertSeries.run(s.name, archives, s.xff, s.method, m.now).lastInsertRowid);
-      series.set(s.name, { id, header: layouts.of(archives, s.xff, s.method).header });
+      fresh.set(s.name, { id, header: layouts.of(archives, s.xff, s.method).header });
       created.push({ name: s.name, id });
     }
     // carbon's cache semantics: per series, one value per (truncated) timestamp, last received wins
@@ -96,8 +100,11 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
       g.set(t, m.values[i]!);
     }
     for (const [name, points] of groups) {
-      const s = series.get(name);
-      if (!s) continue;
+      const s = series.get(name) ?? fresh.get(name);
+      if (!s) {
+        unknown += points.size; // the store defines a series in every chunk until it has an id: a bug if seen
+        continue;
+      }
       const io: SlotIO = {
         read(ai, t0s, count) {
           const a = s.header.archives[ai]!;
@@ -127,7 +134,8 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
       tooOld += r.tooOld;
     }
   })();
-  return { type: 'applied', seq: m.seq, created, written, tooOld, ms: performance.now() - t0 };
+  for (const [name, s] of fresh) series.set(name, s);
+  return { type: 'applied', seq: m.seq, created, written, tooOld, unknown, ms: performance.now() - t0 };
 }
 
 /** Deletes points older than their archive's retention for up to `maxSeries` series per call. */
