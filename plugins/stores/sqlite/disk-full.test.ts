@@ -3,32 +3,21 @@
 // reads its own points, before and after a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pointBatch, type StoreInstance } from '../../../core/index.js';
 import { startInProcess, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
 import { requireHere } from '../../../test/helpers/peers.js';
+import { smallDisk } from '../../../test/helpers/tmpfs.js';
 
 function start(path: string): Promise<InProcess> {
   return startInProcess({ stores: { s: { type: 'sqlite', path, commitIntervalMs: 20, schemas: [{ name: 't', pattern: '.*', retentions: '10s:1d' }] } } });
 }
 
 test('sqlite: disk full (tiny tmpfs): new series of a failed commit are created again on retry, each with its own id', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'carbonado-sqlite-full-'));
-  const mnt = join(root, 'mnt');
-  await mkdir(mnt);
-  let mounted = true;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { stdio: 'ignore' });
-  } catch {
-    mounted = false;
-    await rm(root, { recursive: true, force: true });
-  }
-  if (!requireHere(t, mounted, 'root, to mount a tmpfs')) return;
-  const path = join(mnt, 'carbonado.db');
+  const disk = await smallDisk('carbonado-sqlite-full-', '256k');
+  if (!requireHere(t, disk !== undefined, 'root, to mount a tmpfs') || !disk) return;
+  const path = join(disk.mnt, 'carbonado.db');
   const now = Math.floor(Date.now() / 1000 / 10) * 10;
   // full.sI: the value I at each of 50 slots; late.sI (sent while the disk is full): 1000 + I
   const full = Array.from({ length: 200 }, (_, i) => `full.s${i}`);
@@ -52,7 +41,7 @@ test('sqlite: disk full (tiny tmpfs): new series of a failed commit are created 
     await waitFor(() => (stats().errors.disk_full ?? 0) > 0, 'SQLITE_FULL seen', 20_000);
     store.write(pointBatch(late.map((n, i) => [n, 1000 + i, now - 20] as [string, number, number])));
     await waitFor(() => (stats().errors.disk_full ?? 0) > 1, 'a second failed commit', 20_000);
-    execFileSync('mount', ['-o', 'remount,size=16m', mnt]);
+    disk.resize('16m');
     await waitFor(() => store.stats!().queue_points === 0, 'every point committed once space is back', 30_000);
     await check(store);
     await c.stop();
@@ -69,7 +58,6 @@ test('sqlite: disk full (tiny tmpfs): new series of a failed commit are created 
     await check(c.runtime.instance<StoreInstance>('stores.s')!);
   } finally {
     await c.stop().catch(() => undefined);
-    execFileSync('umount', [mnt]);
-    await rm(root, { recursive: true, force: true });
+    await disk.remove();
   }
 });

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Ajv } from 'ajv';
-import { InstanceStats, Logger, pointBatch, type StoreContext } from '../../../core/index.js';
-import { createBus } from '../../../core/bus/bus.js';
+import { pointBatch } from '../../../core/index.js';
+import { countingStoreContext } from '../../../test/helpers/store-context.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { DDL } from './db-schema.js';
 import { schema } from './schema.js';
@@ -18,21 +18,6 @@ import { SqliteStore } from './sqlite-store.js';
 
 const T = 1_700_000_000;
 const SERIES = 40_000;
-
-function counting(now: number): { ctx: StoreContext; reports: () => number } {
-  let n = 0;
-  const ctx: StoreContext = {
-    id: 'stores.s',
-    bus: createBus(),
-    log: new Logger('stores.s', 'error'),
-    stats: new InstanceStats('stores.s'),
-    http: { mount() {} },
-    now: () => now,
-    setPressure() {},
-    startProgress: () => void n++,
-  };
-  return { ctx, reports: () => n };
-}
 
 test('sqlite: a database of 40,000 series under two rules starts with progress reports; each series keeps its rule', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'carbonado-sqlite-start-'));
@@ -49,7 +34,7 @@ test('sqlite: a database of 40,000 series under two rules starts with progress r
   })();
   db.close();
 
-  const { ctx, reports } = counting(T);
+  const { ctx, reports } = countingStoreContext('stores.s', T);
   const o = { path, schemas: [{ name: 'new', pattern: '.*', retentions: '1s:1m' }], commitIntervalMs: 10 } as SqliteStoreOptions;
   assert.ok(new Ajv({ useDefaults: true, strict: false }).compile(schema)(o));
   const store = new SqliteStore(ctx, o);

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCarbonado, startInProcess, portOf, waitFor } from '../../../test/helpers/carbonado.js';
 import { pointBatch } from '../../../core/index.js';
 import { fetchWhisper, readHeader } from '../../shared/whisper-format/index.js';
 import { requireHere } from '../../../test/helpers/peers.js';
+import { smallDisk } from '../../../test/helpers/tmpfs.js';
 import type { WhisperStore } from './whisper-store.js';
 
 const SERIES = 50;
@@ -129,17 +129,9 @@ test('kill -9 during sustained writes, 5 times: files intact, accepted points su
 });
 
 test('disk full (tiny tmpfs): counted, no partial file, points stay queued, writing resumes', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'carbonado-whisper-enospc-'));
-  const mnt = join(root, 'mnt');
-  await mkdir(mnt);
-  let mounted = true;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', mnt], { stdio: 'ignore' });
-  } catch {
-    mounted = false;
-    await rm(root, { recursive: true, force: true });
-  }
-  if (!requireHere(t, mounted, 'root, to mount a tmpfs')) return;
+  const disk = await smallDisk('carbonado-whisper-enospc-', '200k');
+  if (!requireHere(t, disk !== undefined, 'root, to mount a tmpfs') || !disk) return;
+  const { root, mnt } = disk;
   const c = await startInProcess({
     stores: {
       main: {
@@ -163,13 +155,12 @@ test('disk full (tiny tmpfs): counted, no partial file, points stay queued, writ
     // a retry may hold a temporary file for the moment it writes; none may stay behind
     await waitFor(async () => (await readdir(join(mnt, 'data', 'full'))).filter((f) => f.startsWith('.')).length === 0, 'no temporary file left', 5000, 5);
     assert.equal((await store.fetch(names, now - 60, now)).length, 8); // still queryable from the cache
-    execFileSync('mount', ['-o', 'remount,size=2m', mnt]);
+    disk.resize('2m');
     await waitFor(() => store.stats().series_on_disk === 8 && store.stats().cache_points === 0, 'resumed', 15_000);
     const got = await store.fetch(names, now - 60, now, { now });
     assert.deepEqual(got.map((s) => s.values[(now - 10 - s.start) / s.step]), [0, 1, 2, 3, 4, 5, 6, 7]);
   } finally {
     await c.stop();
-    execFileSync('umount', [mnt]);
-    await rm(root, { recursive: true, force: true });
+    await disk.remove();
   }
 });

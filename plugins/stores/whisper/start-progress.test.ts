@@ -7,28 +7,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { InstanceStats, Logger, pointBatch, type StoreContext } from '../../../core/index.js';
-import { createBus } from '../../../core/bus/bus.js';
+import { pointBatch } from '../../../core/index.js';
+import { countingStoreContext } from '../../../test/helpers/store-context.js';
 import { schema } from './schema.js';
 import type { WhisperStoreOptions } from './options.js';
 import { WhisperStore } from './whisper-store.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { crashWith, walFiles } from '../../../test/helpers/whisper-wal.js';
-
-function counting(): { ctx: StoreContext; reports: () => number } {
-  let n = 0;
-  const ctx: StoreContext = {
-    id: 'stores.main',
-    bus: createBus(),
-    log: new Logger('stores.main', 'error'),
-    stats: new InstanceStats('stores.main'),
-    http: { mount() {} },
-    now: () => Date.now() / 1000,
-    setPressure() {},
-    startProgress: () => void n++,
-  };
-  return { ctx, reports: () => n };
-}
 
 function options(o: Partial<WhisperStoreOptions> & { dataDir: string }): WhisperStoreOptions {
   const copy = structuredClone(o) as WhisperStoreOptions;
@@ -46,7 +31,7 @@ test('a store reports progress while it starts: per directory walked, and per ch
       await mkdir(join(dir, `host${i}`));
       await writeFile(join(dir, `host${i}`, 'not-a-series.txt'), '');
     }
-    const first = counting();
+    const first = countingStoreContext('stores.main');
     const a = new WhisperStore(first.ctx, options({ dataDir: dir, schemas }));
     await a.start();
     assert.ok(first.reports() >= 41, `${first.reports()} reports for 41 directories`);
@@ -58,7 +43,7 @@ test('a store reports progress while it starts: per directory walked, and per ch
     await crashWith(a, dir, await walFiles(walDir), 'w');
 
     // replayed into a cache far smaller than the WAL: written out in passes during the start
-    const second = counting();
+    const second = countingStoreContext('stores.main');
     const b = new WhisperStore(second.ctx, options({ dataDir: dir, schemas, cacheMaxPoints: 1000 }));
     await b.start();
     try {
