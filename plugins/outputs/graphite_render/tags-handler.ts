@@ -108,10 +108,12 @@ export async function tagDetails(req: Request, tag: string): Promise<void> {
   if (!index || id < 0) return sendJson(req.ctx, 'null');
   const re = anchored(req.params.get('filter'));
   const limit = limitParam(req.params, undefined);
-  let values = (await index.tagValues(tag)).filter((v) => !re || re.test(v));
+  // without a filter the index can stop at `limit` values; with one it must see them all
+  let values = (await index.tagValues(tag, re ? undefined : { limit })).filter((v) => !re || re.test(v));
   if (limit !== undefined) values = values.slice(0, limit);
   const out: Array<{ id: number; value: string; count: number }> = [];
-  const counts = await index.tagValueCounts?.(tag);
+  // counting every value of a tag costs as much as listing them: worth it only for many values
+  const counts = values.length > 512 ? await index.tagValueCounts?.(tag) : undefined;
   for (let i = 0; i < values.length; i++) {
     let count = counts?.get(values[i]!);
     if (count === undefined) {
