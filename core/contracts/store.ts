@@ -78,13 +78,25 @@ export interface SeriesSpec {
   readonly aggregationMethod: string;
 }
 
+export interface FindOptions {
+  /**
+   * The caller refuses an answer of more than `limit` nodes: once there are more, the store may
+   * stop looking and return any `limit + 1` of them (a glob over a million series need not be
+   * walked to the end to be refused).
+   */
+  readonly limit?: number;
+  /** only leaves are wanted (render targets): branches need not be listed or counted */
+  readonly leavesOnly?: boolean;
+}
+
 /** The read side every store answers, and what outputs use (never a file format). */
 export interface QueryStore {
   /**
    * Graphite glob over the dotted name tree (`*`, `?`, `[a-z0-9]`, `{a,b}` within one node).
    * Answers direct children matching the pattern's depth; a node may be both leaf and branch.
+   * See FindOptions for `limit` and `leavesOnly` (a store may ignore both).
    */
-  find(pattern: string): Promise<FindNode[]>;
+  find(pattern: string, opts?: FindOptions): Promise<FindNode[]>;
   /**
    * Series for exact names over (from, until]. Names the store does not hold are omitted;
    * a corrupt series is skipped and counted, never fails the whole call. Points accepted but not

@@ -5,7 +5,7 @@
  * `sumSeries(*.*.*)` over a long range would allocate every series before any limit could refuse it
  * (go-carbon#202: a query starving ingestion).
  */
-import type { FetchOptions, FindNode, QueryStore, SeriesData } from '../../../core/index.js';
+import type { FetchOptions, FindNode, FindOptions, QueryStore, SeriesData } from '../../../core/index.js';
 import { ApiError } from './respond.js';
 
 /** names per store call: small enough to bound the overshoot, large enough to keep calls few */
@@ -34,9 +34,9 @@ export function budgetedStore(store: QueryStore, maxPoints: number, deadline: nu
     get events() {
       return store.events;
     },
-    async find(pattern: string): Promise<FindNode[]> {
+    async find(pattern: string, opts?: FindOptions): Promise<FindNode[]> {
       checkTime();
-      return store.find(pattern);
+      return store.find(pattern, opts);
     },
     async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
       const chunks: string[][] = [];

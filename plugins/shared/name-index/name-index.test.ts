@@ -202,3 +202,22 @@ test('tag index: tagValues with a prefix and a limit', async () => {
   }
   assert.equal((await idx.tagValueCounts('name')).get('a.x'), 2, 'the plain a.x and a.x;dc=2');
 });
+
+test('find with a limit stops past it (limit + 1 nodes); under it, the answer is whole; leavesOnly drops branches', () => {
+  const tree = new NameTree();
+  for (let h = 0; h < 50; h++) for (let m = 0; m < 40; m++) tree.add(`h${h}.m${m}`);
+  tree.add('h0.m0.sub'); // h0.m0 is a leaf and a branch
+  for (const pattern of ['*.*', 'h{1,2,3}.*', '**', 'h1*.m?', '*.m0']) {
+    const all = tree.find(pattern);
+    assert.deepEqual(tree.find(pattern, { limit: all.length }), all, `${pattern}: a limit it does not pass changes nothing`);
+    for (const limit of [0, 1, 7, all.length - 1]) {
+      const some = tree.find(pattern, { limit });
+      assert.equal(some.length, limit + 1, `${pattern} limit ${limit}`);
+      for (const n of some) assert.ok(all.some((a) => a.path === n.path && a.isLeaf === n.isLeaf), `${pattern}: ${n.path} is a match`);
+    }
+    const leaves = all.filter((n) => n.isLeaf);
+    assert.deepEqual(tree.find(pattern, { leavesOnly: true }), leaves, `${pattern} leavesOnly`);
+    assert.deepEqual(tree.find(pattern, { leavesOnly: true, limit: leaves.length }), leaves);
+  }
+  assert.deepEqual(tree.find('h0.*', { leavesOnly: true }).filter((n) => n.path === 'h0.m0'), [{ path: 'h0.m0', isLeaf: true }]);
+});

@@ -1,4 +1,4 @@
-import type { FindNode } from '../../../core/index.js';
+import type { FindNode, FindOptions } from '../../../core/index.js';
 import { compileNode, type NodeMatcher } from './glob.js';
 
 /** One node of the dotted name tree; `children` is created lazily (most nodes are leaves). */
@@ -77,39 +77,43 @@ export class NameTree {
     return true;
   }
 
-  /** Graphite find: nodes matching the pattern's depth. `limit` bounds the work on huge trees. */
-  find(pattern: string, limit = Infinity): FindNode[] {
+  /**
+   * Graphite find: nodes matching the pattern's depth. With `limit`, the walk stops once more
+   * than `limit` nodes matched and returns `limit + 1` of them (the caller refuses such an
+   * answer): a glob over a million series is refused in the time it takes to find the excess.
+   * `leavesOnly`: branches are neither listed nor counted.
+   */
+  find(pattern: string, opts: FindOptions = {}): FindNode[] {
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    const wantBranches = opts.leavesOnly !== true;
     const matchers = this.compile(pattern);
     const branches = new Set<string>();
     const leaves = new Set<string>();
+    const over = (): boolean => branches.size + leaves.size > limit;
+    const found = (path: string, child: TreeNode): void => {
+      if (child.leaf) leaves.add(path);
+      if (wantBranches && child.children && child.children.size > 0) branches.add(path);
+    };
     const visit = (node: TreeNode, depth: number, prefix: string): void => {
-      if (branches.size + leaves.size >= limit) return;
       const m = matchers[depth]!;
       const last = depth === matchers.length - 1;
       const emit = (name: string, child: TreeNode): void => {
         const path = prefix === '' ? name : `${prefix}.${name}`;
-        if (last) {
-          if (child.leaf) leaves.add(path);
-          if (child.children && child.children.size > 0) branches.add(path);
-        } else if (child.children) {
-          visit(child, depth + 1, path);
-        }
+        if (last) found(path, child);
+        else if (child.children) visit(child, depth + 1, path);
       };
       const children = node.children;
-      if (!children) return;
+      if (!children || over()) return;
       if (m.globstar) {
         // `**` matches zero or more nodes: try the rest of the pattern here and at every depth below
         if (!last) visit(node, depth + 1, prefix);
         const walk = (n: TreeNode, p: string): void => {
           for (const [name, child] of n.children ?? []) {
+            if (over()) return;
             const path = p === '' ? name : `${p}.${name}`;
-            if (last) {
-              // graphite-web: a terminal `**` is `*` in every directory below, so branches count too
-              if (child.leaf) leaves.add(path);
-              if (child.children && child.children.size > 0) branches.add(path);
-            } else {
-              visit(child, depth + 1, path);
-            }
+            // graphite-web: a terminal `**` is `*` in every directory below, so branches count too
+            if (last) found(path, child);
+            else visit(child, depth + 1, path);
             walk(child, path);
           }
         };
@@ -119,6 +123,7 @@ export class NameTree {
       for (const name of m.exact) {
         const child = children.get(name);
         if (child) emit(name, child);
+        if (over()) return;
       }
       if (m.regexes.length > 0) {
         for (const [name, child] of children) {
@@ -129,6 +134,7 @@ export class NameTree {
               break;
             }
           }
+          if (over()) return;
         }
       }
     };
@@ -136,7 +142,7 @@ export class NameTree {
     const out: FindNode[] = [];
     for (const p of [...branches].sort()) out.push({ path: p, isLeaf: false });
     for (const p of [...leaves].sort()) out.push({ path: p, isLeaf: true });
-    return out;
+    return over() ? out.slice(0, limit + 1) : out;
   }
 
   /** Every leaf path, sorted (graphite's /metrics/index.json). */

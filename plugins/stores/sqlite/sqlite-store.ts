@@ -7,6 +7,7 @@ import {
   type FetchOptions,
   type SeriesSpec,
   type FindNode,
+  type FindOptions,
   type PointBatch,
   type SeriesData,
   type StoreContext,
@@ -177,13 +178,13 @@ export class SqliteStore implements StoreInstance {
     return this.rules.match(name);
   }
 
-  async find(pattern: string): Promise<FindNode[]> {
+  async find(pattern: string, opts?: FindOptions): Promise<FindNode[]> {
     if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
       // graphite-web looks a tagged "pattern" up as one exact series (the tree only holds its hashed path)
       const n = normalizeSeriesName(pattern);
       return !isBadName(n) && this.meta.has(n) ? [{ path: n, isLeaf: true }] : [];
     }
-    return this.tree.find(pattern);
+    return this.tree.find(pattern, opts);
   }
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {

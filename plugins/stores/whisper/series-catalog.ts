@@ -1,7 +1,7 @@
 import { readdir, unlink, stat, realpath, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { isBadName, normalizeSeriesName, type FindNode, type StoreContext } from '../../../core/index.js';
+import { isBadName, normalizeSeriesName, type FindNode, type FindOptions, type StoreContext } from '../../../core/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { FileAliases } from './file-aliases.js';
@@ -197,13 +197,13 @@ export class SeriesCatalog {
     this.tornAside++;
   }
 
-  find(pattern: string): FindNode[] {
+  find(pattern: string, opts?: FindOptions): FindNode[] {
     if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
       // graphite-web: a tagged "pattern" is looked up as one exact series
       const n = normalizeSeriesName(pattern);
       return !isBadName(n) && this.known.has(n) ? [{ path: n, isLeaf: true }] : [];
     }
-    return this.tree.find(pattern);
+    return this.tree.find(pattern, opts);
   }
 
   /** Records the names of tagged series created since the last call (carbonado's tagged-names file). */

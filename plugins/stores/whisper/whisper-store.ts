@@ -5,6 +5,7 @@ import {
   normalizeSeriesName,
   type FetchOptions,
   type FindNode,
+  type FindOptions,
   type PointBatch,
   type SeriesData,
   type StoreContext,
@@ -817,8 +818,8 @@ export class WhisperStore implements StoreInstance {
     return this.rules.match(name);
   }
 
-  async find(pattern: string): Promise<FindNode[]> {
-    return this.catalog.find(pattern);
+  async find(pattern: string, opts?: FindOptions): Promise<FindNode[]> {
+    return this.catalog.find(pattern, opts);
   }
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {

@@ -161,11 +161,12 @@ function loadPattern(pattern: string, state: State, frame: Frame): Promise<Serie
         const n = normalizeSeriesName(pattern);
         names = isBadName(n) ? [] : [n];
       } else {
-        const nodes = await store.find(pattern);
+        const nodes = await store.find(pattern, { limit: maxSeriesPerTarget, leavesOnly: true });
         names = [...new Set(nodes.filter((n) => n.isLeaf).map((n) => n.path))];
       }
       if (names.length > maxSeriesPerTarget) {
-        throw new ExprEvalError(`${pattern} matches ${names.length} series, more than the limit of ${maxSeriesPerTarget}`, 422);
+        // the store stops counting past the limit: the number shown is a lower bound
+        throw new ExprEvalError(`${pattern} matches more than ${maxSeriesPerTarget} series (the limit)`, 422);
       }
       return names.length === 0 ? [] : loadNames(names, pattern, state, frame);
     })();
