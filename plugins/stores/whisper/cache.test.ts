@@ -108,3 +108,21 @@ test('an entry used after release grows again instead of dropping points', () =>
   e.push(2, 2);
   assert.deepEqual([e.length, e.times[0], e.values[0]], [1, 2, 2]);
 });
+
+test("snapshot: most points first (carbon's sorted), equal counts in arrival order, none being written", () => {
+  const c = new WriteCache();
+  const counts: Array<[string, number]> = [['a', 1], ['b', 3], ['c', 2], ['d', 3], ['e', 1], ['f', 2]];
+  for (const [name, n] of counts) for (let i = 0; i < n; i++) c.add(name, 10 * (i + 1), i, 1);
+  assert.deepEqual(c.snapshot(), ['b', 'd', 'c', 'f', 'a', 'e']);
+  c.take('d');
+  assert.deepEqual(c.snapshot(), ['b', 'c', 'f', 'a', 'e'], 'a series being written is not in the next pass');
+  c.add('d', 100, 1, 1); // new points while it is written: pending again, but still in flight
+  assert.deepEqual(c.snapshot(), ['b', 'c', 'f', 'a', 'e']);
+  c.done('d');
+  assert.deepEqual(c.snapshot(), ['b', 'c', 'f', 'a', 'e', 'd']);
+  const one = new WriteCache();
+  assert.deepEqual(one.snapshot(), []);
+  one.add('x', 10, 1, 1);
+  one.add('y', 10, 1, 1);
+  assert.deepEqual(one.snapshot(), ['x', 'y']);
+});

@@ -234,18 +234,23 @@ export class WriteCache {
 
   /**
    * Series to write in this pass, most points first (carbon's `sorted` strategy): each series
-   * at most once per pass, none that is already being written.
+   * at most once per pass, none that is already being written; equal counts in the order the
+   * series came. Grouped by count rather than sorted: a pass over a million series sorted them in
+   * ~0.4 s of blocked event loop, and the counts take few distinct values.
    */
   snapshot(): string[] {
-    const names: string[] = [];
-    const counts: number[] = [];
+    const byCount = new Map<number, string[]>();
+    const writing = this.inflight.size > 0;
     for (const [name, sp] of this.pending) {
-      if (this.inflight.has(name)) continue;
-      names.push(name);
-      counts.push(sp.length);
+      if (writing && this.inflight.has(name)) continue;
+      let group = byCount.get(sp.length);
+      if (!group) byCount.set(sp.length, (group = []));
+      group.push(name);
     }
-    const order = names.map((_, i) => i).sort((a, b) => counts[b]! - counts[a]!);
-    return order.map((i) => names[i]!);
+    if (byCount.size <= 1) return byCount.values().next().value ?? [];
+    const out: string[] = [];
+    for (const count of [...byCount.keys()].sort((a, b) => b - a)) for (const name of byCount.get(count)!) out.push(name);
+    return out;
   }
 
   /** Moves a series' points to inflight for the persister; undefined if nothing is pending. */
