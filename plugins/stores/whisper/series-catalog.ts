@@ -506,9 +506,19 @@ export class SeriesCatalog {
     this.tags.add(name);
   }
 
+  /**
+   * At start and on every SIGHUP. A name already known costs one set lookup (no sha256, no
+   * normalising), and the event loop gets a turn every few thousand lines: the file only grows,
+   * and a million lines took ~7 s of blocked loop per SIGHUP.
+   */
   private async loadTaggedNames(): Promise<void> {
+    let n = 0;
     for (const name of await readTaggedNamesFile(this.dataDir)) {
-      if (!this.onDisk.has(taggedTreePath(name))) continue;
+      if (++n % 4096 === 0) {
+        this.ctx.startProgress?.();
+        await new Promise((r) => setImmediate(r));
+      }
+      if (this.onDisk.has(name) || !this.onDisk.has(taggedTreePath(name))) continue;
       const norm = normalizeSeriesName(name);
       if (isBadName(norm) || norm !== name) continue;
       this.learnTaggedName(name);
