@@ -30,8 +30,12 @@ export interface TagQuery {
    * let it skip sorting a million names for an autocomplete that shows a hundred.
    */
   tagValues(tag: string, opts?: { readonly prefix?: string; readonly limit?: number }): Promise<string[]>;
-  /** canonical names of tagged series matching every term (at least one term must be positive) */
-  findTagged(terms: readonly TagTerm[]): Promise<string[]>;
+  /**
+   * Canonical names of series matching every term (at least one term must be positive), sorted.
+   * With `limit` the caller refuses more than `limit` names: past it the index may stop and
+   * return any `limit + 1` of them (an index may ignore it).
+   */
+  findTagged(terms: readonly TagTerm[], opts?: { readonly limit?: number }): Promise<string[]>;
   /**
    * Optional: how many series have each value of `tag` (graphite-web's `/tags/<tag>` counts).
    * Without it, each value is counted with a findTagged of its own.

@@ -68,7 +68,7 @@ async function findTagged(req: Request, exprs: readonly string[]): Promise<strin
   const terms = parseTerms(exprs);
   const index = tagIndex(req);
   if (!index) return [];
-  const names = await withDeadline(index.findTagged(terms), req.deadline);
+  const names = await withDeadline(index.findTagged(terms, { limit: req.options.maxFindResults }), req.deadline);
   if (names.length > req.options.maxFindResults) throw new ApiError(422, `the expressions match more than ${req.options.maxFindResults} series`, 'limit_find');
   return names;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
 import { NameTree, TagIndex, expandBraces, fnmatchToRegExp } from './index.js';
 import { FirstSorted } from './tags.js';
-import { codePointCompare } from '../../../core/index.js';
+import { codePointCompare, type TagTerm } from '../../../core/index.js';
 
 const DRIVER = fileURLToPath(new URL('./testdata/gwfind.py', import.meta.url));
 
@@ -220,4 +220,26 @@ test('find with a limit stops past it (limit + 1 nodes); under it, the answer is
     assert.deepEqual(tree.find(pattern, { leavesOnly: true, limit: leaves.length }), leaves);
   }
   assert.deepEqual(tree.find('h0.*', { leavesOnly: true }).filter((n) => n.path === 'h0.m0'), [{ path: 'h0.m0', isLeaf: true }]);
+});
+
+test('findTagged with a limit stops past it (limit + 1 matches); under it, the answer is whole', async () => {
+  const idx = new TagIndex();
+  for (let i = 0; i < 300; i++) idx.add(`m${i % 3};env=${i % 2 ? 'prod' : 'dev'};pod=p${i}`);
+  for (let i = 0; i < 50; i++) idx.add(`plain.m${i}`);
+  const queries: TagTerm[][] = [
+    [{ tag: 'env', op: '=', value: 'prod' }],
+    [{ tag: 'pod', op: '=~', value: 'p1' }, { tag: 'env', op: '!=', value: 'dev' }],
+    [{ tag: 'name', op: '=~', value: '(m1|plain)' }],
+    [{ tag: 'name', op: '=', value: 'plain.m7' }],
+  ];
+  for (const terms of queries) {
+    const all = await idx.findTagged(terms);
+    assert.ok(all.length > 0);
+    assert.deepEqual(await idx.findTagged(terms, { limit: all.length }), all, JSON.stringify(terms));
+    for (const limit of [0, 1, Math.floor(all.length / 2)].filter((l) => l < all.length)) {
+      const some = await idx.findTagged(terms, { limit });
+      assert.equal(some.length, limit + 1, `${JSON.stringify(terms)} limit ${limit}`);
+      for (const s of some) assert.ok(all.includes(s));
+    }
+  }
 });

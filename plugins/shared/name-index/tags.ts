@@ -72,32 +72,38 @@ export class TagIndex implements TagQuery {
     return counts;
   }
 
-  async findTagged(terms: readonly TagTerm[]): Promise<string[]> {
-    return this.findTaggedSync(terms);
+  async findTagged(terms: readonly TagTerm[], opts?: { readonly limit?: number }): Promise<string[]> {
+    return this.findTaggedSync(terms, opts?.limit);
   }
 
-  /** Throws TagExpressionError for invalid terms (the output turns it into a 400). */
-  findTaggedSync(terms: readonly TagTerm[]): string[] {
+  /**
+   * Throws TagExpressionError for invalid terms (the output turns it into a 400). Past `limit`
+   * matches it stops, returning `limit + 1` of them (the caller refuses them).
+   */
+  findTaggedSync(terms: readonly TagTerm[], limit = Number.POSITIVE_INFINITY): string[] {
     const compiled = compileTagQuery(terms);
     // Candidates come from the most selective kind of term: an exact `=`, else any term that
     // does not match series lacking its tag (its tag must be present).
     const seed = compiled.find((t) => t.op === '=' && !t.matchesEmpty) ?? compiled.find((t) => !t.matchesEmpty)!;
     const values = this.byTag.get(seed.tag);
-    const candidates: string[] = [];
-    if (seed.op === '=') {
-      for (const s of values?.get(seed.value) ?? []) candidates.push(s);
-    } else if (values) {
-      for (const [v, set] of values) if (seed.matches(v)) for (const s of set) candidates.push(s);
-    }
-    if (seed.tag === 'name' && this.plain > 0) {
-      if (seed.op === '=') {
-        if (!isTagged(seed.value) && this.series.has(seed.value)) candidates.push(seed.value);
-      } else for (const s of this.series) if (!isTagged(s) && seed.matches(s)) candidates.push(s);
-    }
     const out: string[] = [];
-    for (const s of candidates) {
+    /** true once past the limit */
+    const consider = (s: string): boolean => {
       const tags = tagsOf(s);
       if (compiled.every((t) => t.matches(tags.get(t.tag)))) out.push(s);
+      return out.length > limit;
+    };
+    find: {
+      if (seed.op === '=') {
+        for (const s of values?.get(seed.value) ?? []) if (consider(s)) break find;
+      } else if (values) {
+        for (const [v, set] of values) if (seed.matches(v)) for (const s of set) if (consider(s)) break find;
+      }
+      if (seed.tag === 'name' && this.plain > 0) {
+        if (seed.op === '=') {
+          if (!isTagged(seed.value) && this.series.has(seed.value)) consider(seed.value);
+        } else for (const s of this.series) if (!isTagged(s) && seed.matches(s) && consider(s)) break find;
+      }
     }
     return out.sort(codePointCompare);
   }

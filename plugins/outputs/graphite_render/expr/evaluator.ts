@@ -265,9 +265,10 @@ async function seriesByTag(call: CallExpr, state: State, frame: Frame): Promise<
   }
   const tags = state.ctx.store.tags;
   if (!tags) return [];
-  const names = [...new Set(await tags.findTagged(terms))];
+  const names = [...new Set(await tags.findTagged(terms, { limit: state.ctx.maxSeriesPerTarget }))];
   if (names.length > state.ctx.maxSeriesPerTarget) {
-    throw new ExprEvalError(`${call.raw} matches ${names.length} series, more than the limit of ${state.ctx.maxSeriesPerTarget}`, 422);
+    // the index stops counting past the limit
+    throw new ExprEvalError(`${call.raw} matches more than ${state.ctx.maxSeriesPerTarget} series (the limit)`, 422);
   }
   if (names.length === 0) return [];
   return toSeries(await loadNames(names, call.raw, state, frame), call.raw, state);
