@@ -243,3 +243,24 @@ test('findTagged with a limit stops past it (limit + 1 matches); under it, the a
     }
   }
 });
+
+test('tag index: a value held by one series, then two, then one again, then none', async () => {
+  const idx = new TagIndex();
+  const pod = (v: string) => idx.findTagged([{ tag: 'pod', op: '=', value: v }]);
+  idx.add('cpu;pod=a');
+  assert.deepEqual(await pod('a'), ['cpu;pod=a']);
+  idx.add('mem;pod=a');
+  idx.add('mem;pod=a'); // again: no change
+  assert.deepEqual(await pod('a'), ['cpu;pod=a', 'mem;pod=a']);
+  assert.equal((await idx.tagValueCounts('pod')).get('a'), 2);
+  idx.delete('cpu;pod=a');
+  assert.deepEqual(await pod('a'), ['mem;pod=a']);
+  assert.equal((await idx.tagValueCounts('pod')).get('a'), 1);
+  assert.deepEqual(await idx.findTagged([{ tag: 'pod', op: '=~', value: 'a' }]), ['mem;pod=a']);
+  idx.delete('cpu;pod=a'); // not there: no change
+  assert.deepEqual(await pod('a'), ['mem;pod=a']);
+  idx.delete('mem;pod=a');
+  assert.deepEqual(await pod('a'), []);
+  assert.deepEqual(await idx.tagNames(), []);
+  assert.deepEqual(await idx.tagValues('pod'), []);
+});
