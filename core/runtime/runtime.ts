@@ -123,7 +123,7 @@ export class Runtime {
     let queryStore: QueryStore | undefined;
     let eventStore: EventStore | undefined;
     const storeProxy: QueryStore = {
-      find: (p) => this.requireQueryStore(queryStore).find(p),
+      find: (p, o) => this.requireQueryStore(queryStore).find(p, o),
       fetch: (n, f, u, o) => this.requireQueryStore(queryStore).fetch(n, f, u, o),
       get tags() {
         return queryStore?.tags;
