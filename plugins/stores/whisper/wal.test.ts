@@ -14,8 +14,13 @@ async function replayAll(wal: WriteAheadLog): Promise<{ points: Array<[string, n
 
 /** one point in a record of its own */
 function rec(wal: WriteAheadLog, name: string, t: number, v: number): void {
+  record(wal, [[name, t, v]]);
+}
+
+/** points in one record (what restart() is given to re-log the cache) */
+function record(wal: WriteAheadLog, points: Array<[string, number, number]>): void {
   wal.beginRecord();
-  wal.append(name, t, v);
+  for (const [name, t, v] of points) wal.append(name, t, v);
   wal.endRecord();
 }
 
@@ -124,12 +129,7 @@ test('WAL: a failed write (a real ENOSPC) breaks only its segment; restart() re-
     await wal.flush();
     await assert.rejects(wal.rotate(), { code: 'ENOSPC' });
     await unlink(join(dir, '000000000002.wal')); // space is back
-    const seq = await wal.restart(() => {
-      wal.beginRecord();
-      wal.append('b', 20, 2);
-      wal.append('b', 30, 3);
-      wal.endRecord();
-    });
+    const seq = await wal.restart(() => record(wal, [['b', 20, 2], ['b', 30, 3]]));
     assert.equal(seq, 3);
     assert.equal(wal.broken, undefined);
     rec(wal, 'c', 40, 4);
@@ -159,12 +159,7 @@ test('WAL: a segment whose fsync fails at rotation (a real EINVAL from /dev/null
     rec(wal, 'b', 20, 2);
     await wal.flush();
     await assert.rejects(wal.rotate(), { code: 'EINVAL' });
-    const seq = await wal.restart(() => {
-      wal.beginRecord();
-      wal.append('a', 10, 1);
-      wal.append('b', 20, 2);
-      wal.endRecord();
-    });
+    const seq = await wal.restart(() => record(wal, [['a', 10, 1], ['b', 20, 2]]));
     assert.equal(seq, 3);
     assert.equal(wal.broken, undefined);
     rec(wal, 'c', 30, 3);
