@@ -106,7 +106,8 @@ export class SqliteStore implements StoreInstance {
     await this.request({ type: 'open', path: this.o.path, synchronous: this.o.synchronous }, 'opened');
     this.reader = new Database(this.o.path, { readonly: true, fileMustExist: true });
     this.reader.pragma('busy_timeout = 5000');
-    this.readRange = this.reader.prepare('SELECT slot, ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?');
+    // rows as [ts, value] arrays: an object per row made reads ~2x slower
+    this.readRange = this.reader.prepare('SELECT ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?').raw(true);
     this.readSeries = this.reader.prepare('SELECT id, name, archives, xff, method FROM series');
     // the writer reads the series table into its own map while this thread reads it for the index
     await Promise.all([this.request({ type: 'load' }, 'loaded'), this.loadSeries(this.readSeries)]);
@@ -230,13 +231,19 @@ export class SqliteStore implements StoreInstance {
   private fill(id: number, ai: number, step: number, points: number, start: number, values: Float64Array): void {
     const n = Math.min(values.length, points);
     const first = slotOf(start, step, points);
-    const rows = (first + n <= points
-      ? this.readRange!.all(id, ai, first, first + n - 1)
-      : [...this.readRange!.all(id, ai, first, points - 1), ...this.readRange!.all(id, ai, 0, first + n - points - 1)]) as Array<{ ts: number; value: number | null }>;
     const end = start + values.length * step;
-    for (const r of rows) {
-      if (r.ts < start || r.ts >= end || (r.ts - start) % step !== 0) continue;
-      values[(r.ts - start) / step] = r.value ?? NaN;
+    const place = (rows: unknown[]): void => {
+      for (const row of rows as Array<[number, number | null]>) {
+        const ts = row[0];
+        if (ts < start || ts >= end || (ts - start) % step !== 0) continue;
+        values[(ts - start) / step] = row[1] ?? NaN;
+      }
+    };
+    if (first + n <= points) place(this.readRange!.all(id, ai, first, first + n - 1));
+    else {
+      // the range wraps around the end of the archive's ring
+      place(this.readRange!.all(id, ai, first, points - 1));
+      place(this.readRange!.all(id, ai, 0, first + n - points - 1));
     }
   }
 
