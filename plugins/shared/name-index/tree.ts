@@ -140,9 +140,11 @@ export class NameTree {
     };
     visit(this.root, 0, '');
     const out: FindNode[] = [];
-    for (const p of [...branches].sort()) out.push({ path: p, isLeaf: false });
-    for (const p of [...leaves].sort()) out.push({ path: p, isLeaf: true });
-    return over() ? out.slice(0, limit + 1) : out;
+    // past the limit the answer is refused: not worth sorting
+    const refused = over();
+    for (const p of refused ? branches : [...branches].sort()) out.push({ path: p, isLeaf: false });
+    for (const p of refused ? leaves : [...leaves].sort()) out.push({ path: p, isLeaf: true });
+    return refused ? out.slice(0, limit + 1) : out;
   }
 
   /** Every leaf path, sorted (graphite's /metrics/index.json). */
