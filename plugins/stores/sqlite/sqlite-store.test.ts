@@ -51,3 +51,30 @@ test('sqlite: series of an existing database are in the tag index, found by tagg
     await rt.stop();
   }
 });
+
+test('sqlite: a fetch while a backfill of 200,000 points of one series is still pending sees them all', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carbonado-sqlite-')), 'carbonado.db');
+  const rt = await Runtime.create(
+    {
+      http: { host: '127.0.0.1', port: 0 },
+      log: { level: 'error' },
+      selfMetrics: { intervalSecs: 0 },
+      stores: { s: { type: 'sqlite', path, schemas: [{ name: 'fine', pattern: '.*', retentions: '1s:3d' }] } },
+    },
+    { plugins: builtinPlugins, file: 'sqlite-store-test', clock: () => T },
+  );
+  await rt.start();
+  try {
+    const store = rt.instance<StoreInstance>('stores.s')!;
+    const n = 200_000;
+    store.write(pointBatch(Array.from({ length: n }, (_, i) => ['backfill.a', i, T - n + i] as [string, number, number])));
+    // before the writer has answered: the points come from the store's pending chunks
+    const [pending] = await store.fetch(['backfill.a'], T - n - 1, T, { now: T });
+    assert.equal(known(pending!.values).length, n);
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 60_000);
+    const [stored] = await store.fetch(['backfill.a'], T - n - 1, T, { now: T });
+    assert.deepEqual(known(stored!.values), known(pending!.values));
+  } finally {
+    await rt.stop();
+  }
+});

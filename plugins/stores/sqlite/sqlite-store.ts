@@ -250,12 +250,9 @@ export class SqliteStore implements StoreInstance {
   private cachedPoints(name: string): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     const seqs = [...this.inflight.keys()].sort((a, b) => a - b);
-    for (const s of seqs) {
-      const p = this.inflight.get(s)!.pending.get(name);
-      if (p) out.push(...p);
-    }
-    const p = this.chunk.pending.get(name);
-    if (p) out.push(...p);
+    // loops, not push(...p): a series with more than ~150k points pending (a backfill) overflows the stack
+    for (const s of seqs) for (const pt of this.inflight.get(s)!.pending.get(name) ?? []) out.push(pt);
+    for (const pt of this.chunk.pending.get(name) ?? []) out.push(pt);
     return out;
   }
 

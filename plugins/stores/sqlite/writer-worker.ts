@@ -114,6 +114,7 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
           const n = Math.min(count, a.points);
           if (first + n <= a.points) rows.push(...(readRange.all(s.id, ai, first, first + n - 1) as typeof rows));
           else {
+            // a range across the end of the ring (propagation reads one lower interval: a few rows)
             rows.push(...(readRange.all(s.id, ai, first, a.points - 1) as typeof rows));
             rows.push(...(readRange.all(s.id, ai, 0, first + n - a.points - 1) as typeof rows));
           }

@@ -213,7 +213,7 @@ export class SeriesCatalog {
     try {
       await appendTaggedNames(this.dataDir, names);
     } catch (err) {
-      this.taggedToSave.push(...names);
+      for (const n of names) this.taggedToSave.push(n);
       this.ctx.stats.addError('tagged_names');
       this.ctx.log.limited('tagged_names', 'cannot record tagged series names', { error: err as Error });
     }

@@ -284,3 +284,12 @@ test("a negative n cuts as Python's list[:n]: all but the last |n| (highest*, lo
   assert.deepEqual((await run('lowestAverage(a.*.cpu,-1)')).map((s) => s.name), ['a.x.cpu']);
   assert.deepEqual(await run('highest(a.*.cpu,-2)'), []);
 });
+
+test('functions over 200,000 series answer (no spread of every series into one call: it overflowed the stack)', async () => {
+  const many: FixtureSeries[] = Array.from({ length: 200_000 }, (_, i) => ({ name: `big.s${i}`, start: T0, step: 60, values: [i % 7, null, 1] }));
+  const store = new FakeStore(many);
+  const big = (target: string) => evaluateTarget(parseTarget(target), ctx({ maxSeriesPerTarget: 200_000, until: T0 + 180 }, store));
+  assert.equal((await big('removeBetweenPercentile(big.*, 90)')).length > 0, true);
+  assert.equal((await big('movingAverage(big.*, 2)')).length, 200_000);
+  assert.equal((await big('transformNull(big.s1, 0, referenceSeries=big.*)')).length, 1);
+});

@@ -9,7 +9,9 @@ import { INTERVAL_SUGGESTIONS, P, defineFunctions, type FnContext, type Function
 /** windowSize as graphite-web reads it: an int (points) or an interval string (seconds) */
 function windowSeconds(list: TimeSeries[], windowSize: number | string): number {
   if (typeof windowSize === 'string') return Math.abs(parseInterval(windowSize));
-  return Math.max(...list.map((s) => s.step)) * Math.trunc(windowSize);
+  let step = Number.NEGATIVE_INFINITY; // a loop, not Math.max(...): spread arguments overflow past ~150k series
+  for (const s of list) if (s.step > step) step = s.step;
+  return step * Math.trunc(windowSize);
 }
 
 function windowLabel(windowSize: number | string): string {

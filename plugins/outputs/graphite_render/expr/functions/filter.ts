@@ -177,7 +177,8 @@ export const filterSeriesFunctions = defineFunctions([
       let n = a.num('n');
       if (n < 50) n = 100 - n;
       if (list.length === 0) return [];
-      const len = Math.min(...list.map((s) => s.length));
+      let len = Number.POSITIVE_INFINITY; // a loop, not Math.min(...): spread arguments overflow past ~150k series
+      for (const s of list) if (s.length < len) len = s.length;
       const lo = new Float64Array(len);
       const hi = new Float64Array(len);
       const col = new Float64Array(list.length);

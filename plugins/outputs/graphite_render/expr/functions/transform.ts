@@ -289,7 +289,8 @@ export const transformFunctions = defineFunctions([
       const ref = a.has('referenceSeries') ? a.series('referenceSeries') : undefined;
       let defaults: Float64Array | undefined;
       if (ref && ref.length > 0) {
-        const len = Math.max(...ref.map((r) => r.length));
+        let len = 0; // a loop, not Math.max(...): spread arguments overflow the stack past ~150k series
+        for (const r of ref) if (r.length > len) len = r.length;
         defaults = new Float64Array(len);
         for (let i = 0; i < len; i++) defaults[i] = ref.some((r) => i < r.length && !Number.isNaN(r.values[i]!)) ? d : NaN;
       }
