@@ -32,8 +32,11 @@ interface SeriesMeta {
 /** rows read per turn of the event loop at start (with a progress report each) */
 const LOAD_ROWS_PER_TURN = 16_384;
 
-/** Accepted points not yet committed, per series, so fetch sees them at once. */
-type Pending = Map<string, Array<[number, number]>>;
+/**
+ * Accepted points not yet committed, per series, so fetch sees them at once: their indexes in
+ * their chunk's `times` and `values` (a [t, v] pair per point was an allocation per point).
+ */
+type Pending = Map<string, number[]>;
 
 /** Points and new series gathered for one transaction. `defined`: the names in `newSeries`. */
 interface Chunk {
@@ -65,7 +68,7 @@ export class SqliteStore implements StoreInstance {
   private readonly byTreePath = new Map<string, string>();
   readonly tags = new TagIndex();
   private chunk = this.newChunk();
-  private readonly inflight = new Map<number, { pending: Pending; points: number; newSeries: NewSeries[] }>();
+  private readonly inflight = new Map<number, { pending: Pending; times: number[]; values: number[]; points: number; newSeries: NewSeries[] }>();
   private seq = 0;
   private queued = 0;
   private pressure = false;
@@ -154,12 +157,12 @@ export class SqliteStore implements StoreInstance {
       else if (meta.id === undefined) this.defineIn(c, name, meta);
       const t = batch.times[i]!;
       const v = batch.values[i]!;
+      let p = c.pending.get(name);
+      if (!p) c.pending.set(name, (p = []));
+      p.push(c.names.length);
       c.names.push(name);
       c.times.push(t);
       c.values.push(v);
-      let p = c.pending.get(name);
-      if (!p) c.pending.set(name, (p = []));
-      p.push([Math.trunc(t), v]);
     }
     this.queued += n;
     this.checkPressure();
@@ -250,9 +253,11 @@ export class SqliteStore implements StoreInstance {
   private cachedPoints(name: string): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     const seqs = [...this.inflight.keys()].sort((a, b) => a - b);
-    // loops, not push(...p): a series with more than ~150k points pending (a backfill) overflows the stack
-    for (const s of seqs) for (const pt of this.inflight.get(s)!.pending.get(name) ?? []) out.push(pt);
-    for (const pt of this.chunk.pending.get(name) ?? []) out.push(pt);
+    const add = (c: { pending: Pending; times: number[]; values: number[] }): void => {
+      for (const i of c.pending.get(name) ?? []) out.push([Math.trunc(c.times[i]!), c.values[i]!]);
+    };
+    for (const s of seqs) add(this.inflight.get(s)!);
+    add(this.chunk);
     return out;
   }
 
@@ -314,7 +319,7 @@ export class SqliteStore implements StoreInstance {
     if (!force && this.inflight.size >= 2) return;
     const seq = ++this.seq;
     this.chunk = this.newChunk();
-    this.inflight.set(seq, { pending: c.pending, points: c.names.length, newSeries: c.newSeries });
+    this.inflight.set(seq, { pending: c.pending, times: c.times, values: c.values, points: c.names.length, newSeries: c.newSeries });
     const times = Float64Array.from(c.times);
     const values = Float64Array.from(c.values);
     const msg: ToWorker = { type: 'apply', seq, now: this.ctx.now(), newSeries: c.newSeries, names: c.names, times, values };
@@ -359,14 +364,15 @@ export class SqliteStore implements StoreInstance {
     const f = this.inflight.get(seq);
     if (!f) return;
     this.inflight.delete(seq);
-    for (const [name, pts] of f.pending) {
-      let p = this.chunk.pending.get(name);
-      if (!p) this.chunk.pending.set(name, (p = []));
-      for (const [t, v] of pts) {
-        this.chunk.names.push(name);
-        this.chunk.times.push(t);
-        this.chunk.values.push(v);
-        p.push([t, v]);
+    const c = this.chunk;
+    for (const [name, idx] of f.pending) {
+      let p = c.pending.get(name);
+      if (!p) c.pending.set(name, (p = []));
+      for (const i of idx) {
+        p.push(c.names.length);
+        c.names.push(name);
+        c.times.push(f.times[i]!);
+        c.values.push(f.values[i]!);
       }
     }
     // every series the rolled-back chunk defined, points or not (import-whisper defines series
