@@ -84,37 +84,55 @@ CARBON_METRIC_INTERVAL = 0
 
 /** Runs carbon-cache until every line's series is on disk and registered in graphite-web, then stops it. */
 async function carbonWrites(dir: string, whisper: string, gwUrl: string, hashFilenames: boolean, names: string[]): Promise<void> {
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const conf = carbonConf(dir, whisper, gwUrl, ports, hashFilenames);
-  const child = spawn(DEBIAN_PYTHON, ['/usr/bin/carbon-cache', `--config=${conf}`, '--nodaemon', 'start'], { env: { ...process.env, GRAPHITE_ROOT: dir }, stdio: 'ignore' });
-  try {
-    const lines = names.flatMap((n, s) => [0, 1, 2].map((k) => `${n} ${s * 10 + k} ${FROM + 50 + k * 10}\n`)).join('');
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const sock = connect(ports[0]!, '127.0.0.1', () => sock.end(lines, () => resolve(true)));
-          sock.on('error', () => resolve(false));
-        }),
-      'carbon-cache to accept lines',
-      30_000,
-      200,
-    );
-    await waitFor(
-      async () => {
-        const known = (await (await fetch(`${gwUrl}/tags/findSeries?expr=name!=`)).json()) as string[];
-        if (!names.every((n) => known.includes(n))) return false;
-        // every point on disk, read by graphite-web
-        const r = (await (await fetch(`${gwUrl}/render?format=json&from=${FROM}&until=${UNTIL}&${names.map((n) => `target=${encodeURIComponent(n)}`).join('&')}`)).json()) as Array<{ datapoints: Array<[number | null, number]> }>;
-        return r.length === names.length && r.every((s) => s.datapoints.filter((p) => p[0] !== null).length === 3);
-      },
-      'carbon-cache to write and register the series',
-      60_000,
-      250,
-    );
-  } finally {
-    await stopPid(child);
+  for (let attempt = 1; ; attempt++) {
+    // three free ports now; another test may take one before carbon-cache binds it, and then
+    // carbon-cache exits: that is retried on new ports
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const conf = carbonConf(dir, whisper, gwUrl, ports, hashFilenames);
+    const child = spawn(DEBIAN_PYTHON, ['/usr/bin/carbon-cache', `--config=${conf}`, '--nodaemon', 'start'], { env: { ...process.env, GRAPHITE_ROOT: dir }, stdio: 'ignore' });
+    const alive = (): true => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new CarbonExited(`carbon-cache exited (${child.exitCode ?? child.signalCode})`);
+      return true;
+    };
+    try {
+      const lines = names.flatMap((n, s) => [0, 1, 2].map((k) => `${n} ${s * 10 + k} ${FROM + 50 + k * 10}\n`)).join('');
+      await waitFor(
+        () =>
+          alive() &&
+          new Promise<boolean>((resolve) => {
+            const sock = connect(ports[0]!, '127.0.0.1', () => sock.end(lines, () => resolve(true)));
+            sock.on('error', () => resolve(false));
+          }),
+        'carbon-cache to accept lines',
+        30_000,
+        200,
+      );
+      await waitFor(
+        async () => {
+          alive();
+          const known = (await (await fetch(`${gwUrl}/tags/findSeries?expr=name!=`)).json()) as string[];
+          if (!names.every((n) => known.includes(n))) return false;
+          // every point on disk, read by graphite-web
+          const r = (await (await fetch(`${gwUrl}/render?format=json&from=${FROM}&until=${UNTIL}&${names.map((n) => `target=${encodeURIComponent(n)}`).join('&')}`)).json()) as Array<{ datapoints: Array<[number | null, number]> }>;
+          return r.length === names.length && r.every((s) => s.datapoints.filter((p) => p[0] !== null).length === 3);
+        },
+        'carbon-cache to write and register the series',
+        60_000,
+        250,
+      );
+      return;
+    } catch (err) {
+      if (err instanceof CarbonExited && attempt < 3) continue;
+      const log = join(dir, 'log', 'console.log');
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '(no console.log)';
+      throw new Error(`${(err as Error).message}; carbon-cache's console.log ends:\n${tail}`);
+    } finally {
+      await stopPid(child);
+    }
   }
 }
+
+class CarbonExited extends Error {}
 
 /** The answers compared: what Grafana asks of a tagged setup. */
 const QUERIES = [
