@@ -17,9 +17,9 @@ const command: Command = {
 
 Starts every configured plugin instance and runs until SIGTERM or SIGINT, then drains
 (inputs stop, aggregators flush, stores write out) and exits 0. A second SIGTERM or SIGINT, a
-second or more after the first, exits at once without waiting for the drain. An uncaught exception drains the
-same way and exits 1. SIGHUP asks plugins to reload their own files (e.g. storage schemas).
-Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
+second or more after the first, exits at once without waiting for the drain. An uncaught
+exception drains the same way and exits 1. SIGHUP asks plugins to reload their own files (e.g.
+storage schemas). Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
   async run(argv) {
     const args = parseArgs(argv);
     const file = stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG();
@@ -32,14 +32,13 @@ Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
       return 1;
     }
     return new Promise<number>((resolve) => {
-      let stopping = false;
-      let stoppingSince = 0;
+      /** when the drain began; undefined while running */
+      let stoppingSince: number | undefined;
       const stop = (why: string, code = 0) => {
-        if (stopping) {
+        if (stoppingSince !== undefined) {
           runtime.services.log.warn(`${why} again: exiting without waiting for the drain`);
           process.exit(1);
         }
-        stopping = true;
         stoppingSince = performance.now();
         runtime.services.log.info(`${why}: draining`);
         runtime.stop().then(
@@ -59,7 +58,7 @@ Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
         stop('uncaught exception', 1);
       });
       const signalled = (signal: NodeJS.Signals) => {
-        if (stopping && performance.now() - stoppingSince < REPEAT_FORCES_AFTER_MS) {
+        if (stoppingSince !== undefined && performance.now() - stoppingSince < REPEAT_FORCES_AFTER_MS) {
           runtime.services.log.info(`${signal} again within ${REPEAT_FORCES_AFTER_MS / 1000} s (a copy forwarded by a parent process such as npm): still draining`);
           return;
         }

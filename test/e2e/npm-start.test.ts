@@ -14,23 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT, portOf, testConfig, waitFor } from '../helpers/carbonado.js';
+import { requireHere } from '../helpers/peers.js';
 import { fetchWhisper, readHeader } from '../../plugins/shared/whisper-format/index.js';
 
 const ENTRY = join(REPO_ROOT, 'dist', 'bin', 'carbonado.js');
 const BUILT_RUN = join(REPO_ROOT, 'dist', 'cli', 'commands', 'run.js');
 
-function builtOrSkip(t: { skip(why: string): void }): boolean {
-  if (!existsSync(ENTRY) || !existsSync(BUILT_RUN)) {
-    if (process.env.CI === 'true') assert.fail('dist/ missing: CI runs npm run build before the tests');
-    t.skip('needs `npm run build` (dist/bin/carbonado.js)');
-    return false;
-  }
-  if (statSync(BUILT_RUN).mtimeMs < statSync(join(REPO_ROOT, 'cli', 'commands', 'run.ts')).mtimeMs) {
-    if (process.env.CI === 'true') assert.fail('dist/ is older than cli/commands/run.ts: CI runs npm run build before the tests');
-    t.skip('dist/ is older than the sources: run `npm run build`');
-    return false;
-  }
-  return true;
+/** dist/ built from the current run command (CI builds before the tests; elsewhere it may be missing or stale) */
+function built(): boolean {
+  return existsSync(ENTRY) && existsSync(BUILT_RUN) && statSync(BUILT_RUN).mtimeMs >= statSync(join(REPO_ROOT, 'cli', 'commands', 'run.ts')).mtimeMs;
 }
 
 /** npm start in its own process group (as a shell job is), on a config of free loopback ports */
@@ -83,7 +75,7 @@ async function httpAnswers(url: string): Promise<boolean> {
 
 for (const how of ['SIGTERM to npm alone', 'SIGINT to the process group (Ctrl-C)'] as const) {
   test(`npm start: ${how} drains carbonado, which exits with npm`, { timeout: 90_000 }, async (t) => {
-    if (!builtOrSkip(t)) return;
+    if (!requireHere(t, built(), '`npm run build` (dist/ missing or older than cli/commands/run.ts)')) return;
     const dir = mkdtempSync(join(tmpdir(), 'carbonado-npm-start-'));
     const p = await npmStart(dir);
     try {

@@ -180,7 +180,7 @@ export class WhisperStore implements StoreInstance {
         await this.lockLinkedDirectories(links, false);
         if (complete) await this.unlockUnlinked(new Set(links));
       })
-      .catch((err: Error) => this.ctx.log.error('locking the directories linked since the start failed', { error: err }));
+      .catch((err: Error) => this.ctx.log.error('SIGHUP: re-reading the data directory, or locking and releasing its linked directories, failed', { error: err }));
 
   constructor(
     private readonly ctx: StoreContext,
