@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startInProcess } from '../helpers/carbonado.js';
 import { carbonadoFromSource } from '../helpers/from-source.js';
+import { refusingPort } from '../helpers/ports.js';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -35,14 +35,12 @@ test('the event command: usage errors exit 2, an unreachable server 1, a refused
     outputs: { annotations: { type: 'grafana_annotations', token: 'deploy-token' } },
   });
   t.after(() => c.stop());
-  // a port that was just free: the connection is refused
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const down = await refusingPort();
+  t.after(() => down.release());
+  const port = down.port;
 
   const auth = { CARBONADO_URL: c.httpUrl, CARBONADO_EVENTS_TOKEN: 'deploy-token' };
-  const [usage, badWhen, down, refused, viaEnv, fromStdin] = await Promise.all([
+  const [usage, badWhen, unreachable, refused, viaEnv, fromStdin] = await Promise.all([
     cli([]),
     cli(['x', '--when', 'someday']),
     cli(['x', '--url', `http://127.0.0.1:${port}`, '--timeout-ms', '5000']),
@@ -54,8 +52,8 @@ test('the event command: usage errors exit 2, an unreachable server 1, a refused
   assert.match(usage.stderr, /missing WHAT/);
   assert.equal(badWhen.code, 2);
   assert.match(badWhen.stderr, /--when must be/);
-  assert.equal(down.code, 1);
-  assert.match(down.stderr, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/events/: (ECONNREFUSED|no answer)`));
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/events/: (ECONNREFUSED|no answer)`));
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /answered 401: a bearer token is required.*--token/);
   assert.equal(viaEnv.code, 0, viaEnv.stderr);

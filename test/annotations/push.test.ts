@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
+import { refusingPort } from '../helpers/ports.js';
 
 interface Received {
   method: string;
@@ -101,11 +102,9 @@ test('5xx is retried until it succeeds; 4xx is not retried', async (t) => {
 });
 
 test('receiver down: retries, then a counted drop; carbonado keeps storing and answering', async (t) => {
-  // a port that was just free: connections are refused
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const down = await refusingPort();
+  t.after(() => down.release());
+  const port = down.port;
   const c = await start(t, { url: `http://127.0.0.1:${port}`, retries: 2, retryDelayMs: 20 });
 
   const t0 = Date.now();

@@ -8,6 +8,7 @@ import { startInProcess, portOf, waitFor, REPO_ROOT } from '../helpers/carbonado
 import { Runtime } from '../../core/runtime/runtime.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { definePlugin, pointBatch, type PointBatch, type StoreInstance } from '../../core/index.js';
+import { freePort } from '../helpers/ports.js';
 
 const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
 const EXAMPLE = join(REPO_ROOT, 'docs/examples/memory-store.mjs');
@@ -261,14 +262,6 @@ test('process.event_loop_lag_ms is the lag, without the histogram\'s 20 ms sampl
     await c.stop();
   }
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function activeHandles(): number {
   return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { REPO_ROOT, startInProcess, waitFor } from '../helpers/carbonado.js';
-import { freePort } from '../relay/sinks.js';
+import { freePort } from '../helpers/ports.js';
 import { carbonadoFromSource } from '../helpers/from-source.js';
 
 const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'graphite-web-tags');

@@ -1,7 +1,6 @@
 /** Shared by graphite_render's HTTP tests: the fixture tree, a carbonado serving it, graphite-web, requests. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { fixtureStorePlugin } from './fixture-store.js';
 import graphiteRender from '../../plugins/outputs/graphite_render/index.js';
 import { NOW, type Case } from './cases.js';
+import { freePort } from '../helpers/ports.js';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -74,17 +74,6 @@ export async function send(base: string, c: Pick<Case, 'path' | 'method' | 'para
   const type = res.headers.get('content-type') ?? '';
   const buf = Buffer.from(await res.arrayBuffer());
   return { status: res.status, type, body: type.includes('pickle') ? buf.toString('base64') : buf.toString('utf8') };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export const hasGraphiteWeb = hasPythonModuleCached('graphite.render.attime') && hasPythonModuleCached('gunicorn');

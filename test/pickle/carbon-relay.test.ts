@@ -4,26 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, portOf, waitFor, REPO_ROOT } from '../helpers/carbonado.js';
 import { DEBIAN_PYTHON, requirePeer } from '../helpers/peers.js';
+import { freePort } from '../helpers/ports.js';
 
 const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
 const RELAY = '/usr/bin/carbon-relay';
 
 interface Recording {
   points: Array<[string, number, number]>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 function relayConf(dir: string, linePort: number, picklePort: number, destPort: number): string {

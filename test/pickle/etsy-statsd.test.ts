@@ -6,32 +6,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInProcess, portOf, waitFor, REPO_ROOT } from '../helpers/carbonado.js';
+import { freePort } from '../helpers/ports.js';
 
 const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
 const STATSD = process.env.ETSY_STATSD_DIR ?? '/tmp/etsy-statsd/node_modules/statsd';
 
 interface Recording {
   points: Array<[string, number, number]>;
-}
-
-async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  if (kind === 'udp') {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    const port = s.address().port;
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 test('Etsy statsd with graphiteProtocol pickle: flushed counters and gauges arrive', async (t) => {

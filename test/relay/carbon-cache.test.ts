@@ -14,7 +14,7 @@ import { CarbonRelay } from '../../plugins/stores/carbon_relay/relay.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer, SHARED_DIR } from '../helpers/peers.js';
 import { waitFor } from '../helpers/carbonado.js';
 import { ctxFor, relayOptions } from './context.js';
-import { freePort } from './sinks.js';
+import { freePort } from '../helpers/ports.js';
 
 const LAUNCHER = join(SHARED_DIR, 'bench/anchors/carbon/start.sh');
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRing, parseMember } from '../../plugins/shared/ring/ring.js';
 import { portOf, spawnCarbonado, waitFor, type Spawned } from '../helpers/carbonado.js';
+import { freePort } from '../helpers/ports.js';
 
 const OUTAGE_MS = Number(process.env.RELAY_OUTAGE_SECS ?? 6) * 1000;
 function startNode(dataDir: string, port = 0): Promise<Spawned> {
@@ -43,7 +44,8 @@ test('three carbonado nodes behind a relaying carbonado: ring placement and a no
   const nodes: Spawned[] = [];
   let relay: Spawned | undefined;
   try {
-    for (let i = 0; i < 3; i++) nodes.push(await startNode(join(root, `node${i}`)));
+    // below the ephemeral range: node b comes back on its port, which no client connection may take meanwhile
+    for (let i = 0; i < 3; i++) nodes.push(await startNode(join(root, `node${i}`), await freePort()));
     const ports = nodes.map((n) => portOf(n.listening('inputs.pickle'), 'tcp').port);
     const destinations = ports.map((p, i) => `127.0.0.1:${p}=${'abc'[i]}`);
     relay = await spawnCarbonado({

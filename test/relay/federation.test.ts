@@ -16,7 +16,7 @@ import { CarbonRelay } from '../../plugins/stores/carbon_relay/relay.js';
 import { portOf, startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { ctxFor, relayOptions } from './context.js';
-import { freePort } from './sinks.js';
+import { freePort } from '../helpers/ports.js';
 
 async function node(dataDir: string): Promise<InProcess> {
   return startInProcess({

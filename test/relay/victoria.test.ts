@@ -13,7 +13,8 @@ import { CarbonRelay } from '../../plugins/stores/carbon_relay/relay.js';
 import { requirePeer, SHARED_DIR } from '../helpers/peers.js';
 import { waitFor } from '../helpers/carbonado.js';
 import { ctxFor, relayOptions } from './context.js';
-import { freePort, until } from './sinks.js';
+import { until } from './sinks.js';
+import { freePort } from '../helpers/ports.js';
 
 const LAUNCHER = join(SHARED_DIR, 'bench/anchors/start-victoria-metrics.sh');
 

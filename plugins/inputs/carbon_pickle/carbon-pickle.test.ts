@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { startInProcess, portOf, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
+import { freePort } from '../../../test/helpers/ports.js';
 
 const RECORDING = join(REPO_ROOT, 'test/fixtures/plugins/recording-store.mjs');
 const NOW = 1_750_000_000;
@@ -190,10 +191,11 @@ test('store pressure pauses the sockets; nothing is lost once it clears', async 
 });
 
 test('start and stop ten times on the same port', async () => {
-  let port = 0;
+  // below the ephemeral range, so no other socket takes it between a stop and the next start
+  const port = await freePort();
   for (let i = 0; i < 10; i++) {
     const c = await start({ port });
-    port = portOf(c.listening('inputs.pickle'), 'tcp').port;
+    assert.equal(portOf(c.listening('inputs.pickle'), 'tcp').port, port);
     const sock = await open(c);
     sock.write(frame(relayBody([[`restart.${i}`, 1, i]])));
     const rec = c.runtime.instance<Recording>('stores.rec')!;

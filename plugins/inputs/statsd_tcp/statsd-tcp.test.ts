@@ -4,16 +4,18 @@ import net from 'node:net';
 import { replayer } from '../../../test/statsd/replay.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { StatsdTcpInput } from './statsd-tcp.js';
+import { freePort } from '../../../test/helpers/ports.js';
 
 const opts = { host: '127.0.0.1', port: 0, maxLineBytes: 65536, maxConnections: 16, keySanitize: 'all', typeDialect: 'etsy' } as const;
 
 test('start/stop ten times on the same port', async () => {
   const r = replayer({});
-  let port = 0;
+  // below the ephemeral range, so no other socket takes it between a stop and the next start
+  const port = await freePort();
   for (let i = 0; i < 10; i++) {
     const input = new StatsdTcpInput(r.input, { ...opts, port });
     await input.start();
-    port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
+    assert.equal(input.listening()[0], `tcp://127.0.0.1:${port}`);
     const s = net.connect(port, '127.0.0.1');
     s.end('restart:1|c\n');
     await waitFor(() => r.input.stats.counters.get('packets_received') === i + 1, `packet ${i + 1}`);

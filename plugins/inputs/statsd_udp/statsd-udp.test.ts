@@ -5,15 +5,14 @@ import { spawn } from 'node:child_process';
 import { replayer } from '../../../test/statsd/replay.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { StatsdUdpInput, kernelRcvbufErrors } from './statsd-udp.js';
+import { freePort } from '../../../test/helpers/ports.js';
 
 const opts = { host: '127.0.0.1', port: 0, recvBufferSize: 1 << 20, receiveQueueBytes: 64 << 20, keySanitize: 'all', typeDialect: 'etsy' } as const;
 
 test('start/stop ten times on the same port; each time it receives', async () => {
   const r = replayer({});
-  const first = new StatsdUdpInput(r.input, opts);
-  await first.start();
-  const port = Number(/:(\d+)$/.exec(first.listening()[0]!)![1]);
-  await first.stop();
+  // below the ephemeral range, so no other socket takes it between a stop and the next start
+  const port = await freePort('udp');
   const sender = dgram.createSocket('udp4');
   try {
     for (let i = 0; i < 10; i++) {
@@ -57,9 +56,9 @@ test('a port already taken fails start with a clear error', async () => {
 
 test('a receive thread that dies is restarted on the same port and receives again', async () => {
   const r = replayer({});
-  const input = new StatsdUdpInput(r.input, opts);
+  const port = await freePort('udp');
+  const input = new StatsdUdpInput(r.input, { ...opts, port });
   await input.start();
-  const port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
   const sender = dgram.createSocket('udp4');
   const send = (text: string) => new Promise<void>((res, rej) => sender.send(text, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
   try {

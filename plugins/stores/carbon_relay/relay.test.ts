@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pointBatch } from '../../../core/index.js';
 import { createRing, parseMember } from '../../shared/ring/ring.js';
-import { LineSink, freePort, until } from '../../../test/relay/sinks.js';
+import { LineSink, until } from '../../../test/relay/sinks.js';
+import { refusingPort } from '../../../test/helpers/ports.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
 import { ctxFor, relayOptions } from '../../../test/relay/context.js';
 import { CarbonRelay } from './relay.js';
@@ -68,7 +69,8 @@ print(max(sizes), len(pts), repr(pts[0]), repr(pts[1]), repr(pts[-1]))
 });
 
 test('a destination that is down: points wait in memory, then on disk, and arrive when it is back', async () => {
-  const port = await freePort();
+  const down = await refusingPort();
+  const port = down.port;
   const spillDir = mkdtempSync(join(tmpdir(), 'relay-spill-'));
   const ctx = ctxFor();
   const relay = new CarbonRelay(
@@ -81,6 +83,7 @@ test('a destination that is down: points wait in memory, then on disk, and arriv
   const label = `127_0_0_1_${port}`;
   assert.equal(queued[`${label}.queued_memory`]! + queued[`${label}.queued_disk`]!, 5000);
   assert.ok(queued[`${label}.queued_disk`]! > 0, 'overflow went to disk');
+  await down.release();
   const sink = await new LineSink().listen(port);
   await until(() => sink.distinct().size === 5000, 'all 5000 points after the destination came back');
   await relay.stop();
@@ -93,7 +96,8 @@ test('a destination that is down: points wait in memory, then on disk, and arriv
 });
 
 test('stop spills what a down destination holds; the next run sends it', async () => {
-  const port = await freePort();
+  const down = await refusingPort();
+  const port = down.port;
   const spillDir = mkdtempSync(join(tmpdir(), 'relay-spill-'));
   const opts = relayOptions({ destinations: [`127.0.0.1:${port}`], spillDir, reconnectMinMs: 20, reconnectMaxMs: 50, drainTimeoutMs: 500 });
   const first = new CarbonRelay(ctxFor(), opts);
@@ -103,6 +107,7 @@ test('stop spills what a down destination holds; the next run sends it', async (
   const spilled = readdirSync(join(spillDir, 'stores_relay', `127_0_0_1_${port}`));
   assert.deepEqual(spilled.map((f) => f.replace(/^\d+-/, '')), ['777.lines']);
 
+  await down.release();
   const sink = await new LineSink().listen(port);
   const ctx = ctxFor();
   const second = new CarbonRelay(ctx, opts);
@@ -125,8 +130,10 @@ test('stop flushes a connected destination completely', async () => {
   await sink.close();
 });
 
-test('drop_oldest: beyond the memory bound the oldest points are dropped and counted', async () => {
-  const port = await freePort();
+test('drop_oldest: beyond the memory bound the oldest points are dropped and counted', async (t) => {
+  const down = await refusingPort();
+  t.after(() => down.release());
+  const port = down.port;
   const ctx = ctxFor();
   const relay = new CarbonRelay(ctx, relayOptions({ destinations: [`127.0.0.1:${port}`], overflow: 'drop_oldest', memoryQueuePoints: 1000, drainTimeoutMs: 200 }));
   await relay.start();
@@ -195,8 +202,10 @@ test('a connection cut mid-stream loses nothing: recent writes are sent again', 
   await sink.close();
 });
 
-test('a disk queue that cannot be written drops and counts instead of throwing', async () => {
-  const port = await freePort();
+test('a disk queue that cannot be written drops and counts instead of throwing', async (t) => {
+  const down = await refusingPort();
+  t.after(() => down.release());
+  const port = down.port;
   const ctx = ctxFor();
   // a regular file where the spill directory's parent should be: every write fails
   const roDir = mkdtempSync(join(tmpdir(), 'relay-ro-'));
