@@ -117,6 +117,36 @@ test('UDP: each datagram is split as Python splitlines() does; bad lines do not 
   }
 });
 
+test('UDP: the warning for a bad line names the sender of that datagram', async (t) => {
+  const c = await start('udp');
+  const warnings: string[] = [];
+  const write = t.mock.method(process.stderr, 'write', (chunk: string | Uint8Array) => {
+    const line = String(chunk);
+    if (line.includes('invalid line')) warnings.push(line);
+    return true;
+  });
+  const a = createSocket('udp4');
+  const b = createSocket('udp4');
+  try {
+    const { port } = portOf(c.listening('inputs.carbon'), 'udp');
+    const send = (s: typeof a, text: string) => new Promise<void>((r, j) => s.send(text, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+    // one reason per sender: a warning is logged once per reason, then rate-limited
+    await send(a, 'udp.ok 1 1700000000\nudp.bad nan 1700000000');
+    await waitFor(() => warnings.length === 1, 'the first warning');
+    await send(b, 'udp.bad 1');
+    await waitFor(() => warnings.length === 2, 'the second warning');
+    assert.match(warnings[0]!, new RegExp(`nan value.*peer=127\\.0\\.0\\.1:${a.address().port}\\b`));
+    assert.match(warnings[1]!, new RegExp(`bad fields.*peer=127\\.0\\.0\\.1:${b.address().port}\\b`));
+    // the good line of the first datagram is kept
+    await waitFor(() => c.runtime.instance<Recording>('stores.rec')!.points.length === 1, 'udp.ok stored');
+  } finally {
+    write.mock.restore();
+    a.close();
+    b.close();
+    await c.stop();
+  }
+});
+
 test('UDP: datagrams sent while the event loop is blocked are all received (the receive thread drains the socket)', async () => {
   // 1 MiB (2 MiB as Linux counts it): room for a quarter of a second of this load when the
   // receive thread is kept waiting on a busy machine (the OS default, ~200 KiB, lost datagrams with

@@ -17,6 +17,9 @@ export class CarbonLineInput implements InputInstance {
   private readonly names = new NameCache();
   /** raw bytes → canonical name, shared by the connections (see byte-lines.ts) */
   private readonly rawNames = new RawNameTable();
+  /** one parser for every datagram; the sender is remembered only for the log of a bad line */
+  private udpParser: CarbonLineParser | undefined;
+  private readonly udpFrom = { address: '', port: 0 };
 
   constructor(
     private readonly ctx: InputContext,
@@ -30,6 +33,7 @@ export class CarbonLineInput implements InputInstance {
     if (this.opts.protocols !== 'tcp') {
       // with port 0 the UDP socket takes the port TCP was given, so one number serves both
       const port = this.tcp?.address()?.port ?? this.opts.port;
+      this.udpParser ??= this.parserFor(() => `${this.udpFrom.address}:${this.udpFrom.port}`);
       const udp = new DatagramServer(
         this.ctx,
         { host: this.opts.host, port, recvBufferBytes: this.opts.udpRecvBufferBytes, receiveQueueBytes: this.opts.udpReceiveQueueBytes, label: 'Carbon' },
@@ -47,7 +51,9 @@ export class CarbonLineInput implements InputInstance {
 
   private onDatagram(text: string, address: string, port: number): void {
     this.ctx.stats.count('datagrams');
-    this.parserFor(`${address}:${port}`).parseSplitlines(text, this.ctx.now());
+    this.udpFrom.address = address;
+    this.udpFrom.port = port;
+    this.udpParser!.parseSplitlines(text, this.ctx.now());
   }
 
   async stop(): Promise<void> {
@@ -72,7 +78,7 @@ export class CarbonLineInput implements InputInstance {
     this.ctx.log.limited('line_too_long', `invalid line (longer than ${this.opts.maxLineBytes} bytes): discarded`, { peer });
   }
 
-  private parserFor(peer: string): CarbonLineParser {
+  private parserFor(peer: () => string): CarbonLineParser {
     const ctx = this.ctx;
     const sink: LineSink = {
       point: (name, value, time) => {
@@ -81,7 +87,7 @@ export class CarbonLineInput implements InputInstance {
       },
       reject: (reason: LineReason, line: string) => {
         ctx.stats.addDropped(reason);
-        ctx.log.limited(reason, `invalid line (${reason.replace(/_/g, ' ')})`, { peer, line: line.length > 200 ? `${line.slice(0, 200)}…` : line });
+        ctx.log.limited(reason, `invalid line (${reason.replace(/_/g, ' ')})`, { peer: peer(), line: line.length > 200 ? `${line.slice(0, 200)}…` : line });
       },
     };
     return new CarbonLineParser(this.opts, this.names, sink);
@@ -92,7 +98,7 @@ export class CarbonLineInput implements InputInstance {
    * the tail waits for the next read (decoding only whole lines keeps UTF-8 sequences intact).
    */
   private connection(peer: string): StreamHandler {
-    const parser = this.parserFor(peer);
+    const parser = this.parserFor(() => peer);
     const ctx = this.ctx;
     const bytes = new ByteLineParser(this.opts.maxLineBytes, this.rawNames, this.names, ctx.series, parser, {
       point: (name, value, time, id) => {
