@@ -5,8 +5,12 @@ import { isBadName, normalizeSeriesName, type FindNode, type FindOptions, type S
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { isTaggedSeries, leafFits, seriesPath, taggedTreePath } from './paths.js';
 import { FileAliases } from './file-aliases.js';
+import { Slots } from './slots.js';
 import { LOCK_FILE, liveHolder, type LockRole } from './dir-lock.js';
 import { appendTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, type MoveOutcome, type ReadableTaggedFile } from './tagged-files.js';
+
+/** Series compared between turns of the event loop when a SIGHUP's walk is matched to the index. */
+const RESCAN_SLICE = 8192;
 
 /** What the walk of the data directory does with what it finds. */
 interface ScanVisitor {
@@ -39,6 +43,8 @@ export class SeriesCatalog {
   // the sets are changed only here; others see them read-only (same objects, no copy)
   private readonly knownNames = new Set<string>();
   private readonly onDiskNames = new Set<string>();
+  /** directory listings of a walk in flight at once (enough to keep libuv's four threads busy) */
+  private readonly listings = new Slots(8);
   private readonly syncRootDirs = new Set<string>();
   /** every series seen: on disk, or accepted into the cache */
   readonly known: ReadonlySet<string> = this.knownNames;
@@ -229,6 +235,18 @@ export class SeriesCatalog {
   private async scan(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<void> {
     // a tree of millions of files can take longer than lifecycle.startTimeoutMs: it is moving on
     if (visit.startup) this.ctx.startProgress?.();
+    await this.listings.take();
+    let subdirs: Promise<void>[];
+    try {
+      subdirs = await this.scanEntries(dir, prefix, dev, ancestors, visit);
+    } finally {
+      this.listings.give();
+    }
+    await Promise.all(subdirs);
+  }
+
+  /** One directory's entries, its slot held; the walk into subdirectories goes on after. */
+  private async scanEntries(dir: string, prefix: string, dev: number, ancestors: ReadonlySet<string>, visit: ScanVisitor): Promise<Promise<void>[]> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -236,7 +254,7 @@ export class SeriesCatalog {
       this.ctx.stats.addError('scan');
       this.ctx.log.warn('cannot read directory while indexing', { dir, error: err as Error });
       visit.unreadable?.(prefix);
-      return;
+      return [];
     }
     // another store's data or WAL directory (its lock held): not ours to index, nor to clean up
     // after (its temporary files are live); the caller refuses to start (whisper-store.ts)
@@ -245,11 +263,14 @@ export class SeriesCatalog {
       const own = held?.pid === process.pid && held.role === 'linked' && visit.ownLinked?.has(await realpath(dir).catch(() => dir));
       if (held !== undefined && !own) {
         if (held.role !== 'wal') visit.locked.push({ dir, pid: held.pid, role: held.role });
-        return;
+        return [];
       }
     }
     const subdirs: Promise<void>[] = [];
+    let n = 0;
     for (const e of entries) {
+      // a flat directory of a million files is no reason to stop answering
+      if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
       if (e.name.startsWith('.')) {
         // a temporary file of a create interrupted by a crash (while running, it may be a live one)
         if (visit.startup && e.isFile() && e.name.endsWith('.tmp') && e.name.includes('.wsp.')) await unlink(join(dir, e.name)).catch(() => undefined);
@@ -284,7 +305,7 @@ export class SeriesCatalog {
         if (this.tornAside++ < 3) this.tornExamples.push(join(dir, e.name));
       }
     }
-    await Promise.all(subdirs);
+    return subdirs;
   }
 
   /** `known`: the stat of a symlink's target, already taken by the caller */
@@ -364,14 +385,18 @@ export class SeriesCatalog {
     // hashed files whose series is known by name: the name stands for them (markOnDisk)
     const named = new Set(treePaths.values());
     let added = 0;
+    let visited = 0;
     for (const name of seen) {
+      if (++visited % RESCAN_SLICE === 0) await new Promise((r) => setImmediate(r));
       if (this.onDisk.has(name) || named.has(name)) continue;
       this.indexFile(name);
       added++;
     }
     let removed = 0;
-    // deleting the entry being visited is safe while iterating a Set
+    // deleting the entry being visited is safe while iterating a Set, and so is a series created
+    // during a turn (it is in `created`)
     for (const name of this.onDisk) {
+      if (++visited % RESCAN_SLICE === 0) await new Promise((r) => setImmediate(r));
       const path = isTaggedSeries(name) ? (treePaths.get(name) ?? taggedTreePath(name)) : name;
       if (seen.has(path) || created.has(name) || this.pending(name) || unreadable.some((p) => path.startsWith(p))) continue;
       this.onDiskNames.delete(name);
