@@ -66,3 +66,13 @@ test('docs/graphite-functions.md lists every function (no drift)', async () => {
   const missing = Object.keys(functionDescriptions()).filter((n) => !doc.includes(`| \`${n}(`));
   assert.deepEqual(missing, []);
 });
+
+test('signatures read as graphite-web 1.1.8 shows them, Python argument names and defaults included', async () => {
+  const { readFileSync } = await import('node:fs');
+  const golden = JSON.parse(readFileSync(new URL('./test-support/functions-golden.json', import.meta.url), 'utf8')) as Record<string, { function: string }>;
+  const all = functionDescriptions();
+  const diffs = Object.entries(golden)
+    .filter(([name, g]) => all[name]?.function !== g.function)
+    .map(([name, g]) => `${all[name]?.function} != ${g.function}`);
+  assert.deepEqual(diffs, []);
+});

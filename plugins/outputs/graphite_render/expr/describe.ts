@@ -62,6 +62,7 @@ function describeParam(p: ParamSpec): ParamDescription {
 }
 
 function signature(name: string, def: FunctionDef): string {
+  if (def.pySignature !== undefined) return `${name}${def.pySignature}`;
   const parts = def.params.map((p) => {
     if (p.multiple) return `*${p.name}`;
     if (p.required) return p.name;

@@ -208,6 +208,12 @@ test('time zone aware functions: timeShift alignDst, smartSummarize alignTo, hit
   // July is summer time in Berlin, mid-January is not: the aligned copy is fetched an hour later
   assert.equal(aligned!.values[0]! - plain!.values[0]!, 1);
   // graphite-web asks the server's zone (TIME_ZONE), not the request's tz
+  // graphite-web's callers name the Python argument (alignDST); its params list says alignDst
+  const [byPyName] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", alignDST=true)'), c);
+  const [byParamName] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", alignDst=True)'), c);
+  assert.deepEqual(byPyName!.values.slice(0, 3), aligned!.values.slice(0, 3));
+  assert.deepEqual(byParamName!.values.slice(0, 3), aligned!.values.slice(0, 3));
+  await assert.rejects(evaluateTarget(parseTarget('timeShift(h.v, "180d", alignDst=true, alignDST=true)'), c), /Unexpected key word arguments: alignDST/);
   const [utc] = await evaluateTarget(parseTarget('timeShift(h.v, "180d", true, true)'), { ...c, serverTz: undefined });
   assert.equal(utc!.values[0], plain!.values[0]);
 
@@ -226,6 +232,12 @@ test('stacked() totals are shared by the targets of one request', async () => {
   assert.equal(b!.values[0], 122);
   const [c] = await run('stacked(a.x.cpu)');
   assert.equal(c!.values[0], 61);
+  // a named stack, by the Python argument name graphite-web's callers use, and by the params one
+  const named = new Map<string, unknown>();
+  const [d] = await run("stacked(a.x.cpu, stackName='s')", { requestState: named });
+  const [e] = await run("stacked(a.x.cpu, stack='s')", { requestState: named });
+  const [f] = await run('stacked(seriesLists=a.x.cpu)', { requestState: named });
+  assert.deepEqual([d!.values[0], e!.values[0], f!.values[0]], [61, 122, 61]);
 });
 
 test('the path expressions of a target are prefetched concurrently', async () => {

@@ -339,18 +339,19 @@ export function bindArgs(def: FunctionDef, args: unknown[], kwargs: ReadonlyMap<
   }
   const used = new Set<string>();
   for (const p of params.slice(args.length)) {
-    const raw = kwargs.get(p.name);
+    const key = p.pyName !== undefined && !kwargs.has(p.name) && kwargs.has(p.pyName) ? p.pyName : p.name;
+    const raw = kwargs.get(key);
     if (raw === undefined || raw === null) {
       if (p.required && !(p.multiple && out.has(p.name))) throw badArgs(`Missing required parameter "${p.name}" for function "${fn}"`);
       continue;
     }
-    used.add(p.name);
+    used.add(key);
     const v = validate(p, raw, fn);
     out.set(p.name, p.multiple ? [v] : v);
   }
   // an explicit `name=None` of a known parameter means "absent" (graphite-web's validator skips it and
   // then reports it as unexpected, but enforces nothing by default, so the call goes ahead)
-  const unexpected = [...kwargs.keys()].filter((k) => !used.has(k) && !(kwargs.get(k) === null && params.some((p) => p.name === k)));
+  const unexpected = [...kwargs.keys()].filter((k) => !used.has(k) && !(kwargs.get(k) === null && params.some((p) => p.name === k || p.pyName === k)));
   if (unexpected.length > 0) throw badArgs(`Unexpected key word arguments: ${unexpected.join(', ')}`);
   return new Args(fn, out);
 }

@@ -38,6 +38,20 @@ test('literals: numbers, strings (raw, no escapes), booleans, none, inf', () => 
   ]);
 });
 
+test('a doubled quote inside a string is part of it, kept as written (pyparsing quotedString)', () => {
+  const e = parseTarget(`f(x, 'it''s', "say ""hi""", '''', '', 'a''', "")`);
+  assert.ok(e.type === 'call');
+  assert.deepEqual(e.args.slice(1), [
+    { type: 'string', value: "it''s" },
+    { type: 'string', value: 'say ""hi""' },
+    { type: 'string', value: "''" },
+    { type: 'string', value: '' },
+    { type: 'string', value: "a''" },
+    { type: 'string', value: '' },
+  ]);
+  assert.throws(() => parseTarget(`f(x, 'a'')`), /unterminated string/);
+});
+
 test('keyword arguments follow positional ones', () => {
   const e = parseTarget('summarize(a.b, "1h", func="max", alignToFrom=true)');
   assert.ok(e.type === 'call');

@@ -205,8 +205,14 @@ class Parser {
     const start = this.pos;
     let i = this.pos + 1;
     const s = this.s;
-    while (i < s.length && s[i] !== quote) {
+    for (;;) {
+      if (i >= s.length) break;
       if (s[i] === '\\') i++; // an escaped quote does not end the string; the text stays raw
+      else if (s[i] === quote) {
+        // a doubled quote is part of the string, kept as written (pyparsing's quotedString)
+        if (s[i + 1] !== quote) break;
+        i++;
+      }
       i++;
     }
     if (i >= s.length) this.fail('unterminated string', start);

@@ -220,6 +220,7 @@ export const combineFunctions = defineFunctions([
     group: 'Combine',
     description: 'Groups series whose names are equal once the given node positions are removed, and aggregates each group.',
     params: [P.seriesList(), P.req('func', 'aggFunc'), P.many('position', 'node')],
+    pySignature: '(seriesList, func, *positions)',
     call: (ctx, a) => aggregateWithWildcards(ctx, a.series(), a.str('func'), a.list<number>('position')),
   },
   seriesAggregator('sumSeries', 'sum', 'Adds the series together point by point (nulls ignored).', ['sum']),
@@ -378,6 +379,7 @@ export const combineFunctions = defineFunctions([
     group: 'Combine',
     description: 'Raises the first series to the power of the second, the result to the third, and so on, point by point.',
     params: [{ name: 'seriesList', type: 'seriesList', required: true, multiple: true }],
+    pySignature: '(*seriesLists)',
     aggregator: true,
     call: (ctx, a) => {
       const list = a.list<TimeSeries[]>('seriesList').flat();

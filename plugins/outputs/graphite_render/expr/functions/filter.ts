@@ -71,6 +71,7 @@ export const filterSeriesFunctions = defineFunctions([
     group: 'Filter Series',
     description: 'The n series with the highest value of func (default average); nulls rank lowest.',
     params: [P.seriesList(), P.req('n', 'integer'), P.opt('func', 'aggFunc', 'average')],
+    pySignature: "(seriesList, n=1, func='average')",
     call: (_ctx, a) => pyHead(sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), true), a.num('n')),
   },
   {
@@ -78,6 +79,7 @@ export const filterSeriesFunctions = defineFunctions([
     group: 'Filter Series',
     description: 'The n series with the lowest value of func (default average).',
     params: [P.seriesList(), P.req('n', 'integer'), P.opt('func', 'aggFunc', 'average')],
+    pySignature: "(seriesList, n=1, func='average')",
     call: (_ctx, a) => pyHead(sortByKey(a.series(), (s) => getAggFunc(a.str('func', 'average'))!(s.values), false), a.num('n')),
   },
   topN('highestAverage', 'average', true, 'average'),

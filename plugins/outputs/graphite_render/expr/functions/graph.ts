@@ -59,7 +59,8 @@ export const graphFunctions = defineFunctions([
     name: 'stacked',
     group: 'Graph',
     description: 'Stacks the series: each point becomes the running total of the series before it at that point.',
-    params: [P.seriesList(), P.opt('stack', 'string')],
+    params: [{ ...P.seriesList(), pyName: 'seriesLists' }, P.opt('stack', 'string', undefined, { pyName: 'stackName' })],
+    pySignature: "(seriesLists, stackName='__DEFAULT__')",
     call: (ctx, a) => {
       const stackName = a.optStr('stack') ?? '__DEFAULT__';
       // running totals live as long as the request: stacked(a) and stacked(b) stack on each other

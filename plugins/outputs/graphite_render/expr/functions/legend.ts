@@ -42,6 +42,7 @@ export const legendFunctions = defineFunctions([
     group: 'Alias',
     description: 'Appends aggregate values to each name, e.g. legendValue(x, "avg", "max"); a final "si" or "binary" formats them with unit prefixes.',
     params: [P.seriesList(), { name: 'valuesTypes', type: 'string', multiple: true, options: [...AGG_FUNC_NAMES, ...AGG_FUNC_NAMES.map((n) => `${n}Series`), 'si', 'binary'] }],
+    pySignature: '(seriesList, *valueTypes)',
     call: (_ctx, a) => {
       let types = a.list<string>('valuesTypes');
       let system: string | undefined;

@@ -261,6 +261,7 @@ export const transformFunctions = defineFunctions([
     group: 'Transform',
     description: 'Rounds each point to the given number of decimal places (half to even, as Python).',
     params: [P.seriesList(), P.opt('precision', 'integer', 0)],
+    pySignature: '(seriesList, precision=None)',
     call: (_ctx, a) => {
       const p = a.optNum('precision');
       return a.series().map((s) =>
@@ -514,8 +515,9 @@ export const transformFunctions = defineFunctions([
       P.seriesList(),
       P.req('timeShift', 'interval', { suggestions: ['1h', '6h', '12h', '1d', '2d', '7d', '14d', '30d'] }),
       P.opt('resetEnd', 'boolean', true),
-      P.opt('alignDst', 'boolean', false),
+      P.opt('alignDst', 'boolean', false, { pyName: 'alignDST' }),
     ],
+    pySignature: '(seriesList, timeShift, resetEnd=True, alignDST=False)',
     call: (ctx, a) => timeShift(ctx, a.series(), a.str('timeShift'), a.bool('resetEnd', true), a.bool('alignDst')),
   },
   {

@@ -35,6 +35,12 @@ export interface ParamSpec {
   readonly multiple?: boolean;
   readonly options?: readonly Scalar[];
   readonly suggestions?: readonly Scalar[];
+  /**
+   * graphite-web's Python argument name, where its params list names the parameter differently
+   * (timeShift's alignDST is `alignDst` there): a keyword argument may use either, since callers
+   * of graphite-web can only have used the Python one.
+   */
+  readonly pyName?: string;
 }
 
 /** What a function sees of the request (graphite-web's requestContext). */
@@ -141,6 +147,11 @@ export interface FunctionDef {
   readonly aggregator?: boolean;
   /** other names bound to the same implementation (sum → sumSeries) */
   readonly aliases?: readonly string[];
+  /**
+   * The argument list /functions shows, where graphite-web's Python signature differs from what
+   * its params list gives (`highest(seriesList, n=1, …)` though n is required there).
+   */
+  readonly pySignature?: string;
   call(ctx: FnContext, a: Args): Promise<TimeSeries[]> | TimeSeries[];
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Writes functions-golden.json: graphite-web 1.1.8's group and params metadata for every
-function (descriptions left out: ours are our own words). describe.test.ts compares."""
-import json, math, os, warnings
+"""Writes functions-golden.json: graphite-web 1.1.8's group, params metadata and signature text
+for every function (descriptions left out: ours are our own words). describe.test.ts compares.
+The signature is built as graphite-web's functionInfo builds it (getargspec without the request
+context); Python 3.11 no longer has getargspec, so inspect.signature stands in: the same text."""
+import inspect, json, math, os, warnings
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'graphite.settings')
 warnings.filterwarnings('ignore')
 import django
@@ -15,6 +17,8 @@ def clean(v):
 
 out = {}
 for name, fn in SeriesFunctions.items():
-    out[name] = {'group': fn.group, 'params': [{k: clean(v) for k, v in p.toJSON().items()} for p in fn.params]}
+    sig = inspect.signature(fn)
+    args = sig.replace(parameters=list(sig.parameters.values())[1:])
+    out[name] = {'group': fn.group, 'function': name + str(args), 'params': [{k: clean(v) for k, v in p.toJSON().items()} for p in fn.params]}
 json.dump(out, open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'functions-golden.json'), 'w'), indent=1, sort_keys=True)
 print(len(out))
