@@ -41,3 +41,29 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 export function stringOptions(args: ParsedArgs, name: string): string[] {
   return args.repeated.get(name) ?? [];
 }
+
+export interface ArgsSpec {
+  /** options that take a value (`--config FILE`) */
+  readonly options: readonly string[];
+  /** options that take none (`--follow`); pass the same list to parseArgs */
+  readonly flags?: readonly string[];
+  /** most positional arguments the command takes (default none) */
+  readonly maxPositionals?: number;
+}
+
+/**
+ * What is wrong with the arguments for a command, or undefined. A misspelt option or a forgotten
+ * value must not be ignored: `carbonado --conifg hub.yaml` or `--config $UNSET` once started the
+ * embedded default config, listening on every interface.
+ */
+export function argsProblem(args: ParsedArgs, spec: ArgsSpec): string | undefined {
+  for (const [k, v] of args.options) {
+    const spelled = k.length === 1 ? `-${k}` : `--${k}`;
+    if (spec.flags?.includes(k)) continue;
+    if (!spec.options.includes(k)) return `unknown option ${spelled}`;
+    if (v === true) return `${spelled} needs a value`;
+  }
+  const extra = args.positionals.slice(spec.maxPositionals ?? 0);
+  if (extra.length > 0) return `unexpected argument ${JSON.stringify(extra[0])}`;
+  return undefined;
+}

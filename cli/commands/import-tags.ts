@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { parseArgs, stringOption } from '../args.js';
+import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { validateConfig } from '../../core/runtime/runtime.js';
@@ -32,6 +32,11 @@ JSON summary: names read, added, known (already listed), readable_file, no_file,
 without tags, found by their paths anyway), bad_name.`,
   async run(argv) {
     const args = parseArgs(argv);
+    const problem = argsProblem(args, { options: ['data-dir', 'config', 'store'], maxPositionals: Infinity });
+    if (problem !== undefined) {
+      process.stderr.write(`carbonado import-tags: ${problem} (see --help)\n`);
+      return 2;
+    }
     if (args.positionals.length === 0) {
       process.stderr.write('carbonado import-tags: at least one SOURCE is required (see --help)\n');
       return 2;

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Command } from '../command.js';
-import { parseArgs, stringOption, stringOptions } from '../args.js';
+import { argsProblem, parseArgs, stringOption, stringOptions } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
 import { isBadName, normalizeSeriesName, pointBatch, type SeriesSpec, type StoreInstance } from '../../core/index.js';
@@ -27,6 +27,11 @@ or a text file with one name per line; without a name they are skipped and count
 carbonado first when it uses the same store.`,
   async run(argv) {
     const args = parseArgs(argv);
+    const problem = argsProblem(args, { options: ['config', 'tag-names', 'state', 'store'], maxPositionals: 1 });
+    if (problem !== undefined) {
+      process.stderr.write(`carbonado import-whisper: ${problem} (see --help)\n`);
+      return 2;
+    }
     const dir = args.positionals[0];
     const tagSources = stringOptions(args, 'tag-names');
     const file = stringOption(args, 'config');

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from '../command.js';
-import { parseArgs, stringOption } from '../args.js';
+import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { validateConfig } from '../../core/runtime/runtime.js';
 import { isBadName, normalizeSeriesName } from '../../core/index.js';
@@ -23,6 +23,11 @@ form first (tags sorted), as the relay sees them. With several carbon_relay stor
 picks one. Like carbon-c-relay -t: check placement before switching relays.`,
   async run(argv) {
     const args = parseArgs(argv);
+    const problem = argsProblem(args, { options: ['config', 'store'], maxPositionals: Infinity });
+    if (problem !== undefined) {
+      process.stderr.write(`carbonado route: ${problem} (see --help)\n`);
+      return 2;
+    }
     const file = stringOption(args, 'config');
     if (!file) {
       process.stderr.write('carbonado route: missing --config FILE (see --help)\n');

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { parseArgs, stringOption } from '../args.js';
+import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
@@ -22,6 +22,11 @@ exception drains the same way and exits 1. SIGHUP asks plugins to reload their o
 storage schemas). Without --config, CARBONADO_CONFIG or the embedded default config is used.`,
   async run(argv) {
     const args = parseArgs(argv);
+    const problem = argsProblem(args, { options: ['config'] });
+    if (problem !== undefined) {
+      process.stderr.write(`carbonado: ${problem} (see carbonado --help)\n`);
+      return 2;
+    }
     const file = stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG();
     let runtime: Runtime;
     try {

@@ -49,6 +49,41 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   assert.equal(c.err.trim(), `${cross}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`);
 });
 
+test('check-config checks every file it is given', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const good = join(dir, 'good.yaml');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(good, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
+  writeFileSync(bad, 'inputs:\n  carbon: {type: carbon_line, port: 65536}\n');
+  const r = cli(['check-config', good, bad, good]);
+  assert.equal(r.code, 1);
+  assert.equal(r.out, `${good}: ok\n${good}: ok\n`);
+  assert.equal(r.err.trim(), `${bad}: inputs.carbon (carbon_line): /port must be <= 65535`);
+  assert.equal(cli(['check-config', good, '--config', good]).code, 0);
+});
+
+test('a misspelt option, an option without its value or a stray argument is refused before anything starts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const conf = join(dir, 'hub.yaml');
+  writeFileSync(conf, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
+  // each of these once ran the embedded default config (every interface, ports 8080, 2003, 2004, 8125)
+  const cases: Array<[string[], RegExp]> = [
+    [['--config'], /^carbonado: --config needs a value/],
+    [['--conifg', conf], /^carbonado: unknown option --conifg/],
+    [['run', conf], /^carbonado: unexpected argument ".*hub\.yaml"/],
+    [['--config', conf, 'extra'], /^carbonado: unexpected argument "extra"/],
+    [['check-config', '--config'], /^carbonado check-config: --config needs a value/],
+    [['import-whisper', dir, '--config', conf, '--stat', 'x'], /^carbonado import-whisper: unknown option --stat/],
+    [['import-tags', 'names.txt', '--datadir', dir], /^carbonado import-tags: unknown option --datadir/],
+    [['route', '--config', conf, '--stores', 'x'], /^carbonado route: unknown option --stores/],
+  ];
+  for (const [args, want] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, want);
+  }
+});
+
 test("check-config reads a whisper store's rule files as start-up does", () => {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
   const conf = (name: string, store: string) => {
