@@ -24,7 +24,12 @@ Resumable: files already imported are listed in the state file (default
 name is a hash (carbon's default) are named from the --tag-names sources: graphite-web's
 database (graphite.db, SQLite), a JSON array of names (graphite-web's /tags/findSeries?expr=name!=)
 or a text file with one name per line; without a name they are skipped and counted. Stop
-carbonado first when it uses the same store.`,
+carbonado first when it uses the same store.
+
+Prints one JSON line: files, series and points read, files skipped (done, hashed tagged, bad
+name), corrupt files, and points_dropped with dropped_by: points the store did not keep. Points
+older than the retention the store gives their series (too_old) are named on stderr; any other
+drop, or a corrupt file, exits 1.`,
   async run(argv) {
     const args = parseArgs(argv);
     const problem = argsProblem(args, { options: ['config', 'tag-names', 'state', 'store'], maxPositionals: 1 });
@@ -37,10 +42,6 @@ carbonado first when it uses the same store.`,
     const file = stringOption(args, 'config');
     if (!dir || !file) {
       process.stderr.write('carbonado import-whisper: DIR and --config FILE are required (see --help)\n');
-      return 2;
-    }
-    if (args.options.get('tag-names') === true) {
-      process.stderr.write('carbonado import-whisper: --tag-names needs a SOURCE (see --help)\n');
       return 2;
     }
     const stateFile = stringOption(args, 'state') ?? 'carbonado-import-state.json';
@@ -82,11 +83,29 @@ carbonado first when it uses the same store.`,
       return 1;
     }
     const done = counts.done;
+    const keepsArchives = typeof runtime.instance<StoreInstance>(storeId)?.defineSeries === 'function';
     await runtime.stop(); // drains the store: every point written before the state is saved
     await writeState(stateFile, done);
-    const { done: _d, ...summary } = counts;
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return counts.corrupt > 0 ? 1 : 0;
+    const { done: _d, ...read } = counts;
+    // what the store did not keep: the points read are not all imported
+    const { dropped, droppedTotal } = runtime.statsSnapshot().instances[storeId]!;
+    const { too_old: tooOld = 0, ...failed } = dropped;
+    const failedTotal = droppedTotal - tooOld;
+    process.stdout.write(`${JSON.stringify({ ...read, points_dropped: droppedTotal, ...(droppedTotal > 0 ? { dropped_by: dropped } : {}) })}\n`);
+    if (tooOld > 0) {
+      process.stderr.write(
+        `carbonado import-whisper: ${tooOld} points are older than the retention the store gives their series and were not stored` +
+          `${keepsArchives ? '' : " (this store applies the config's rules, not the files' archives)"}; ` +
+          `the files are marked done in ${stateFile}: to import them again with longer rules, remove it\n`,
+      );
+    }
+    if (failedTotal > 0) {
+      process.stderr.write(
+        `carbonado import-whisper: ${failedTotal} points could not be stored (${Object.entries(failed).map(([k, n]) => `${k}: ${n}`).join(', ')}); ` +
+          `the files are marked done in ${stateFile}: remove it and run again (points already stored are rewritten unchanged)\n`,
+      );
+    }
+    return counts.corrupt > 0 || failedTotal > 0 ? 1 : 0;
   },
 };
 export default command;

@@ -64,6 +64,7 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   assert.equal(first.status, 0, first.stderr);
   const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
   assert.equal(summary.files, 7);
+  assert.equal(summary.points_dropped, 0);
   assert.equal(summary.series, 6);
   assert.equal(summary.skipped_hashed_tagged, 1);
   assert.ok(summary.points > 4 * 300, JSON.stringify(summary));
@@ -125,4 +126,32 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   } finally {
     await rt.stop();
   }
+});
+
+test('import-whisper: points the store does not keep (older than its retention) are counted and named, not reported as imported', async (t) => {
+  if (!requirePeer(t, hasPythonModule('whisper'), 'python3-whisper')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-import-old-'));
+  const tree = join(dir, 'src');
+  const py = `
+import os, sys, time, whisper
+p = os.path.join(sys.argv[1], 'a', 'b.wsp')
+os.makedirs(os.path.dirname(p))
+whisper.create(p, [(60, 30 * 1440)])
+now = int(time.time())
+for d in (1, 2, 3, 10, 20):
+    whisper.update(p, d, now - d * 86400)
+whisper.update(p, 99, now - 120)
+`;
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', py, tree], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  // a whisper store applies its own rules: one day, so five of the six points are too old
+  const cfgFile = join(dir, 'c.yaml');
+  writeFileSync(cfgFile, stringify({ stores: { w: { type: 'whisper', dataDir: join(dir, 'data'), schemas: [{ name: 'all', pattern: '.*', retentions: '60s:1d' }] } } }));
+  const state = join(dir, 'state.json');
+  const run = spawnSync(process.execPath, [...carbonadoFromSource(), 'import-whisper', tree, '--config', cfgFile, '--state', state], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  assert.deepEqual([summary.points, summary.points_dropped, summary.dropped_by], [6, 5, { too_old: 5 }]);
+  assert.match(run.stderr, /5 points are older than the retention the store gives their series and were not stored \(this store applies the config's rules/);
+  assert.match(run.stderr, new RegExp(`marked done in ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: to import them again with longer rules, remove it`));
 });
