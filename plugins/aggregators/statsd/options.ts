@@ -41,4 +41,6 @@ export interface StatsdAggregatorOptions {
   maxNewKeysPerFlush: number;
   /** where the read-only management routes are mounted; '' = not mounted */
   httpPath: string;
+  /** where a stop leaves the interval it flushed, for a restart within that interval to add to; '' = none */
+  stateFile: string;
 }

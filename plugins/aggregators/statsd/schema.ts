@@ -55,5 +55,10 @@ export const statsdAggregatorSchema: JSONSchemaType<StatsdAggregatorOptions> = {
     counterOutputs: { type: 'string', enum: ['rate_and_count', 'rate'], default: 'rate_and_count', description: "'rate' drops the raw count series (Etsy flush_counts false)" },
     maxNewKeysPerFlush: { type: 'integer', minimum: 0, default: 0, description: 'new keys accepted per interval; more are dropped and counted; 0 = no cap' },
     httpPath: { type: 'string', pattern: '^(/[A-Za-z0-9_-]+)*$', default: '/statsd', description: "where the read-only management routes are mounted; '' = none" },
+    stateFile: {
+      type: 'string',
+      default: '',
+      description: "file where a stop leaves the interval it flushed, so that a restart within the same interval adds to it instead of overwriting its point; '' = none",
+    },
   },
 };

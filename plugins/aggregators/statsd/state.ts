@@ -5,6 +5,7 @@
  */
 import { SampleType, type SampleBatch } from '../../../core/index.js';
 import type { IdleKind } from './options.js';
+import type { IntervalData } from './interval-file.js';
 
 export interface TimerCell {
   values: number[];
@@ -150,6 +151,46 @@ export class StatsdState {
     const c = this.capped;
     this.capped = 0;
     return c;
+  }
+
+  /** The live state as plain data (before the snapshot that empties it), for a restart to resume. */
+  intervalData(): IntervalData {
+    return {
+      counters: [...this.counters].map(([k, c]) => [k, c.v]),
+      timers: [...this.timers].map(([k, t]) => [k, [...t.values], t.count]),
+      gauges: [...this.gauges].map(([k, g]) => [k, g.v]),
+      sets: [...this.sets].map(([k, s]) => [k, [...s]]),
+    };
+  }
+
+  /**
+   * Adds an interval a stop left to the live state: counts add up, timer values and set members
+   * join, gauges take the value unless one arrived since. Keys come in whatever the cap on new
+   * keys says: they were admitted once already.
+   */
+  resume(d: IntervalData): void {
+    for (const [k, v] of d.counters) {
+      const c = this.counters.get(k);
+      if (c) c.v += v;
+      else this.counters.set(k, { v });
+    }
+    for (const [k, values, count] of d.timers) {
+      const t = this.timers.get(k);
+      if (t) {
+        for (const v of values) t.values.push(v);
+        t.count += count;
+      } else this.timers.set(k, { values: [...values], count });
+    }
+    for (const [k, v] of d.gauges) {
+      if (this.gauges.has(k)) continue;
+      this.gauges.set(k, { v });
+      if (this.del.gauges) this.gaugeTtl.set(k, this.o.gaugeIdleFlushes);
+    }
+    for (const [k, members] of d.sets) {
+      const s = this.sets.get(k) ?? new Set<string>();
+      for (const m of members) s.add(m);
+      this.sets.set(k, s);
+    }
   }
 
   /**

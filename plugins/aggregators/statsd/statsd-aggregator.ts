@@ -6,6 +6,7 @@ import { GraphiteNamer } from './naming.js';
 import type { StatsdAggregatorOptions } from './options.js';
 import { StatsdState, type Snapshot } from './state.js';
 import { KeyRetentionWatch, describeMismatch, retentionMismatches } from './retention-check.js';
+import { saveInterval, takeInterval, type IntervalData } from './interval-file.js';
 
 /** Keys turned into points between two yields to the event loop during a flush. */
 const CHUNK_KEYS = 2000;
@@ -75,8 +76,31 @@ export class StatsdAggregator implements AggregatorInstance {
       mismatches,
     );
     this.ctx.stats.gauge('retention_mismatched_series', 0);
+    if (this.o.stateFile !== '') await this.resumeInterval(this.o.stateFile);
     this.running = true;
     this.schedule();
+  }
+
+  /** A restart within the interval a stop flushed adds to what it flushed (interval-file.ts). */
+  private async resumeInterval(path: string): Promise<void> {
+    let left;
+    try {
+      left = await takeInterval(path);
+    } catch (err) {
+      this.ctx.stats.addError('state_file');
+      this.ctx.log.warn('cannot read the interval the last stop left; starting the interval afresh', { file: path, error: err as Error });
+      return;
+    }
+    if (left === undefined) return;
+    const boundary = this.boundaryAfter(this.ctx.now() * 1000) / 1000;
+    if (left.boundary !== boundary || left.intervalMs !== this.intervalMs) {
+      // a later interval: what the stop flushed stands on its own
+      this.ctx.log.debug('the interval the last stop flushed is over', { file: path, boundary: left.boundary });
+      return;
+    }
+    this.state.resume(left);
+    this.ctx.stats.count('intervals_resumed');
+    this.ctx.log.info('resumed the interval the last stop flushed: its point will cover the whole interval', { boundary, keys: left.counters.length + left.timers.length + left.gauges.length + left.sets.length });
   }
 
   /** Stops the timer, waits for a flush in progress, then flushes what is held (SIGTERM loses nothing). */
@@ -86,9 +110,22 @@ export class StatsdAggregator implements AggregatorInstance {
     this.timer = undefined;
     // The partial interval belongs to the interval it falls in: stamp it with that boundary.
     const ts = this.nextAt > 0 ? this.nextAt / 1000 : this.boundaryAfter(this.ctx.now() * 1000) / 1000;
+    let left: IntervalData | undefined;
+    if (this.o.stateFile !== '') {
+      this.ctx.drainInputs(); // as detach() does: what the inputs hold belongs to the interval
+      left = this.state.intervalData();
+    }
     await this.enqueue(this.detach(ts), false);
     this.ctx.points.flush();
     await this.checking;
+    if (left !== undefined) {
+      try {
+        await saveInterval(this.o.stateFile, ts, this.intervalMs, left);
+      } catch (err) {
+        this.ctx.stats.addError('state_file');
+        this.ctx.log.warn('cannot keep the interval this stop flushed: a restart within it will overwrite its point', { file: this.o.stateFile, error: err as Error });
+      }
+    }
   }
 
   stats(): Record<string, number> {
