@@ -98,7 +98,18 @@ test('YAML and JSON files; parse errors name the file', async () => {
   writeFileSync(join(dir, 'a.json'), '{"inputs": {"c": {"type": "carbon_line"}}}');
   assert.deepEqual(await readConfigFile(join(dir, 'a.yaml')), await readConfigFile(join(dir, 'a.json')));
   assert.throws(() => parseConfigText('inputs: [\n', 'x.yaml'), (e: Error & { code: string }) => e.code === ErrorCode.CONFIG_PARSE && e.message.startsWith('x.yaml: not valid YAML'));
-  assert.throws(() => parseConfigText('a: 1\na: 2\n', 'dup.yaml'), /dup\.yaml: not valid YAML: Map keys must be unique/);
+  // one line: the problem, where, and the line itself (or the end of the file), no dangling colon
+  const message = (text: string): string => {
+    try {
+      parseConfigText(text, 'y.yaml');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  assert.equal(message('a: 1\na: 2\n'), 'y.yaml: not valid YAML: Map keys must be unique at line 2, column 1: "a: 2"');
+  assert.equal(message('inputs:\n  carbon:\n    type: carbon_line\n   port: 2003\n'), 'y.yaml: not valid YAML: All mapping items must start at the same column at line 4, column 1: "   port: 2003"');
+  assert.match(message('inputs: {carbon: {type: carbon_line\n'), /^y\.yaml: not valid YAML: .* at line 2, column 1 \(the end of the file\)$/);
   await assert.rejects(readConfigFile(join(dir, 'missing.yaml')), (e: Error & { code: string }) => e.code === ErrorCode.CONFIG_READ);
 });
 

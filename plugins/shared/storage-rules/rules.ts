@@ -49,11 +49,14 @@ export class StorageRulesError extends Error {
 
 interface CompiledSchema {
   name: string;
+  /** as written (a warning quotes it; `re` is its translation from Python) */
+  pattern: string;
   re: RegExp;
   archives: ArchiveSpec[];
 }
 interface CompiledAggregation {
   name: string;
+  pattern: string;
   re: RegExp;
   xFilesFactor?: number;
   aggregationMethod?: AggregationMethod;
@@ -134,12 +137,12 @@ export class StorageRules {
 // as translated from Python (`.` is `[^\n]`)
 const CATCH_ALL = new Set(['[^\\n]*', '^[^\\n]*', '[^\\n]*$', '^[^\\n]*$', '^', '', '[^\\n]?', '([^\\n]*)']);
 
-function shadowed(fileKey: string, inlineKey: string, file: string | undefined, rules: ReadonlyArray<{ name: string; re: RegExp }>, inline: number, warnings: string[]): void {
+function shadowed(fileKey: string, inlineKey: string, file: string | undefined, rules: ReadonlyArray<{ name: string; pattern: string; re: RegExp }>, inline: number, warnings: string[]): void {
   if (file === undefined || rules.length === inline) return;
   const all = rules.slice(0, inline).find((r) => CATCH_ALL.has(r.re.source === '(?:)' ? '' : r.re.source) && !/[ims]/.test(r.re.flags));
   if (all) {
     warnings.push(
-      `${fileKey} ${file}: none of its ${rules.length - inline} rules is ever used: the inline ${inlineKey} rule '${all.name}' (pattern ${JSON.stringify(all.re.source)}) matches every name first; set \`${inlineKey}: []\` to use only the file`,
+      `${fileKey} ${file}: none of its ${rules.length - inline} rules is ever used: the inline ${inlineKey} rule '${all.name}' (pattern ${JSON.stringify(all.pattern)}) matches every name first; set \`${inlineKey}: []\` to use only the file`,
     );
   }
 }
@@ -175,7 +178,7 @@ function compileSchema(name: string, pattern: string | undefined, retentions: st
     warnings.push(`${where}: invalid archives, skipped: ${(err as Error).message}`);
     return undefined;
   }
-  return { name, re, archives };
+  return { name, pattern, re, archives };
 }
 
 function compileAggregation(name: string, pattern: string | undefined, xff: number | undefined, method: string | undefined, where: string): CompiledAggregation {
@@ -184,7 +187,7 @@ function compileAggregation(name: string, pattern: string | undefined, xff: numb
     throw new StorageRulesError(`${where}: unknown aggregationMethod ${JSON.stringify(method)} (average, sum, last, max, min, avg_zero, absmax, absmin)`);
   }
   if (!pattern) throw new StorageRulesError(`${where}: missing 'pattern'`);
-  const out: CompiledAggregation = { name, re: pythonRegex(pattern, where) };
+  const out: CompiledAggregation = { name, pattern, re: pythonRegex(pattern, where) };
   if (xff !== undefined) out.xFilesFactor = xff;
   if (method !== undefined) out.aggregationMethod = method;
   return out;

@@ -115,6 +115,8 @@ test('a rule file behind an inline catch-all is reported: none of its rules woul
   );
   assert.equal(shadowed.warnings.length, 2, shadowed.warnings.join('\n'));
   assert.match(shadowed.warnings[0]!, /schemasFile s\.conf: none of its 1 rules is ever used: the inline schemas rule 'default'.*schemas: \[\]/);
+  // the pattern as the operator wrote it, not its translation from Python (`[^\n]*`)
+  assert.match(shadowed.warnings[0]!, /\(pattern "\.\*"\)/);
   assert.match(shadowed.warnings[1]!, /aggregationFile a\.conf/);
   const fine = StorageRules.build({ schemas: [{ name: 'stats', pattern: '^stats\\.', retentions: '10s:6h' }], schemasFile: 's.conf' }, file);
   assert.deepEqual(fine.warnings, []);
