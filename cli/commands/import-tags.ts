@@ -27,7 +27,8 @@ store reads that file when it starts and on SIGHUP. Files carbon named after the
 (TAG_HASH_FILENAMES = False) need no import: the store finds them alone.
 
 The data directory is --data-dir, or the dataDir of the whisper store NAME (default: the store
-queries read) in --config FILE (default: CARBONADO_CONFIG, then the embedded config). Prints a
+queries read) in --config FILE (default: CARBONADO_CONFIG, then the embedded config). Names are
+put in the form carbon hashes first (tags sorted, as in graphite-web's database). Prints a
 JSON summary: names read, added, known (already listed), readable_file, no_file, untagged (series
 without tags, found by their paths anyway), bad_name.`,
   async run(argv) {

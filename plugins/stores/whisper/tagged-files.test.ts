@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { startInProcess, waitFor, REPO_ROOT, type InProcess } from '../../../test/helpers/carbonado.js';
 import { pointBatch } from '../../../core/index.js';
 import type { WhisperStore } from './whisper-store.js';
-import { importTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
+import { importTaggedNames, moveToHashedNames, readableFileName, readableTaggedName, readTaggedNamesFile, sha256Hex, TAGGED_NAMES_FILE } from './tagged-files.js';
 import { readTagNameSource } from '../../../cli/tag-name-sources.js';
 import { carbonadoFromSource } from '../../../test/helpers/from-source.js';
 
@@ -227,6 +227,18 @@ test('import-tags: the names of hashed files from graphite-web\'s database reach
     assert.equal(disk!.values[(T0 - disk!.start) / 10], 2);
   } finally {
     await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('import-tags: a name written with its tags out of order is put in the form carbon hashed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-tagged-order-'));
+  try {
+    await carbonLikeTree(dir, [['disk.used;dev=sda;host=a', 1, T0]]);
+    const counts = await importTaggedNames(dir, ['disk.used;host=a;dev=sda']);
+    assert.deepEqual([counts.added, counts.bad_name], [1, 0]);
+    assert.deepEqual(await readTaggedNamesFile(dir), ['disk.used;dev=sda;host=a']);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

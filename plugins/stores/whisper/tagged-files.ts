@@ -99,7 +99,7 @@ export interface TaggedNamesImport {
   no_file: number;
   /** names without tags (graphite-web's tag database lists every series): their files are found by path */
   untagged: number;
-  /** refused by carbonado's name rules, or not in the canonical form carbon hashes */
+  /** refused by carbonado's name rules */
   bad_name: number;
 }
 
@@ -114,8 +114,9 @@ export async function importTaggedNames(dataDir: string, names: Iterable<string>
   const add: string[] = [];
   for (const raw of new Set(names)) {
     counts.names++;
+    // in the canonical form carbon hashes (tags sorted), as a hand-written list may not have it
     const name = normalizeSeriesName(raw);
-    if (isBadName(name) || name !== raw) {
+    if (isBadName(name)) {
       counts.bad_name++;
       continue;
     }
