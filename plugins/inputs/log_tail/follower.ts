@@ -110,7 +110,10 @@ export class FileFollower {
         this.offset = 0;
         this.partial = Buffer.alloc(0);
         this.skipping = false;
+        // the fingerprint is of the content now (else a restart takes the file for another one)
+        this.head = { headBytes: 0, headHash: '' };
         await this.drain();
+        if (this.fh !== undefined) this.head = await readHead(this.fh, this.offset);
       }
     } catch (err) {
       this.stats.addError('read');

@@ -134,6 +134,33 @@ test('a restart resumes at the remembered offset: nothing lost, nothing twice', 
   assert.equal(after3.files[file].offset, Buffer.byteLength(REQ(200, 1) + REQ(200, 2) + REQ(200, 3) + REQ(200, 4)));
 });
 
+test('a restart after a copytruncate resumes at the offset in the truncated file (nothing twice)', async () => {
+  const file = join(dir, 'ct.log');
+  const state = join(dir, 'state-ct', 'offsets.json');
+  // more than the 256 bytes the file's fingerprint covers
+  await writeFile(file, REQ(201, 1).repeat(4));
+  const t1 = testContext();
+  const first = plugin.create(t1.ctx, options({ files: [file], stateFile: state, startAt: 'beginning' }));
+  await first.start();
+  await until(() => requestTimes(t1).length === 4, 5000, 'the first lines');
+  await truncate(file, 0); // logrotate's copytruncate
+  await appendFile(file, REQ(202, 5));
+  await until(() => requestTimes(t1).length === 5, 5000, 'the line after the truncation');
+  await first.stop();
+  const t2 = testContext();
+  const second = plugin.create(t2.ctx, options({ files: [file], stateFile: state, startAt: 'beginning' }));
+  await second.start();
+  try {
+    await appendFile(file, REQ(202, 6));
+    await until(() => requestTimes(t2).length >= 1, 5000, 'the line after the restart');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(requestTimes(t2), [6]);
+    assert.equal(t2.stats.counters.get('rotations') ?? 0, 0);
+  } finally {
+    await second.stop();
+  }
+});
+
 test('a rotation while stopped reads the new file from its start; a corrupt state file is counted', async () => {
   const file = join(dir, 'e.log');
   const state = join(dir, 'e-state.json');
