@@ -122,3 +122,21 @@ test('a rule file behind an inline catch-all is reported: none of its rules woul
   assert.deepEqual(fine.warnings, []);
   assert.equal(fine.match('carbon.agents.x').schema, 'carbon');
 });
+
+test('the default rules and the JupyterHub example keep a set\'s count by its largest value, counts by their sum', async () => {
+  const { DEFAULT_AGGREGATION, DEFAULT_SCHEMAS } = await import('../../stores/whisper/schema.js');
+  const { readConfigFile } = await import('../../../core/config/load.js');
+  const example = (await readConfigFile(fileURLToPath(new URL('../../../config/examples/jupyterhub.yaml', import.meta.url)))) as {
+    stores: Record<string, { schemas?: unknown; aggregation?: unknown }>;
+  };
+  const hub = Object.values(example.stores).find((s) => s.aggregation !== undefined)!;
+  for (const rules of [
+    StorageRules.build({ schemas: DEFAULT_SCHEMAS, aggregation: DEFAULT_AGGREGATION }),
+    StorageRules.build({ schemas: hub.schemas as never, aggregation: hub.aggregation as never }),
+  ]) {
+    // distinct members per flush: added up, the same users would count again in every flush
+    assert.equal(rules.match('stats.sets.jupyterhub.active_users.count').aggregationMethod, 'max');
+    assert.equal(rules.match('stats.timers.jupyterhub.spawn.count').aggregationMethod, 'sum');
+    assert.equal(rules.match('stats_counts.jupyterhub.logins').aggregationMethod, 'sum');
+  }
+});
