@@ -16,7 +16,7 @@ for deploy scripts: it prints the stored event as JSON and exits 0, or prints wh
   WHAT            the title shown on the Grafana annotation
   --tags LIST     tags, separated by commas or spaces (Grafana filters annotations by them)
   --data TEXT     the annotation's text; "-" reads it from stdin
-  --when TIME     Unix seconds, a Graphite time (-5min, now, 20240101) or ISO 8601; default now
+  --when TIME     Unix seconds (a fraction allowed), a Graphite time (-5min, now, 20240101) or ISO 8601; default now
   --url URL       carbonado's HTTP address (default: env CARBONADO_URL, else ${DEFAULT_URL})
   --token TOKEN   bearer token (default: env CARBONADO_EVENTS_TOKEN; needed unless carbonado
                   runs on this machine with no token configured)
@@ -83,6 +83,8 @@ function usage(msg: string): number {
 
 function parseWhen(s: string): number | undefined {
   const now = Date.now() / 1000;
+  // Unix seconds with a fraction (`date +%s.%N`), which the events API takes as they are
+  if (/^\d+\.\d+$/.test(s)) return Number(s);
   try {
     return parseAtTime(s, { now });
   } catch (err) {

@@ -40,13 +40,14 @@ test('the event command: usage errors exit 2, an unreachable server 1, a refused
   const port = down.port;
 
   const auth = { CARBONADO_URL: c.httpUrl, CARBONADO_EVENTS_TOKEN: 'deploy-token' };
-  const [usage, badWhen, unreachable, refused, viaEnv, fromStdin] = await Promise.all([
+  const [usage, badWhen, unreachable, refused, viaEnv, fromStdin, fraction] = await Promise.all([
     cli([]),
     cli(['x', '--when', 'someday']),
     cli(['x', '--url', `http://127.0.0.1:${port}`, '--timeout-ms', '5000']),
     cli(['x', '--url', c.httpUrl]),
     cli(['Deployed', 'v2.3', '--tags', 'deploy hub', '--when', '-5min'], auth),
     cli(['Changelog', '--data', '-', '--when', '2023-11-14T22:15:00Z'], auth, 'line 1\nline 2\n'),
+    cli(['Fraction', '--when', '1700000000.75'], auth),
   ]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /missing WHAT/);
@@ -65,4 +66,7 @@ test('the event command: usage errors exit 2, an unreachable server 1, a refused
   // the two successful posts run concurrently, so the ids may come in either order
   const { id: _id, ...stored } = JSON.parse(fromStdin.stdout) as Record<string, unknown>;
   assert.deepEqual(stored, { when: 1700000100, what: 'Changelog', data: 'line 1\nline 2\n', tags: [] });
+  // Unix seconds with a fraction (date +%s.%N) are taken as the events API takes them (whole seconds kept)
+  assert.equal(fraction.code, 0, fraction.stderr);
+  assert.equal((JSON.parse(fraction.stdout) as { when: number }).when, 1700000000);
 });
