@@ -78,3 +78,21 @@ test('sqlite: a fetch while a backfill of 200,000 points of one series is still 
     await rt.stop();
   }
 });
+
+test('sqlite: a timestamp past 2106 (whisper\'s limit) is dropped and counted; it neither creates a series nor overwrites the slot it maps to', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carbonado-sqlite-')), 'carbonado.db');
+  const { rt, store } = await boot(path);
+  try {
+    // 5e9 falls in the finest archive's slot of T - 4800 (10 s steps, 2160 slots)
+    rt.services.bus.emit('points', pointBatch([['clob.x', 42, T - 4800]]), 'test');
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    rt.services.bus.emit('points', pointBatch([['clob.x', 7, 5_000_000_000], ['edge.big', 1, 4_294_967_296]]), 'test');
+    await waitFor(() => (rt.statsSnapshot().instances['stores.s']!.dropped.bad_timestamp ?? 0) === 2, 'both dropped');
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    const [x] = await store.fetch(['clob.x'], T - 4810, T - 4790, { now: T });
+    assert.deepEqual(known(x!.values), [42]);
+    assert.deepEqual(await store.find('edge.*'), []);
+  } finally {
+    await rt.stop();
+  }
+});

@@ -15,7 +15,7 @@ import {
 } from '../../../core/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
-import { emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
+import { MAX_TIMESTAMP, emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
 import { mergeCached } from '../whisper/merge.js';
 import { isTaggedSeries, taggedTreePath } from '../whisper/paths.js';
 import { Layouts, slotOf, type Layout } from './archive-math.js';
@@ -150,12 +150,19 @@ export class SqliteStore implements StoreInstance {
       return;
     }
     const c = this.chunk;
+    let badTime = 0;
     for (let i = 0; i < n; i++) {
+      const t = batch.times[i]!;
+      // past what a whisper timestamp holds (2106): an archive slot of it would be a live slot of
+      // today's, so storing it would overwrite a real point; the whisper store drops it the same way
+      if (!(t <= MAX_TIMESTAMP)) {
+        badTime++;
+        continue;
+      }
       const name = batch.names[i]!;
       const meta = this.meta.get(name);
       if (!meta) this.plan(name, c);
       else if (meta.id === undefined) this.defineIn(c, name, meta);
-      const t = batch.times[i]!;
       const v = batch.values[i]!;
       let p = c.pending.get(name);
       if (!p) c.pending.set(name, (p = []));
@@ -164,7 +171,8 @@ export class SqliteStore implements StoreInstance {
       c.times.push(t);
       c.values.push(v);
     }
-    this.queued += n;
+    if (badTime > 0) this.ctx.stats.addDropped('bad_timestamp', badTime);
+    this.queued += n - badTime;
     this.checkPressure();
     if (c.names.length >= CHUNK_POINTS) this.commit();
   }
