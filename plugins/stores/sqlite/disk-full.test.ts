@@ -61,3 +61,32 @@ test('sqlite: disk full (tiny tmpfs): new series of a failed commit are created 
     await disk.remove();
   }
 });
+
+test('sqlite: a stop while the disk stays full retries at a growing pause, then counts what it could not store and ends', async (t) => {
+  const disk = await smallDisk('carbonado-sqlite-full-stop-', '256k');
+  if (!requireHere(t, disk !== undefined, 'root, to mount a tmpfs') || !disk) return;
+  const path = join(disk.mnt, 'carbonado.db');
+  const now = Math.floor(Date.now() / 1000 / 10) * 10;
+  const c = await start(path);
+  try {
+    const store = c.runtime.instance<StoreInstance>('stores.s')!;
+    const stats = () => c.stats().instances['stores.s']!;
+    const rows: Array<[string, number, number]> = [];
+    for (let k = 0; k < 50; k++) for (let i = 0; i < 200; i++) rows.push([`stop.s${i}`, i, now - 590 + 10 * k]);
+    store.write(pointBatch(rows));
+    await waitFor(() => (stats().errors.disk_full ?? 0) > 0, 'SQLITE_FULL seen', 20_000);
+    const failedBefore = stats().errors.disk_full ?? 0;
+    const queued = store.stats!().queue_points!;
+    const t0 = performance.now();
+    await c.stop();
+    const ms = performance.now() - t0;
+    // ~15 s of retries, not the runtime's 60 s stop timeout; a few dozen attempts, not thousands
+    assert.ok(ms > 10_000 && ms < 30_000, `stop took ${Math.round(ms)} ms`);
+    const after = stats();
+    assert.ok((after.errors.disk_full ?? 0) - failedBefore < 100, `${(after.errors.disk_full ?? 0) - failedBefore} failed commits during the stop`);
+    assert.ok(after.dropped.stop_write_failed! > 0 && after.dropped.stop_write_failed! <= queued, JSON.stringify(after.dropped));
+  } finally {
+    await c.stop().catch(() => undefined);
+    await disk.remove();
+  }
+});

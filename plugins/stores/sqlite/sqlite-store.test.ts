@@ -8,6 +8,7 @@ import { pointBatch, type StoreInstance } from '../../../core/index.js';
 import { builtinPlugins } from '../../index.js';
 import { waitFor } from '../../../test/helpers/carbonado.js';
 import { taggedTreePath } from '../whisper/paths.js';
+import Database from 'better-sqlite3';
 
 const T = 1_700_000_000;
 const TAGGED = 'tcpu;dc=east;host=a';
@@ -93,6 +94,28 @@ test('sqlite: a timestamp past 2106 (whisper\'s limit) is dropped and counted; i
     assert.deepEqual(known(x!.values), [42]);
     assert.deepEqual(await store.find('edge.*'), []);
   } finally {
+    await rt.stop();
+  }
+});
+
+test('sqlite: a series another writer put in the table meanwhile is written under its row; the other series of the chunk are not held up', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carbonado-sqlite-')), 'carbonado.db');
+  const { rt, store } = await boot(path);
+  const other = new Database(path);
+  try {
+    rt.services.bus.emit('points', pointBatch([['ref.z', 1, T - 10]]), 'test');
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    // an import (or a second carbonado) defines dual.x behind this store's back
+    const ref = other.prepare('SELECT archives, xff, method FROM series WHERE name = ?').get('ref.z') as { archives: string; xff: number; method: string };
+    const theirs = Number(other.prepare('INSERT INTO series (name, archives, xff, method, created) VALUES (?, ?, ?, ?, ?)').run('dual.x', ref.archives, ref.xff, ref.method, T).lastInsertRowid);
+    rt.services.bus.emit('points', pointBatch([['dual.x', 2, T - 10], ['other.y', 3, T - 10]]), 'test');
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    assert.equal(rt.statsSnapshot().instances['stores.s']!.errors.write_failed ?? 0, 0);
+    const got = await store.fetch(['dual.x', 'other.y'], T - 60, T, { now: T });
+    assert.deepEqual(got.map((s) => known(s.values)), [[2], [3]]);
+    assert.deepEqual(other.prepare('SELECT DISTINCT sid FROM points WHERE sid = ?').all(theirs), [{ sid: theirs }]);
+  } finally {
+    other.close();
     await rt.stop();
   }
 });

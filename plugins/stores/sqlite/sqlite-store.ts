@@ -50,6 +50,12 @@ interface Chunk {
 
 /** Above this many points in the open chunk it is sent without waiting for the timer. */
 const CHUNK_POINTS = 50_000;
+/**
+ * How long a stop keeps trying to commit while the database refuses every commit (a full disk, a
+ * file another process locks) before it counts what is left as lost: well within the runtime's
+ * stop timeout, so the rest of the stop (other stores' drains) still happens.
+ */
+const STOP_RETRY_MS = 15_000;
 
 /**
  * The SQLite store. Writes: write() copies the batch into an open chunk (and the pending map that
@@ -128,10 +134,31 @@ export class SqliteStore implements StoreInstance {
     clearInterval(this.timer);
     clearInterval(this.sweepTimer);
     this.closing = true;
-    // write out everything accepted; a failed commit puts its points back into the chunk
+    // write out everything accepted; a failed commit puts its points back into the chunk, and is
+    // tried again after a pause that grows (a full disk failed ~5,000 times a second here, a core
+    // busy for the whole stop timeout) until STOP_RETRY_MS have passed without a commit going through
+    let pause = 50;
+    let failingSince: number | undefined;
     while (this.worker && (this.inflight.size > 0 || this.chunk.names.length > 0 || this.chunk.newSeries.length > 0)) {
       if (this.chunk.names.length > 0 || this.chunk.newSeries.length > 0) this.commit(true);
+      const before = this.commits;
       await new Promise<void>((r) => this.waiters.set(Math.max(...this.inflight.keys()), r));
+      if (this.commits > before) {
+        failingSince = undefined;
+        pause = 50;
+        continue;
+      }
+      failingSince ??= performance.now();
+      if (performance.now() - failingSince >= STOP_RETRY_MS) {
+        const lost = this.chunk.names.length;
+        this.ctx.stats.addDropped('stop_write_failed', lost);
+        this.ctx.log.error(`stopping: the database refused every commit for ${STOP_RETRY_MS / 1000} s; ${lost} accepted points are not stored`, { path: this.o.path });
+        this.chunk = this.newChunk();
+        this.queued = 0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 1000);
     }
     if (this.worker) {
       await this.request({ type: 'close' }, 'closed');

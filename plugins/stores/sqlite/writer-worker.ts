@@ -39,7 +39,11 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'close':
         if (state.db) {
-          state.db.pragma('wal_checkpoint(TRUNCATE)');
+          try {
+            state.db.pragma('wal_checkpoint(TRUNCATE)');
+          } catch {
+            // a full disk: the WAL stays beside the database, and SQLite replays it at the next open
+          }
           state.db.close();
           state.db = undefined;
         }
@@ -71,7 +75,8 @@ function load(): void {
 function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
   const d = state.db!;
   const t0 = performance.now();
-  const insertSeries = d.prepare('INSERT INTO series (name, archives, xff, method, created) VALUES (?, ?, ?, ?, ?)');
+  const insertSeries = d.prepare('INSERT INTO series (name, archives, xff, method, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING');
+  const existing = d.prepare('SELECT id, name, archives, xff, method FROM series WHERE name = ?');
   const write = d.prepare('INSERT OR REPLACE INTO points (sid, archive, slot, ts, value) VALUES (?, ?, ?, ?, ?)');
   const readRange = d.prepare('SELECT slot, ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?');
   const created: Array<{ name: string; id: number }> = [];
@@ -85,7 +90,18 @@ function apply(m: Extract<ToWorker, { type: 'apply' }>): FromWorker {
     for (const s of m.newSeries) {
       if (series.has(s.name) || fresh.has(s.name)) continue;
       const archives = JSON.stringify(s.archives);
-      const id = Number(insertSeries.run(s.name, archives, s.xff, s.method, m.now).lastInsertRowid);
+      const ins = insertSeries.run(s.name, archives, s.xff, s.method, m.now);
+      if (ins.changes === 0) {
+        // already in the table, written by someone else (an import, or a second carbonado on the
+        // same file against the README's advice): its points go under that row and its retention.
+        // A plain INSERT failed the whole transaction here, and every retry after it, so not one
+        // point of any series was written again until a restart.
+        const r = existing.get(s.name) as SeriesRow;
+        fresh.set(s.name, { id: r.id, header: layouts.of(r.archives, r.xff, r.method as AggregationMethod).header });
+        created.push({ name: s.name, id: r.id });
+        continue;
+      }
+      const id = Number(ins.lastInsertRowid);
       fresh.set(s.name, { id, header: layouts.of(archives, s.xff, s.method).header });
       created.push({ name: s.name, id });
     }
