@@ -119,3 +119,44 @@ test('sqlite: a series another writer put in the table meanwhile is written unde
     await rt.stop();
   }
 });
+
+test('sqlite: the retention sweep keeps the finer points a roll-up into the next archive still reads (as a whisper file holds them)', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carbonado-sqlite-')), 'carbonado.db');
+  const I = 1_700_000_040; // a multiple of 60
+  let now = I + 51;
+  const rt = await Runtime.create(
+    {
+      http: { host: '127.0.0.1', port: 0 },
+      log: { level: 'error' },
+      selfMetrics: { intervalSecs: 0 },
+      stores: {
+        s: {
+          type: 'sqlite',
+          path,
+          retentionSweepSecs: 1,
+          schemas: [{ name: 'short', pattern: '.*', retentions: '10s:2m,60s:10m' }],
+          aggregation: [{ name: 'avg', pattern: '.*', xFilesFactor: 0.5, aggregationMethod: 'average' }],
+        },
+      },
+    },
+    { plugins: builtinPlugins, file: 'sqlite-store-test', clock: () => now },
+  );
+  await rt.start();
+  try {
+    const store = rt.instance<StoreInstance>('stores.s')!;
+    store.write(pointBatch([0, 10, 20, 30, 40].map((k) => ['short.sweep', 10, I + k] as [string, number, number]).concat([['short.sweep', 100, I + 50]])));
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    // past the 10 s archive's two minutes for I..I+30; sweeps run every second meanwhile
+    now = I + 162;
+    await new Promise((r) => setTimeout(r, 2500));
+    // a late correction of I+50 rolls the minute up again from the 10 s points of I..I+50
+    store.write(pointBatch([['short.sweep', 70, I + 50]]));
+    await waitFor(() => store.stats!().queue_points === 0, 'commit', 20_000);
+    const [s] = await store.fetch(['short.sweep'], I - 600 + 162, I + 162, { now });
+    assert.equal(s!.step, 60);
+    // whisper: the average of 10, 10, 10, 10, 10 and 70
+    assert.equal(s!.values[(I - s!.start) / 60], 20);
+  } finally {
+    await rt.stop();
+  }
+});

@@ -167,8 +167,13 @@ function sweep(now: number, maxSeries: number): number {
   let deleted = 0;
   d.transaction(() => {
     for (const { id, archives } of ids) {
-      (JSON.parse(archives) as ArchiveSpec[]).forEach(([step, points], ai) => {
-        deleted += del.run(id, ai, Math.trunc(now) - step * points - step).changes;
+      const specs = JSON.parse(archives) as ArchiveSpec[];
+      specs.forEach(([step, points], ai) => {
+        // a point written to the next archive is rolled up from this one's points of its whole
+        // interval, which start up to that archive's step before this one's retention: a whisper
+        // file still holds them (its ring keeps a slot until a newer lap writes it), so keep them
+        const margin = specs[ai + 1]?.[0] ?? step;
+        deleted += del.run(id, ai, Math.trunc(now) - step * points - margin).changes;
       });
     }
   })();
