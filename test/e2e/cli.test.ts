@@ -29,7 +29,7 @@ test('--version prints the package version; --help lists the commands', () => {
   assert.equal(cli(['nonsense']).code, 2);
 });
 
-test('check-config: ok, and a bad file names the file, the instance, the path and the rule', () => {
+test('check-config: ok, and a bad file names the file, the instance, the path and the rule; every file is checked', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
   const good = join(dir, 'good.yaml');
   const bad = join(dir, 'bad.yaml');
@@ -47,14 +47,7 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   const c = cli(['check-config', cross]);
   assert.equal(c.code, 1);
   assert.equal(c.err.trim(), `${cross}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`);
-});
-
-test('check-config checks every file it is given', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
-  const good = join(dir, 'good.yaml');
-  const bad = join(dir, 'bad.yaml');
-  writeFileSync(good, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
-  writeFileSync(bad, 'inputs:\n  carbon: {type: carbon_line, port: 65536}\n');
+  // every file given is checked (it once checked the first and said ok)
   const r = cli(['check-config', good, bad, good]);
   assert.equal(r.code, 1);
   assert.equal(r.out, `${good}: ok\n${good}: ok\n`);
