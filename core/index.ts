@@ -19,6 +19,7 @@ export { SampleBatcher } from './runtime/sample-batcher.js';
 export { InstanceStats, type InstanceSnapshot } from './runtime/self-stats.js';
 export { Logger, type LogLevel } from './log.js';
 export { CarbonadoError, ErrorCode } from './errors.js';
+export { writeFileAtomically } from './files.js';
 export { parseListen, type ListenAddress } from './net/listen.js';
 export { formatAddress } from './net/listen.js';
 export { StreamServer, bindError, type StreamHandler, type StreamServerOptions } from './net/stream-server.js';

@@ -1,10 +1,10 @@
-import { open, readdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption, stringOptions } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
-import { isBadName, normalizeSeriesName, pointBatch, type SeriesSpec, type StoreInstance } from '../../core/index.js';
+import { isBadName, normalizeSeriesName, pointBatch, writeFileAtomically, type SeriesSpec, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
 import { readableTaggedName, sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
@@ -263,8 +263,7 @@ async function readState(file: string): Promise<string[]> {
 }
 
 async function writeState(file: string, done: Set<string>): Promise<void> {
-  await writeFile(`${file}.tmp`, JSON.stringify({ done: [...done] }));
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomically(file, JSON.stringify({ done: [...done] }));
 }
 
 function progress(i: number, n: number, points: number): void {

@@ -51,7 +51,6 @@ export class DatagramServer {
   private readonly counters = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
   private readonly shared = new BigInt64Array(this.counters);
   private bound: { host: string; port: number } | undefined;
-  private grantedRecvBuffer = 0;
   private direct = false;
   private stopping = false;
   private onClosed: (() => void) | undefined;
@@ -118,7 +117,6 @@ export class DatagramServer {
   }
 
   private reportBuffer(actual: number): void {
-    this.grantedRecvBuffer = actual;
     // Linux reports twice the size it granted (bookkeeping overhead): the gauge is in the units of
     // the option, so that a capped buffer reads as less than what was configured
     const granted = process.platform === 'linux' ? actual / 2 : actual;
@@ -198,11 +196,6 @@ export class DatagramServer {
   url(): string {
     const a = this.address();
     return a ? `udp://${formatAddress(a.host, a.port)}` : '';
-  }
-
-  /** SO_RCVBUF as granted (Linux reports twice the requested size). */
-  recvBufferSize(): number {
-    return this.grantedRecvBuffer;
   }
 
   /** Closes the socket; what the thread still holds is handled before this resolves. */

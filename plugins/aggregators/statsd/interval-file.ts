@@ -6,8 +6,8 @@
  * interval's first seconds. The next start adds what the stop flushed to its first interval when
  * that is the same one, so the boundary's point covers the whole interval.
  */
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, unlink } from 'node:fs/promises';
+import { writeFileAtomically } from '../../../core/index.js';
 
 /** The live state of an interval, as plain data. */
 export interface IntervalData {
@@ -28,10 +28,7 @@ interface IntervalDoc extends IntervalData {
 /** Written atomically (temp file + rename): a crash mid-write leaves no half file. */
 export async function saveInterval(path: string, boundary: number, intervalMs: number, data: IntervalData): Promise<void> {
   const doc: IntervalDoc = { version: 1, boundary, intervalMs, ...data };
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(doc));
-  await rename(tmp, path);
+  await writeFileAtomically(path, JSON.stringify(doc));
 }
 
 /**

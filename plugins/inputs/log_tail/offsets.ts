@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../../../core/index.js';
 
 /**
  * Where a follower stands in one file. (dev, ino) tells whether the path still names that file;
@@ -50,8 +50,5 @@ export async function loadOffsets(path: string, onCorrupt: (why: string) => void
 /** Writes the state atomically (temp file + rename), so a crash mid-write leaves the old state. */
 export async function saveOffsets(path: string, offsets: ReadonlyMap<string, SavedOffset>): Promise<void> {
   const doc = { version: VERSION, files: Object.fromEntries(offsets) };
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 1)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomically(path, `${JSON.stringify(doc, null, 1)}\n`);
 }

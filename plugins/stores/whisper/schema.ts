@@ -2,13 +2,13 @@ import type { JSONSchemaType } from 'ajv';
 import { AGGREGATION_METHODS } from '../../shared/whisper-format/header.js';
 import type { WhisperStoreOptions } from './options.js';
 
+export const DEFAULT_SCHEMAS = [{ name: 'default', pattern: '.*', retentions: '10s:6h,1m:7d,10m:5y' }];
 /**
  * StatsD-friendly defaults: StatsD's own recommended aggregation rules (statsd docs/graphite.md),
  * and one more ahead of them: a set's `.count` is how many distinct members one flush saw, which
  * adding up on roll-up counts the same users again in every flush (20 users read as 100 in the
  * 1-minute archive); the largest is the closest a roll-up can get.
  */
-export const DEFAULT_SCHEMAS = [{ name: 'default', pattern: '.*', retentions: '10s:6h,1m:7d,10m:5y' }];
 export const DEFAULT_AGGREGATION = [
   { name: 'min', pattern: '\\.lower$', xFilesFactor: 0.1, aggregationMethod: 'min' as const },
   { name: 'max', pattern: '\\.upper(_\\d+)?$', xFilesFactor: 0.1, aggregationMethod: 'max' as const },

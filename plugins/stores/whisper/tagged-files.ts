@@ -112,6 +112,7 @@ export async function importTaggedNames(dataDir: string, names: Iterable<string>
   const already = new Set(await readTaggedNamesFile(dataDir));
   const counts: TaggedNamesImport = { names: 0, added: 0, known: 0, readable_file: 0, no_file: 0, untagged: 0, bad_name: 0 };
   const add: string[] = [];
+  const seen = new Set<string>();
   for (const raw of new Set(names)) {
     counts.names++;
     // in the canonical form carbon hashes (tags sorted), as a hand-written list may not have it
@@ -120,6 +121,12 @@ export async function importTaggedNames(dataDir: string, names: Iterable<string>
       counts.bad_name++;
       continue;
     }
+    // two spellings of one series (tags in another order) are one name
+    if (seen.has(name)) {
+      counts.known++;
+      continue;
+    }
+    seen.add(name);
     if (!isTagged(name)) {
       counts.untagged++;
       continue;
