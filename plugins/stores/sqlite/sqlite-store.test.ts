@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../../core/runtime/runtime.js';
@@ -95,6 +95,36 @@ test('sqlite: a timestamp past 2106 (whisper\'s limit) is dropped and counted; i
     assert.deepEqual(await store.find('edge.*'), []);
   } finally {
     await rt.stop();
+  }
+});
+
+test('sqlite: one store per database file: a second one (also through a symlink) is refused, naming the file and the process, until the first stops', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-sqlite-'));
+  const path = join(dir, 'carbonado.db');
+  symlinkSync(path, join(dir, 'alias.db'));
+  const first = await boot(path);
+  try {
+    for (const p of [path, join(dir, 'alias.db')]) {
+      // stopped if it starts after all: its worker would keep the test running
+      const refused = await boot(p).then(
+        (b) => b.rt.stop().then(() => new Error(`a second store started on ${p}`)),
+        (err: Error) => err,
+      );
+      assert.match(refused.message, /carbonado\.db is in use by process \d+ \(lock file .*carbonado\.db\.carbonado-lock\)/);
+    }
+    // the refused store left the lock alone: the first one still writes and reads
+    first.rt.services.bus.emit('points', pointBatch([['held.a', 1, T - 10]]), 'test');
+    await waitFor(() => first.store.stats!().queue_points === 0, 'commit', 20_000);
+    assert.deepEqual(known((await first.store.fetch(['held.a'], T - 60, T, { now: T }))[0]!.values), [1]);
+  } finally {
+    await first.rt.stop();
+  }
+  assert.equal(existsSync(`${path}.carbonado-lock`), false, 'the stop releases the lock');
+  const second = await boot(join(dir, 'alias.db'));
+  try {
+    assert.deepEqual(known((await second.store.fetch(['held.a'], T - 60, T, { now: T }))[0]!.values), [1]);
+  } finally {
+    await second.rt.stop();
   }
 });
 

@@ -1,3 +1,5 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import Database from 'better-sqlite3';
@@ -16,6 +18,7 @@ import {
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
 import { MAX_TIMESTAMP, emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
+import { LockUnavailable, lockFile } from '../whisper/dir-lock.js';
 import { mergeCached } from '../whisper/merge.js';
 import { isTaggedSeries, taggedTreePath } from '../whisper/paths.js';
 import { Layouts, slotOf, type Layout } from './archive-math.js';
@@ -88,6 +91,7 @@ export class SqliteStore implements StoreInstance {
   private readSeries: Database.Statement | undefined;
   private readRange: Database.Statement | undefined;
   private workerFailed: ((err: Error) => void) | undefined;
+  private unlock: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly ctx: StoreContext,
@@ -105,6 +109,42 @@ export class SqliteStore implements StoreInstance {
       ...(this.o.aggregationFile ? { aggregationFile: this.o.aggregationFile } : {}),
     });
     for (const w of this.rules.warnings) this.ctx.log.warn(w);
+    await this.lockDatabase();
+    try {
+      await this.startLocked();
+    } catch (err) {
+      // the runtime stops only the stores that started
+      await this.worker?.terminate();
+      this.worker = undefined;
+      this.reader?.close();
+      this.reader = undefined;
+      await this.unlock?.();
+      throw err;
+    }
+  }
+
+  /**
+   * One store per database file. A second carbonado (or an import-whisper run) on the same file
+   * would write series this store's index never learns of, and a series it defines first keeps
+   * this store's planned retention for reads until a restart. By the file's real path, so a
+   * symlink cannot make one database two.
+   */
+  private async lockDatabase(): Promise<void> {
+    await mkdir(dirname(this.o.path), { recursive: true });
+    const real = await realpath(this.o.path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      return join(await realpath(dirname(this.o.path)), basename(this.o.path));
+    });
+    try {
+      this.unlock = await lockFile(real, { consequence: "two stores on one database would each miss the series the other adds, and read them with the wrong retention" });
+    } catch (err) {
+      if (!(err instanceof LockUnavailable)) throw err;
+      // a full disk: the store must still start, to serve reads and write once space returns
+      this.ctx.log.warn('starting without the database lock: a second store on this file would not be refused', { error: err });
+    }
+  }
+
+  private async startLocked(): Promise<void> {
     this.worker = startModuleWorker(import.meta.url, 'writer-worker');
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => {
@@ -167,6 +207,8 @@ export class SqliteStore implements StoreInstance {
     }
     this.reader?.close();
     this.reader = undefined;
+    await this.unlock?.();
+    this.unlock = undefined;
   }
 
   write(batch: PointBatch): void {

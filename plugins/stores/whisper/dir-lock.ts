@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isNoHardLinks } from './hard-links.js';
 
 /**
@@ -38,8 +38,39 @@ export type LockRole = 'data' | 'wal' | 'linked';
 export class DirectoryInUse extends Error {}
 
 /** Takes the lock of `dir` (which must exist); returns the function that releases it. */
-export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOverMs?: number } = {}): Promise<() => Promise<void>> {
+export function lockDirectory(dir: string, opts: { role?: LockRole; takeOverMs?: number } = {}): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
+  return takeLock(path, opts, (who) =>
+    new DirectoryInUse(
+      `${dir} is in use by ${who} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
+        'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
+    ),
+  );
+}
+
+/** what a lock file is named beside the database file it locks */
+export const FILE_LOCK_SUFFIX = '.carbonado-lock';
+
+/**
+ * Takes the lock of one file (a database a store holds for itself: `<file>.carbonado-lock` beside
+ * it, by the path given, so resolve symlinks first); returns the function that releases it.
+ */
+export function lockFile(file: string, opts: { takeOverMs?: number; consequence: string }): Promise<() => Promise<void>> {
+  const path = `${file}${FILE_LOCK_SUFFIX}`;
+  return takeLock(path, opts, (who) =>
+    new DirectoryInUse(
+      `${file} is in use by ${who} (lock file ${path}): ${opts.consequence}. ` +
+        'Give each store its own file, stop the other process, or delete the lock file if no carbonado uses the file',
+    ),
+  );
+}
+
+async function takeLock(
+  path: string,
+  opts: { role?: LockRole; takeOverMs?: number },
+  inUse: (who: string) => DirectoryInUse,
+): Promise<() => Promise<void>> {
+  const dir = dirname(path);
   const me = await thisProcess();
   const nonce = randomBytes(4).toString('hex');
   const here = await directoryId(dir);
@@ -65,7 +96,7 @@ export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOv
     for (;;) {
       try {
         await take.at(path);
-        await sweepLeftovers(dir).catch(() => undefined);
+        await sweepLeftovers(dir, basename(path)).catch(() => undefined);
         return release;
       } catch (err) {
         if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
@@ -74,10 +105,10 @@ export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOv
       const seen = await readLock(path);
       if (seen === undefined) continue; // released meanwhile
       // an exclusive create (no hard links) is visible before its text
-      if (seen === '') throw inUse(dir, path, 'another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
+      if (seen === '') throw inUse('another process (the lock file is empty: being written, or left by a crash on a filesystem without hard links)');
       const holder = parse(seen);
       if (holder && !isCopy(holder, here) && (await isRunning(holder, me))) {
-        throw inUse(dir, path, holder.role === 'linked' ? `process ${holder.pid}, whose store reaches it through a symlink in its data directory` : `process ${holder.pid}`);
+        throw inUse(holder.role === 'linked' ? `process ${holder.pid}, whose store reaches it through a symlink in its data directory` : `process ${holder.pid}`);
       }
       // left by a process that is gone (kill -9, power loss). Removed only under a marker named
       // after this very lock's text: of the takers that saw it, one at a time holds the marker and
@@ -91,7 +122,7 @@ export async function lockDirectory(dir: string, opts: { role?: LockRole; takeOv
         throw err;
       });
       if (Date.now() > deadline) {
-        throw inUse(dir, path, broken ? 'another process (the lock file kept changing)' : `another process taking over the stale lock (marker ${marker}: delete it if no carbonado is starting)`);
+        throw inUse(broken ? 'another process (the lock file kept changing)' : `another process taking over the stale lock (marker ${marker}: delete it if no carbonado is starting)`);
       }
       if (!broken) await delay(1 + Math.random() * 4);
     }
@@ -176,8 +207,8 @@ async function breakUnder(marker: string, take: ExclusiveName, me: Holder, work:
  * taker is gone. Only while we hold the lock: no marker can then be needed, because the lock it
  * was named after is no longer the lock.
  */
-async function sweepLeftovers(dir: string): Promise<void> {
-  const prefix = `${LOCK_FILE}.`;
+async function sweepLeftovers(dir: string, lockName: string): Promise<void> {
+  const prefix = `${lockName}.`;
   for (const name of await readdir(dir)) {
     if (!name.startsWith(prefix)) continue;
     const own = /\.(\d+)\.[0-9a-f]{8}$/.exec(name);
@@ -226,13 +257,6 @@ async function directoryId(dir: string): Promise<string> {
 /** a lock that names another directory than the one it is in: copied there with the files */
 function isCopy(holder: Holder, here: string): boolean {
   return holder.dir !== undefined && holder.dir !== '-' && here !== '-' && holder.dir !== here;
-}
-
-function inUse(dir: string, path: string, who: string): DirectoryInUse {
-  return new DirectoryInUse(
-    `${dir} is in use by ${who} (lock file ${path}): two stores on one directory would delete each other's write-ahead log. ` +
-      'Give each store its own dataDir (and walDir), stop the other process, or delete the lock file if no carbonado uses the directory',
-  );
 }
 
 /** The lock cannot be written (a full disk): the caller decides whether to go on without it. */
