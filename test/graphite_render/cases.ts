@@ -185,6 +185,21 @@ r('nested', "alias(sumSeries(scale(servers.*.cpu.user,2)),'total')");
 r('nested-deep', 'absolute(offset(scale(movingAverage(servers.web01.cpu.user,3),-1),10))');
 // --- several targets, methods, formats ---
 add('multi-target', [['target', 'servers.web01.cpu.user'], ['target', 'sumSeries(apps.*.requests.count)'], ['target', 'constantLine(3)'], ['from', '-1h'], ['format', 'json']]);
+// one stack across the targets of a request (Grafana sends each stacked query as a target)
+add('stacked-across-targets', [
+  ['target', 'stacked(servers.web01.cpu.user)'], ['target', 'stacked(servers.web02.cpu.user)'],
+  ['target', "stacked(servers.db01.cpu.user,'other')"], ['target', "stacked(servers.web03.cpu.user,'other')"],
+  ['from', '-30min'], ['format', 'json'],
+]);
+// names built with Python's % and '%.2f' (ties round to even there)
+for (const [i, fmt] of ['%s', '%d%%', 'val %5.1f', '%e', '%r', '%.1f', '%+08.2f', '%g load'].entries()) {
+  r(`aliasQuery-format-${i}`, `aliasQuery(servers.web0[1-4].cpu.user,'user','system','${fmt}')`, '-30min');
+}
+r('aggregateLine-no-values', "aggregateLine(special.empty,'avg')", '-10min');
+r('cactiStyle-ties', 'cactiStyle(group(constantLine(0.125),constantLine(2.675),constantLine(1e21)))', '-10min');
+r('cactiStyle-si-units', "cactiStyle(servers.*.cpu.system,'si','b')", '-1h');
+r('legendValue-count', "legendValue(servers.web0[12].cpu.system,'count','avg','countSeries','last')", '-1h');
+r('legendValue-si-ties', "legendValue(group(constantLine(0.125),servers.web01.cpu.system),'avg','count','binary')", '-1h');
 add('post-form', [['target', 'servers.web01.cpu.user'], ['target', 'servers.db01.cpu.user'], ['from', '-1h'], ['until', 'now'], ['format', 'json'], ['maxDataPoints', '20']], { method: 'POST' });
 add('post-grafana', [['target', 'aliasSub(servers.*.cpu.user, "(^.*$)", "\\1 A")'], ['from', '-6h'], ['until', 'now'], ['format', 'json'], ['maxDataPoints', '640']], { method: 'POST' });
 add('target-brackets', [['target[]', 'servers.web01.cpu.user'], ['target[]', 'servers.web02.cpu.user'], ['from', '-10min'], ['format', 'json']]);

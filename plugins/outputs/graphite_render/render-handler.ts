@@ -75,6 +75,9 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
   const series: TimeSeries[] = [];
   const store = budgetedStore(out.store, options.maxPointsPerRequest, deadline);
   let points = 0;
+  // the targets of one request share it, as graphite-web's requestContext: stacked() in one
+  // target starts where the previous target's stack ended (Grafana sends each query as a target)
+  const requestState = new Map<string, unknown>();
   for (const target of targets) {
     let expr;
     try {
@@ -91,7 +94,7 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
       result = await withDeadline(evaluateTarget(expr, {
         from: range.from, until: range.until, now: range.now, store,
         ...(out.events ? { events: out.events } : {}),
-        maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs,
+        maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs, requestState,
         tz: range.zone, serverTz: resolveZone(options.timeZone),
       }), deadline);
     } catch (err) {

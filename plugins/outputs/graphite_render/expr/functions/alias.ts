@@ -1,5 +1,6 @@
 import { badArgs } from '../errors.js';
 import { parseTarget } from '../parser.js';
+import { PyFormatError, pyPercent } from '../pyformat.js';
 import { compileSub } from '../pyregex.js';
 import { safeLast } from '../safe.js';
 import { aggKey } from './common.js';
@@ -78,26 +79,19 @@ export const aliasFunctions = defineFunctions([
         if (found.length === 0) throw badArgs(`No series found with query: ${query}`);
         const last = safeLast(found[0]!.values);
         if (Number.isNaN(last)) throw badArgs(`Cannot get last value of series: ${found[0]!.name}`);
-        out.push(s.copy({ name: printfOne(a.str('newName'), last), pathExpression: s.pathExpression }));
+        out.push(s.copy({ name: formatName(a.str('newName'), last), pathExpression: s.pathExpression }));
       }
       return out;
     },
   },
 ]);
 
-/** Python `template % value` for the one-placeholder templates aliasQuery uses (%d, %i, %f, %.Nf, %g, %s) */
-function printfOne(template: string, value: number): string {
-  return template.replace(/%(\.(\d+))?([difgs%])/, (_m, _p, prec: string | undefined, conv: string) => {
-    switch (conv) {
-      case 'd':
-      case 'i':
-        return String(Math.trunc(value));
-      case 'f':
-        return value.toFixed(prec === undefined ? 6 : Number(prec));
-      case '%':
-        return '%';
-      default:
-        return String(value);
-    }
-  });
+/** graphite-web names the series `newName % value`; a template Python refuses is a 500 there */
+function formatName(template: string, value: number): string {
+  try {
+    return pyPercent(template, value);
+  } catch (err) {
+    if (err instanceof PyFormatError) throw badArgs(`aliasQuery newName: ${err.message}`);
+    throw err;
+  }
 }

@@ -446,7 +446,8 @@ export function constant(ctx: FnContext, value: number, asFloat = true): TimeSer
   const start = Math.trunc(ctx.from);
   const end = Math.trunc(ctx.until);
   const step = Math.trunc((end - start) / 2) || 1;
-  const label = asFloat ? pyNum(value, false) : pyNum(value, true);
+  // NaN here is Python's None (aggregateLine of a series without values): str(None)
+  const label = Number.isNaN(value) ? 'None' : asFloat ? pyNum(value, false) : pyNum(value, true);
   const s = new TimeSeries({ name: label, start, end, step, values: new Float64Array([value, value, value]), xFilesFactor: ctx.xFilesFactor ?? 0 });
   s.pathExpression = `constantLine(${label})`;
   return [s];

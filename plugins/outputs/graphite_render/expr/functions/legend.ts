@@ -1,4 +1,4 @@
-import { pyFloat } from '../pyformat.js';
+import { pyFixed, pyFloat } from '../pyformat.js';
 import { getAggFunc, safeLast, safeMax, safeMin } from '../safe.js';
 import { AGG_FUNC_NAMES } from '../safe.js';
 import { P, defineFunctions } from './types.js';
@@ -54,15 +54,17 @@ export const legendFunctions = defineFunctions([
       return a.series().map((s) => {
         let name = s.name;
         for (const t of types) {
-          const f = getAggFunc(t);
+          // graphite-web's getAggFunc knows no `sumSeries` spellings here: '(?)'
+          const f = t.endsWith('Series') ? undefined : getAggFunc(t);
           const v = f ? f(s.values) : undefined;
-          if (system === undefined) name += ` (${t}: ${v === undefined ? '(?)' : Number.isNaN(v) ? 'None' : pyFloat(v)})`;
+          // count is Python's len(): an int, printed without '.0'
+          if (system === undefined) name += ` (${t}: ${v === undefined ? '(?)' : Number.isNaN(v) ? 'None' : t === 'count' ? String(v) : pyFloat(v)})`;
           else {
             let formatted = 'None';
             if (v === undefined) formatted = '(?)';
             else if (!Number.isNaN(v)) {
               const [x, prefix] = formatUnits(v, system);
-              formatted = `${x.toFixed(2)}${prefix}`;
+              formatted = `${pyFixed(x, 2)}${prefix}`;
             }
             name = `${ljust(name, 20)}${ljust(t, 5)}${ljust(formatted, 10)}`;
           }
@@ -84,9 +86,9 @@ export const legendFunctions = defineFunctions([
       const fmt = (x: number): string => {
         if (system) {
           const [v, prefix] = formatUnits(x, system, units);
-          return units ? `${v.toFixed(2)} ${prefix}` : `${v.toFixed(2)}${prefix}`;
+          return units ? `${pyFixed(v, 2)} ${prefix}` : `${pyFixed(v, 2)}${prefix}`;
         }
-        return units ? `${x.toFixed(2)} ${units}` : x.toFixed(2);
+        return units ? `${pyFixed(x, 2)} ${units}` : pyFixed(x, 2);
       };
       const widthOf = (f: (v: Float64Array) => number): number =>
         Math.max(0, ...list.map((s) => fmt(Math.trunc(f(s.values) || 3)).length)) + 3;
