@@ -25,6 +25,7 @@ export interface Replayer {
   flush(ts: number): Promise<Array<[string, number]>>;
   readonly input: InputContext;
   readonly aggregator: StatsdAggregator;
+  readonly aggregatorStats: InstanceStats;
 }
 
 export function replayer(etsy: EtsyStatsdConfig, over: Partial<StatsdAggregatorOptions> = {}, parse: Partial<StatsdParseOptions> = {}): Replayer {
@@ -65,6 +66,7 @@ export function replayer(etsy: EtsyStatsdConfig, over: Partial<StatsdAggregatorO
   return {
     input,
     aggregator,
+    aggregatorStats: aggCtx.stats,
     packet: (text) => handler.handle(text),
     async flush(ts) {
       samples.flush();

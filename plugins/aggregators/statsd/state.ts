@@ -35,6 +35,8 @@ export interface StateOptions {
   readonly deleteIdle: readonly IdleKind[];
   readonly gaugeIdleFlushes: number;
   readonly maxNewKeysPerFlush: number;
+  /** whether every series name a new key of this type flushes to is within the core's limit */
+  readonly nameFits?: (type: SampleType, key: string) => boolean;
 }
 
 /** The three counters Etsy pre-creates and never deletes (they only reset to 0). */
@@ -52,6 +54,7 @@ export class StatsdState {
   private newKeys = 0;
   /** samples refused by the cardinality cap since the last call to takeCapped() */
   private capped = 0;
+  private tooLong = 0;
   /** Unix seconds of the last sample (Etsy's messages.last_msg_seen) */
   lastSampleAt = 0;
   samplesSeen = 0;
@@ -81,7 +84,7 @@ export class StatsdState {
         case SampleType.Counter: {
           let c = this.counters.get(key);
           if (c === undefined) {
-            if (!this.admit()) continue;
+            if (!this.admit(type, key)) continue;
             c = { v: 0 };
             this.counters.set(key, c);
           }
@@ -92,7 +95,7 @@ export class StatsdState {
         case SampleType.Timer: {
           let t = this.timers.get(key);
           if (t === undefined) {
-            if (!this.admit()) continue;
+            if (!this.admit(type, key)) continue;
             t = { values: [], count: 0 };
             this.timers.set(key, t);
           }
@@ -104,7 +107,7 @@ export class StatsdState {
         case SampleType.GaugeDelta: {
           let g = this.gauges.get(key);
           if (g === undefined) {
-            if (!this.admit()) continue;
+            if (!this.admit(type, key)) continue;
             g = { v: 0 };
             this.gauges.set(key, g);
           }
@@ -116,7 +119,7 @@ export class StatsdState {
         case SampleType.Set: {
           let s = this.sets.get(key);
           if (s === undefined) {
-            if (!this.admit()) continue;
+            if (!this.admit(type, key)) continue;
             s = new Set();
             this.sets.set(key, s);
           }
@@ -138,13 +141,29 @@ export class StatsdState {
     if (batch.length > 0) this.lastSampleAt = batch.receivedAt;
   }
 
-  private admit(): boolean {
+  private admit(type: SampleType, key: string): boolean {
+    if (this.o.nameFits && !this.o.nameFits(type, key)) {
+      // a series no store could take: a bad line, as a key over the limit is
+      this.tooLong++;
+      const name = this.internalNames.get('bad_lines_seen')!;
+      let c = this.counters.get(name);
+      if (c === undefined) this.counters.set(name, (c = { v: 0 }));
+      c.v++;
+      return false;
+    }
     if (this.o.maxNewKeysPerFlush === 0 || this.newKeys < this.o.maxNewKeysPerFlush) {
       this.newKeys++;
       return true;
     }
     this.capped++;
     return false;
+  }
+
+  /** samples whose key would make a series name over the limit, since the last call */
+  takeTooLong(): number {
+    const n = this.tooLong;
+    this.tooLong = 0;
+    return n;
   }
 
   takeCapped(): number {

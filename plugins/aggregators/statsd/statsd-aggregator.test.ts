@@ -78,6 +78,30 @@ test('cardinality cap: new keys beyond the cap are dropped and counted, known ke
   assert.equal(next.get('stats_counts.c'), 1, 'the cap is per flush interval');
 });
 
+/** a key of `length` characters: `first` then nodes of `letter`, each within the 255-byte node limit */
+function dotted(first: string, letter: string, length: number): string {
+  let key = first;
+  while (key.length < length) key += `.${letter.repeat(Math.min(200, length - key.length - 1))}`;
+  return key;
+}
+
+test('a key whose series names would pass 1024 characters is a bad line; its other keys and types are untouched', async () => {
+  const r = replayer({ flushInterval: 10000, percentThreshold: [99.9] });
+  // `stats.timers.<k>.sum_squares_99_9` is 1,032 characters, `stats.timers.<k>.count` 1,021:
+  // the key is refused whole, not written as some of its series
+  const k = dotted('t', 'x', 1002);
+  const c = dotted('c', 'y', 1011); // stats_counts.<c> is 1,024 characters: fits, one more does not
+  r.packet(`${k}:5|ms\n${k}:7|ms\n${c}:1|c\n${c}x:1|c\n${k}:1|g\nok:1|ms`);
+  const pts = new Map(await r.flush(1_700_000_010));
+  assert.deepEqual([...pts.keys()].filter((n) => n.includes('xxxx')), [`stats.gauges.${k}`], 'only the gauge of the timer key fits');
+  assert.equal(pts.get(`stats_counts.${c}`), 1);
+  assert.equal(pts.has(`stats_counts.${c}x`), false);
+  assert.equal(pts.get('stats.timers.ok.count'), 1);
+  assert.equal(pts.get('stats_counts.statsd.bad_lines_seen'), 3);
+  assert.equal(r.aggregatorStats.snapshot().dropped.name_too_long, 3);
+  for (const name of pts.keys()) assert.ok(name.length <= 1024, name);
+});
+
 test('counters become rate and count; the internal counters come from the input', async () => {
   const r = replayer({ flushInterval: 10000 });
   r.packet('a:5|c\nbad');

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { AggregatorContext, AggregatorInstance, SampleBatch } from '../../../core/index.js';
+import { MAX_NAME_LENGTH, SampleType, type AggregatorContext, type AggregatorInstance, type SampleBatch } from '../../../core/index.js';
 import { flushPoints, type FlushConfig, type FlushResult } from './flush.js';
-import { compileHistograms, percentName } from './metrics.js';
+import { binsFor, compileHistograms, percentName, timerStatWanted } from './metrics.js';
 import { GraphiteNamer } from './naming.js';
 import type { StatsdAggregatorOptions } from './options.js';
 import { StatsdState, type Snapshot } from './state.js';
@@ -43,7 +43,7 @@ export class StatsdAggregator implements AggregatorInstance {
     private readonly o: Readonly<StatsdAggregatorOptions>,
   ) {
     this.intervalMs = o.flushIntervalMs;
-    this.state = new StatsdState(o);
+    this.state = new StatsdState({ ...o, nameFits: (type, key) => this.nameFits(type, key) });
     this.cfg = {
       namer: new GraphiteNamer(o),
       intervalSecs: o.flushIntervalMs / 1000,
@@ -55,6 +55,36 @@ export class StatsdAggregator implements AggregatorInstance {
       chunkKeys: CHUNK_KEYS,
     };
     this.startedAt = ctx.now();
+  }
+
+  /**
+   * Whether the longest series name a new key flushes to is within the core's limit: the inputs
+   * check the key alone, and a prefix and a sub-metric (`stats.timers.<key>.sum_squares_99_9`) can
+   * take a valid key past it, where the store would refuse that one series and keep the others.
+   */
+  private nameFits(type: SampleType, key: string): boolean {
+    const { namer } = this.cfg;
+    switch (type) {
+      case SampleType.Counter:
+        return namer.counterRate(key).length <= MAX_NAME_LENGTH && (!this.cfg.flushCounts || namer.counterCountName(key).length <= MAX_NAME_LENGTH);
+      case SampleType.Timer: {
+        let longest = 0;
+        const consider = (stat: string): void => {
+          if (stat.length > longest && timerStatWanted(stat, this.cfg.calculatedTimerMetrics)) longest = stat.length;
+        };
+        consider('sum_squares');
+        for (const c of this.cfg.percentNames) consider(`sum_squares_${c}`);
+        for (const b of binsFor(key, this.cfg.histograms) ?? []) consider(b.stat);
+        return namer.timerNames(key)('x'.repeat(longest)).length <= MAX_NAME_LENGTH;
+      }
+      case SampleType.Gauge:
+      case SampleType.GaugeDelta:
+        return namer.gaugeName(key).length <= MAX_NAME_LENGTH;
+      case SampleType.Set:
+        return namer.setCount(key).length <= MAX_NAME_LENGTH;
+      default:
+        return true;
+    }
   }
 
   add(batch: SampleBatch): void {
@@ -180,6 +210,11 @@ export class StatsdAggregator implements AggregatorInstance {
       this.state.gauges.set(`${this.o.prefixStats}.timestamp_lag`, { v: ts - this.lastFlushTs - this.intervalMs / 1000 });
     }
     this.lastFlushTs = ts;
+    const tooLong = this.state.takeTooLong();
+    if (tooLong > 0) {
+      this.ctx.stats.addDropped('name_too_long', tooLong);
+      this.ctx.log.limited('name_too_long', `StatsD keys whose series names would pass ${MAX_NAME_LENGTH} characters dropped (counted in bad_lines_seen)`, { samples: tooLong });
+    }
     const capped = this.state.takeCapped();
     if (capped > 0) {
       this.ctx.stats.addDropped('cardinality_cap', capped);

@@ -49,3 +49,30 @@ test('back-pressure: reading pauses while a store is under pressure and resumes 
     await input.stop();
   }
 });
+
+test('maxLineBytes bounds every line, however the stream is cut into reads', async () => {
+  const r = replayer({});
+  const input = new StatsdTcpInput(r.input, { ...opts, maxLineBytes: 1024 });
+  await input.start();
+  const port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
+  const s = net.connect(port, '127.0.0.1');
+  try {
+    await new Promise((res) => s.once('connect', res));
+    const line = (key: string, samples: number): string => key + ':1|c'.repeat(samples);
+    // 1,024 bytes: kept; 1,503 bytes inside one read, before and after other lines: dropped
+    s.write(`${line('okay', 255)}\nfirst:1|c\n${line('big', 375)}\nsecond:1|c\n`);
+    // a line of 1,200 bytes arriving in two reads of 600 (each under the limit): dropped
+    const split = line('two', 300);
+    s.write(split.slice(0, 600));
+    await new Promise((res) => setTimeout(res, 30));
+    s.end(`${split.slice(600)}\nthird:1|c\n`);
+    await waitFor(() => r.input.stats.snapshot().dropped.line_too_long === 2, 'both long lines dropped');
+    await waitFor(() => input.stats().connections === 0, 'the connection closed (its last lines read)');
+    const pts = new Map(await r.flush(1_700_000_010));
+    assert.deepEqual(['okay', 'first', 'second', 'third', 'big', 'two'].map((k) => pts.get(`stats_counts.${k}`)), [255, 1, 1, 1, undefined, undefined]);
+    assert.equal(r.input.stats.counters.get('bad_lines_seen'), 2);
+  } finally {
+    s.destroy();
+    await input.stop();
+  }
+});

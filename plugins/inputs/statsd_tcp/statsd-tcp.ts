@@ -100,24 +100,56 @@ export class StatsdTcpInput implements InputInstance {
   }
 
   private data(c: Conn, chunk: Buffer): void {
-    const last = chunk.lastIndexOf(NL);
-    if (last < 0) {
-      this.keep(c, chunk);
-      return;
-    }
     let start = 0;
     if (c.skipping) {
-      // the rest of a too-long line ends at the first newline of this chunk
-      start = chunk.indexOf(NL) + 1;
+      // the rest of a too-long line ends at the first newline
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) return;
+      start = nl + 1;
       c.skipping = false;
     }
+    const last = chunk.lastIndexOf(NL);
+    if (last < start) {
+      this.keep(c, chunk.subarray(start));
+      return;
+    }
+    const head = c.pending?.length ?? 0;
     let packet: Buffer;
-    if (c.pending !== undefined && start === 0) {
-      packet = Buffer.concat([c.pending, chunk.subarray(0, last + 1)]);
-    } else packet = chunk.subarray(start, last + 1);
+    // only a read of more than maxLineBytes can hold a line that long: others skip the scan
+    if (head + last + 1 - start > this.o.maxLineBytes) packet = this.boundedLines(c.pending, chunk, start, last);
+    else packet = c.pending !== undefined ? Buffer.concat([c.pending, chunk.subarray(start, last + 1)]) : chunk.subarray(start, last + 1);
     c.pending = undefined;
     if (packet.length > 0) this.packet(packet);
     if (last + 1 < chunk.length) this.keep(c, chunk.subarray(last + 1));
+  }
+
+  /**
+   * The complete lines of a read (the first continuing `pending`), less those longer than
+   * maxLineBytes: a line is refused by its length however the stream was cut into reads.
+   */
+  private boundedLines(pending: Buffer | undefined, chunk: Buffer, start: number, last: number): Buffer {
+    const parts: Buffer[] = [];
+    let run = start; // start of the current run of accepted lines
+    let keepPending = pending !== undefined;
+    for (let from = start; from <= last; ) {
+      const nl = chunk.indexOf(NL, from);
+      const length = nl - from + (from === start ? (pending?.length ?? 0) : 0);
+      if (length > this.o.maxLineBytes) {
+        if (from === start) keepPending = false;
+        else parts.push(chunk.subarray(run, from));
+        run = nl + 1;
+        this.refuseLongLine();
+      }
+      from = nl + 1;
+    }
+    if (run <= last) parts.push(chunk.subarray(run, last + 1));
+    if (keepPending) parts.unshift(pending!);
+    return Buffer.concat(parts);
+  }
+
+  private refuseLongLine(): void {
+    this.handler.refusedLine('line_too_long');
+    this.ctx.log.limited('line_too_long', 'StatsD TCP line longer than maxLineBytes dropped', { maxLineBytes: this.o.maxLineBytes });
   }
 
   /** Bytes after the last newline wait for the next read; too many of them are a line too long. */
@@ -127,8 +159,7 @@ export class StatsdTcpInput implements InputInstance {
     if (size > this.o.maxLineBytes) {
       c.pending = undefined;
       c.skipping = true;
-      this.handler.refusedLine('line_too_long');
-      this.ctx.log.limited('line_too_long', 'StatsD TCP line longer than maxLineBytes dropped', { maxLineBytes: this.o.maxLineBytes });
+      this.refuseLongLine();
       return;
     }
     // copy: the socket's chunk may be a slice of a pooled buffer
