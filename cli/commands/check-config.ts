@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
+import { configWarnings } from '../../core/config/warnings.js';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { ErrorCode } from '../../core/errors.js';
@@ -50,6 +51,7 @@ async function checkOne(file: string): Promise<boolean> {
     process.stderr.write(`${e.code === ErrorCode.PLUGIN_START ? `${file}: ` : ''}${e.message}\n`);
     return false;
   }
+  for (const w of configWarnings(runtime.config)) process.stderr.write(`${file}: warning: ${w}\n`);
   // then the checks that read what the options name (a store's rule files)
   let problems = 0;
   for (const { id, manifest, options } of runtime.instancesForCheck()) {

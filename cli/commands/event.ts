@@ -15,7 +15,7 @@ for deploy scripts: it prints the stored event as JSON and exits 0, or prints wh
 
   WHAT            the title shown on the Grafana annotation
   --tags LIST     tags, separated by commas or spaces (Grafana filters annotations by them)
-  --data TEXT     the annotation's text; "-" reads it from stdin
+  --data TEXT     the annotation's text; "-" reads it from stdin (final newlines dropped)
   --when TIME     Unix seconds (a fraction allowed), a Graphite time (-5min, now, 20240101) or ISO 8601; default now
   --url URL       carbonado's HTTP address (default: env CARBONADO_URL, else ${DEFAULT_URL})
   --token TOKEN   bearer token (default: env CARBONADO_EVENTS_TOKEN; needed unless carbonado
@@ -39,7 +39,8 @@ Example:
     const tags = stringOption(args, 'tags');
     if (tags !== undefined) body.tags = tags.split(/[\s,]+/).filter(Boolean).join(' ');
     const data = stringOption(args, 'data');
-    if (data !== undefined) body.data = data === '-' ? readFileSync(0, 'utf8') : data;
+    // from stdin without its final newlines, as the shell's $(…) gives it (echo, git log end in one)
+    if (data !== undefined) body.data = data === '-' ? readFileSync(0, 'utf8').replace(/(\r?\n)+$/, '') : data;
     const when = stringOption(args, 'when');
     if (when !== undefined) {
       const t = parseWhen(when);

@@ -7,6 +7,7 @@ import type { BaseContext, Lifecycle, PluginKind, PluginManifest } from '../cont
 import type { EventStore, QueryStore, StoreInstance } from '../contracts/store.js';
 import type { AggregatorInstance } from '../contracts/aggregator.js';
 import type { InputInstance } from '../contracts/input.js';
+import { configWarnings } from '../config/warnings.js';
 import type { CarbonadoConfig } from '../config/root-schema.js';
 import { ConfigValidator, KIND_OF_SECTION, SECTIONS, type Section } from '../config/validate.js';
 import { PluginRegistry } from './registry.js';
@@ -240,6 +241,7 @@ export class Runtime {
     try {
       const url = await http.listen();
       log.info(`started http ${url}`);
+      for (const w of configWarnings(config)) log.warn(w);
       for (const r of this.running) {
         await withTimeout(r.instance.start(), config.lifecycle.startTimeoutMs, `${r.id} start`, r.id, (extend) => this.startProgress.set(r.id, extend))
           .catch((err: Error) => {

@@ -33,7 +33,7 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
   const good = join(dir, 'good.yaml');
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(good, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
+  writeFileSync(good, `inputs:\n  carbon: {type: carbon_line, port: 2003}\nstores:\n  main: {type: whisper, dataDir: ${join(dir, 'data')}}\n`);
   writeFileSync(bad, 'inputs:\n  carbon: {type: carbon_line, port: 65536}\n');
   const ok = cli(['check-config', good]);
   assert.equal(ok.code, 0);
@@ -53,6 +53,15 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   assert.equal(r.out, `${good}: ok\n${good}: ok\n`);
   assert.equal(r.err.trim(), `${bad}: inputs.carbon (carbon_line): /port must be <= 65535`);
   assert.equal(cli(['check-config', good, '--config', good]).code, 0);
+  // valid, but not what anyone means: an empty file, inputs whose points nothing keeps
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, '# the template did not render\n');
+  const e = cli(['check-config', empty]);
+  assert.equal(e.code, 0);
+  assert.equal(e.err.trim(), `${empty}: warning: no inputs and no stores: this configuration receives and keeps nothing (is the file empty?)`);
+  const noStore = join(dir, 'no-store.yaml');
+  writeFileSync(noStore, 'inputs:\n  carbon: {type: carbon_line, port: 2003}\n');
+  assert.equal(cli(['check-config', noStore]).err.trim(), `${noStore}: warning: inputs but no stores: every point received is dropped`);
 });
 
 test('a misspelt option, an option without its value or a stray argument is refused before anything starts', () => {
