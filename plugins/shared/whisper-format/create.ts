@@ -11,6 +11,8 @@ export class InvalidConfiguration extends Error {
  * precisions, each dividing the next, strictly growing retention, and enough points in each
  * archive to fill one slot of the next. Returns the sorted copy.
  */
+const UINT32_MAX = 0xffffffff;
+
 export function validateArchiveList(list: readonly ArchiveSpec[]): ArchiveSpec[] {
   if (list.length === 0) throw new InvalidConfiguration('You must specify at least one archive configuration!');
   const sorted = [...list].sort((a, b) => a[0] - b[0]);
@@ -32,6 +34,17 @@ export function validateArchiveList(list: readonly ArchiveSpec[]): ArchiveSpec[]
     if (!(pts >= Math.floor(nspp / spp))) {
       throw new InvalidConfiguration(`each archive must have at least enough points to consolidate to the next archive (archive${i + 1} consolidates ${nspp / spp} of archive${i}'s points but it has only ${pts} total points)`);
     }
+  }
+  // the header holds the retention and each archive's offset as 32-bit unsigned integers: whisper
+  // itself fails at create (struct.error), so carbon drops every point of such a series
+  const [lastSpp, lastPts] = sorted[sorted.length - 1]!;
+  if (lastSpp * lastPts > UINT32_MAX) {
+    throw new InvalidConfiguration(`a retention of ${lastSpp * lastPts} seconds (archive${sorted.length - 1}: ${lastSpp}s × ${lastPts}) is more than a whisper header holds (${UINT32_MAX} seconds, about 136 years)`);
+  }
+  let offset = 16 + 12 * sorted.length;
+  for (let i = 0; i < sorted.length - 1; i++) offset += sorted[i]![1] * 12;
+  if (offset > UINT32_MAX) {
+    throw new InvalidConfiguration(`the archives make a file over 4 GiB (archive${sorted.length - 1} would start at byte ${offset}): a whisper header cannot point there`);
   }
   return sorted;
 }

@@ -36,8 +36,9 @@ test('a new file made from NewFileImage has the bytes of create + update_many on
     let k = 0;
     for (const archives of CONFIGS) {
       for (const method of AGGREGATION_METHODS) {
-        for (const shape of ['ascending', 'random', 'future', 'wrap'] as const) {
-          const n = 1 + rnd(shape === 'wrap' ? 400 : 80);
+        // gappy: a run per point, past the image's switch to one buffer (DENSE_AFTER)
+        for (const shape of ['ascending', 'random', 'future', 'wrap', 'gappy'] as const) {
+          const n = 1 + rnd(shape === 'wrap' || shape === 'gappy' ? 400 : 80);
           const times: number[] = [];
           const values: number[] = [];
           for (let i = 0; i < n; i++) {
@@ -45,6 +46,7 @@ test('a new file made from NewFileImage has the bytes of create + update_many on
               shape === 'ascending' ? now - (n - i) * 10 :
               shape === 'future' ? now + rnd(3) * 7 - rnd(100) :
               shape === 'wrap' ? now - i * 3 :
+              shape === 'gappy' ? now - i * 20 - rnd(2) * 7 :
               now - rnd(100_000);
             times.push(t);
             values.push(rnd(2) ? rnd(1000) : -rnd(1000) / 7);
@@ -86,4 +88,22 @@ test('extents merge adjacent and overlapping writes, later writes winning, and l
   assert.equal((await img.read(out, 0, 8, 48)).bytesRead, 8);
   assert.deepEqual([...out], [0, 0, 4, 4, 0, 0, 0, 0]);
   await assert.rejects(img.write(Buffer.alloc(2), 0, 2, 99), RangeError);
+});
+
+test('an image of many writes (one buffer of the file) reads and extents as one of few', async () => {
+  const few = new NewFileImage(10_000);
+  const many = new NewFileImage(10_000);
+  // the same bytes: one write each in `few`, split into 199 overlapping writes in `many`
+  await few.write(Buffer.alloc(400, 7), 0, 400, 1000);
+  await few.write(Buffer.from([1, 2, 3]), 0, 3, 5000);
+  for (let i = 0; i < 199; i++) await many.write(Buffer.alloc(4, 7), 0, 4, 1000 + i * 2);
+  await many.write(Buffer.from([1, 2, 3]), 0, 3, 5000);
+  await many.write(Buffer.from([9]), 0, 1, 1001);
+  await few.write(Buffer.from([9]), 0, 1, 1001);
+  const shape = (img: NewFileImage) => img.extents().map((e) => [e.pos, e.buf.toString('hex')]);
+  assert.deepEqual(shape(many), shape(few));
+  const [a, b] = [Buffer.alloc(50, 5), Buffer.alloc(50, 5)];
+  await few.read(a, 0, 50, 980);
+  await many.read(b, 0, 50, 980);
+  assert.ok(a.equals(b));
 });

@@ -110,6 +110,10 @@ test('validateArchiveList applies whisper rules', () => {
   assert.throws(() => validateArchiveList([[60, 100], [90, 100]]), /evenly divide/);
   assert.throws(() => validateArchiveList([[60, 100], [120, 50]]), /larger time intervals/);
   assert.throws(() => validateArchiveList([[10, 5], [60, 100]]), /enough points/);
+  // what the 32-bit header fields hold (whisper fails at create with struct.error)
+  assert.deepEqual(validateArchiveList([[1, 0xffffffff]]), [[1, 0xffffffff]]);
+  assert.throws(() => validateArchiveList([[60, 1440], [86400, 73000]]), /retention of 6307200000 seconds .* more than a whisper header holds/);
+  assert.throws(() => validateArchiveList([[1, 400_000_000], [10, 400_000_000]]), /over 4 GiB .* byte 4800000040/);
 });
 
 test('the create example of the reference has the documented header bytes', async () => {
