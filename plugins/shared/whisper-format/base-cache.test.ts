@@ -61,3 +61,35 @@ test('updates that reuse learnt archive bases write the same bytes as updates th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a point in the first step after 1970 (interval 0, which whisper reads as no base) is not cached as a base', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-bases-'));
+  try {
+    // whisper joins interval 0 to the run after it: slot 0 gets (0, 2), and the next update finds
+    // the base 0, "a new archive", and writes 3360 to slot 0 (the fuzz case, also propagated)
+    for (const [archives, calls] of [
+      [[[60, 100]], [[6000, [[30, 2], [420, 1]]], [6000, [[3360, 3]]]]],
+      [[[3, 10], [30, 2], [60, 100]], [[6040, [[436, 1], [40, 2]]], [6070, [[3360, 3]]]]],
+    ] as Array<[ArchiveSpec[], Array<[number, Array<[number, number]>]>]>) {
+      const [a, b] = [join(dir, 'a.wsp'), join(dir, 'b.wsp')];
+      rmSync(a, { force: true });
+      rmSync(b, { force: true });
+      for (const p of [a, b]) await createWhisper(p, archives, { xFilesFactor: 0.5, aggregationMethod: 'average', allocation: 'sparse' });
+      const [fa, fb] = [await open(a, 'r+'), await open(b, 'r+')];
+      const [ha, hb] = [await readHeader(fa, a), await readHeader(fb, b)];
+      const bases: BaseCache = new Map();
+      try {
+        for (const [now, points] of calls) {
+          await updateMany(fa, ha, points.map((p) => p[0]), points.map((p) => p[1]), points.length, now, bases);
+          await updateMany(fb, hb, points.map((p) => p[0]), points.map((p) => p[1]), points.length, now);
+        }
+      } finally {
+        await fa.close();
+        await fb.close();
+      }
+      assert.ok(readFileSync(a).equals(readFileSync(b)), JSON.stringify(archives));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

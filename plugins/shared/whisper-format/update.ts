@@ -8,7 +8,8 @@ import { readBase, readSlots, writeAt } from './slots.js';
  * safe to reuse one: slot 0 only ever receives timestamps congruent to the base modulo the
  * archive's period (points × step), so any base it has held addresses every slot as the current
  * one does; whisper re-reads it on every update, a 12-byte read per archive per update. Valid only
- * while nobody else writes the file (the store's own files).
+ * while nobody else writes the file (the store's own files). The exception, an interval of 0, is
+ * never cached.
  */
 /** the latest timestamp whisper can store: its intervals are unsigned 32-bit */
 export const MAX_TIMESTAMP = 0xffffffff;
@@ -146,7 +147,11 @@ async function archiveUpdateMany(
 
   let base = await baseOf(fh, archive, bases);
   if (base === 0) base = runs[0]!.start;
-  bases?.set(archive, base);
+  // an interval of 0 (a point in the first step after 1970) joins the run after it (whisper's
+  // `not previousInterval`), so it is written where no timestamp of its own would go, slot 0
+  // included: whisper then reads the base back as 0, and so must the next update here
+  if (aligned.includes(0)) bases?.delete(archive);
+  else bases?.set(archive, base);
   const archiveEnd = archive.offset + archive.size;
   for (const run of runs) {
     if (run.buf.length > archive.size) {
