@@ -267,19 +267,28 @@ async function propagateLevel(
   return any;
 }
 
+/**
+ * Python's sum() of floats, left to right: once the running sum is a NaN it stays that very NaN
+ * (x86 keeps the first of two NaN operands, and V8 may swap an addition's operands), so the bytes
+ * written match whisper's when a window holds NaNs of either sign. null counts as 0 (avg_zero).
+ */
+function pySum(values: ReadonlyArray<number | null>): number {
+  let s = 0;
+  for (const v of values) {
+    if (Number.isNaN(s)) break;
+    if (v === null) continue;
+    s = Number.isNaN(v) ? v : s + v;
+  }
+  return s;
+}
+
 /** whisper.aggregate: the value a lower slot gets from the known higher values of its window. */
 export function aggregate(method: AggregationMethod, known: readonly number[], neighbors: ReadonlyArray<number | null>): number {
   switch (method) {
-    case 'average': {
-      let s = 0;
-      for (const v of known) s += v;
-      return s / known.length;
-    }
-    case 'sum': {
-      let s = 0;
-      for (const v of known) s += v;
-      return s;
-    }
+    case 'average':
+      return pySum(known) / known.length;
+    case 'sum':
+      return pySum(known);
     case 'last':
       return known[known.length - 1]!;
     case 'max': {
@@ -293,11 +302,8 @@ export function aggregate(method: AggregationMethod, known: readonly number[], n
       for (let i = 1; i < known.length; i++) if (known[i]! < m) m = known[i]!;
       return m;
     }
-    case 'avg_zero': {
-      let s = 0;
-      for (const v of neighbors) s += v ?? 0;
-      return s / neighbors.length;
-    }
+    case 'avg_zero':
+      return pySum(neighbors) / neighbors.length;
     case 'absmax': {
       let m = known[0]!;
       for (let i = 1; i < known.length; i++) if (Math.abs(known[i]!) > Math.abs(m)) m = known[i]!;

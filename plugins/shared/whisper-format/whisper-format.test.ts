@@ -226,3 +226,29 @@ test('whisper-info, whisper-fetch and whisper-dump read our files', async (t) =>
   assert.match(dump.stdout, new RegExp(`0: ${t0},\\s+0\\n`));
   assert.match(dump.stdout, new RegExp(`9: ${t0 + 540},\\s+13.5\\n`));
 });
+
+test('a roll-up of NaNs of either sign writes the NaN Python whisper writes (sum, average, avg_zero)', async (t) => {
+  if (!requirePeer(t, havePy, 'python3-whisper')) return;
+  const now = 1_700_000_100;
+  const nan = (bits: string): number => Buffer.from(bits, 'hex').readDoubleBE(0);
+  // +NaN, -NaN in one 300 s window, and -NaN, +NaN in the next; then a NaN after a number
+  const points: Array<[number, string]> = [[now - 300, '7ff8000000000000'], [now - 240, 'fff8000000000000'], [now - 600, 'fff8000000000000'], [now - 540, '7ff8000000000000'], [now - 900, '3ff0000000000000'], [now - 840, 'fff8000000000000']];
+  for (const method of ['sum', 'average', 'avg_zero'] as const) {
+    const [a, b] = [join(dir, `nan-a-${method}.wsp`), join(dir, `nan-b-${method}.wsp`)];
+    await createWhisper(a, [[60, 30], [300, 10]], { xFilesFactor: 0, aggregationMethod: method });
+    const fh = await open(a, 'r+');
+    try {
+      const values = new Float64Array(points.map((p) => nan(p[1])));
+      await updateMany(fh, await readHeader(fh, a), points.map((p) => p[0]), values, points.length, now);
+    } finally {
+      await fh.close();
+    }
+    const py = `import struct, whisper
+whisper.create(${JSON.stringify(b)}, [(60, 30), (300, 10)], 0, ${JSON.stringify(method)})
+pts = [${points.map(([ts, bits]) => `(${ts}, struct.unpack('!d', bytes.fromhex('${bits}'))[0])`).join(', ')}]
+whisper.update_many(${JSON.stringify(b)}, pts, now=${now})`;
+    const r = spawnSync(DEBIAN_PYTHON, ['-c', py], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await readFile(a)).toString('hex'), (await readFile(b)).toString('hex'), method);
+  }
+});
