@@ -101,7 +101,8 @@ test('500-point frames in random chunk sizes arrive exactly; names are validated
 });
 
 test('hostile frames: refused opcodes keep the connection, limits close it, other clients are unaffected', async () => {
-  const c = await start({ maxFrameBytes: 1 << 20 });
+  // values under the default limit cost at least a byte each: 1 MiB cannot pass it, a lower one can
+  const c = await start({ maxFrameBytes: 1 << 20, maxItemsPerFrame: 262_144 });
   const rec = c.runtime.instance<Recording>('stores.rec')!;
   try {
     const good = await open(c);

@@ -116,8 +116,11 @@ test('limits: nesting depth, values per frame, memo size', () => {
   assert.equal(decodeFrame(dec(), marks).refusal, 'limit_depth');
   // a list nested in itself through the memo stays bounded: appending grows the depth check
   assert.equal(decodeFrame(dec(), b(`]q\x00${'h\x00a'.repeat(20)}.`)).refusal, 'limit_depth');
+  // a million empty tuples: one byte each, within the default limit (a value costs a byte at
+  // least), over a lower one
   const tiny = Buffer.concat([b(']('), Buffer.alloc(1_000_000, 0x29), b('e.')]);
-  const r2 = decodeFrame(dec(), tiny);
+  assert.equal(decodeFrame(dec(), tiny).refusal, undefined);
+  const r2 = decodeFrame(new PickleDecoder({ ...DEFAULT_LIMITS, maxItemsPerFrame: 262_144 }), tiny);
   assert.equal(r2.refusal, 'limit_items');
   const memo = b('Nr\x00\x00\x10\x00.');
   assert.equal(decodeFrame(dec(), memo).refusal, 'limit_memo');

@@ -13,11 +13,11 @@ export const schema: JSONSchemaType<CarbonPickleOptions> = {
       description: 'longest accepted frame body in bytes (carbon: PICKLE_RECEIVER_MAX_LENGTH); a longer one closes the connection',
     },
     maxItemsPerFrame: {
-      type: 'integer', minimum: 16, default: 262144,
-      description: 'values one frame may create (strings, numbers, lists, tuples, memo references); a carbon-relay point costs 5',
+      type: 'integer', minimum: 16, default: 1048576,
+      description: 'values one frame may create (strings, numbers, lists, tuples, memo references); each costs at least a byte, so the default refuses no frame within maxFrameBytes',
     },
     maxDepth: { type: 'integer', minimum: 3, maximum: 1000, default: 16, description: 'deepest list/tuple nesting; a carbon frame needs 3' },
-    maxMemoEntries: { type: 'integer', minimum: 0, default: 262144, description: 'memo slots one frame may use (PUT/MEMOIZE index limit)' },
+    maxMemoEntries: { type: 'integer', minimum: 0, default: 1048576, description: 'memo slots one frame may use (PUT/MEMOIZE index limit); the default refuses no frame within maxFrameBytes' },
     maxBufferedBytes: {
       type: 'integer', minimum: 1024, default: 67108864,
       description: 'bytes of unfinished frames held by all connections together; the connection that would exceed it is closed',

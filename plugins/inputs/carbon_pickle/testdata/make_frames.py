@@ -80,6 +80,10 @@ def main():
     frames.append(("python-tuple-of-lists", pickle.dumps((["t.a", [1700000000, 1]],), protocol=2)))
     frames.append(("python-empty-list", pickle.dumps([], protocol=2)))
     frames.append(("python-long-name", pickle.dumps([("n" * 300, (1700000000, 1.0))], protocol=2)))
+    # one series' backfill under carbon's 1 MiB frame limit, in Python 3's default protocol: with
+    # MEMOIZE and 2-byte BINGETs a point costs ~13 bytes and creates 5 values (1,048,574 bytes)
+    frames.append(("python-protocol-4-one-series-1MiB",
+                   pickle.dumps([("k4.c0.x", (1700000000 - 86400 + (i % 8640) * 10, i % 100)) for i in range(80635)], protocol=4)))
     frames.append(("python2-protocol-2", py2_protocol2([("py2.a", (1700000000, 1.25)), ("py2.b", (1700000000.5, -2.0)),
                                                         ("py2." + "l" * 300, (1700000000, 0.0))])))
     frames.append(("python2-protocol-0", py2_protocol0()))

@@ -8,7 +8,8 @@ import { PickleDecoder, type FrameRefusal, type ItemSkip, type PickleLimits } fr
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-export const DEFAULT_LIMITS: PickleLimits = { maxItemsPerFrame: 262_144, maxDepth: 16, maxMemoEntries: 262_144 };
+/** the plugin's defaults, as its schema gives them */
+export const DEFAULT_LIMITS: PickleLimits = { maxItemsPerFrame: 1_048_576, maxDepth: 16, maxMemoEntries: 1_048_576 };
 
 export function hasCarbon(): boolean {
   return hasPythonModule('carbon.util');
