@@ -84,8 +84,11 @@ test('three carbonado nodes behind a relaying carbonado: ring placement and a no
       const h = await held(nodes[1]!, from, until);
       return bNames.every((x) => h.get(x) === rounds + 1);
     }, 'node b has every point of the outage', 30_000, 200);
-    const stats = (await (await fetch(`${relay.httpUrl}/stats`)).json()) as { instances: Record<string, { droppedTotal: number }> };
+    const stats = (await (await fetch(`${relay.httpUrl}/stats`)).json()) as { instances: Record<string, { droppedTotal: number; received: number }> };
     assert.equal(stats.instances['stores.relay']?.droppedTotal, 0);
+    // each point once (it was counted by the runtime and again by the relay)
+    assert.equal(stats.instances['inputs.carbon']?.received, names.length * (rounds + 1));
+    assert.equal(stats.instances['stores.relay']?.received, names.length * (rounds + 1));
   } finally {
     if (relay) {
       relay.kill('SIGTERM');

@@ -36,6 +36,9 @@ export interface DestinationSettings {
   readonly resendWindowMs: number;
 }
 
+/** times a chunk is queued again after a broken connection before it counts as dropped */
+const MAX_RESENDS = 10;
+
 interface InFlight {
   readonly chunk: Chunk;
   readonly at: number;
@@ -52,6 +55,8 @@ export class Destination {
   /** written chunks kept for the resend window */
   private inflight: InFlight[] = [];
   private inflightPoints = 0;
+  /** how often a chunk was queued again after a broken connection */
+  private readonly resends = new WeakMap<Chunk, number>();
   private socket: Socket | undefined;
   private connected = false;
   private ended = false;
@@ -253,16 +258,32 @@ export class Destination {
     this.reconnectTimer.unref();
   }
 
-  /** A broken connection: what was written recently may never have been read, so queue it again. */
+  /**
+   * A broken connection: what was written recently may never have been read, so queue it again.
+   * Only what was written within the resend window (it was forgotten at the next write until
+   * now, so an idle destination re-sent old points), and no chunk more than MAX_RESENDS times: a
+   * destination that closes the connection on one chunk every time would otherwise get it first
+   * at every reconnect, and nothing behind it.
+   */
   private requeueInflight(): void {
+    this.pruneInflight();
     if (this.inflight.length === 0) return;
     let n = 0;
     let acked = 0;
-    const chunks = this.inflight.map((e) => {
-      n += e.chunk.length;
+    const chunks: Chunk[] = [];
+    for (const e of this.inflight) {
+      // taken back from `sent` (as resent) whether queued again or given up: the accounting above holds
       if (e.acked) acked += e.chunk.length;
-      return e.chunk;
-    });
+      const times = (this.resends.get(e.chunk) ?? 0) + 1;
+      if (times > MAX_RESENDS) {
+        this.drop('resend_limit', e.chunk.length);
+        this.log.limited(`relay.${this.s.label}.resend_limit`, `${this.address}: dropped ${e.chunk.length} points written ${MAX_RESENDS} times, each time followed by a broken connection`, { destination: this.address });
+        continue;
+      }
+      this.resends.set(e.chunk, times);
+      n += e.chunk.length;
+      chunks.push(e.chunk);
+    }
     this.inflight = [];
     this.inflightPoints = 0;
     this.queue = chunks.concat(this.queue);

@@ -13,11 +13,21 @@ import type { Chunk } from './chunk.js';
  */
 const num = String;
 
+/** a value's text: `-0` keeps its sign (String(-0) is '0'), as carbon-relay's `-0.0` does */
+const value = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+
 export function encodePlaintext(c: Chunk, from = 0, to = c.length): Buffer {
   let s = '';
-  for (let i = from; i < to; i++) s += `${c.names[i]} ${num(c.values[i]!)} ${num(c.times[i]!)}\n`;
+  for (let i = from; i < to; i++) s += `${c.names[i]} ${value(c.values[i]!)} ${num(c.times[i]!)}\n`;
   return Buffer.from(s, 'utf8');
 }
+
+/**
+ * carbon's receivers close the connection on a frame body over PICKLE_RECEIVER_MAX_LENGTH (2^20):
+ * a frame is cut at that many bytes whatever pointsPerFrame says, or a destination would refuse
+ * the same frame at every reconnect (long UTF-8 names, a large pointsPerFrame).
+ */
+export const MAX_PICKLE_FRAME_BYTES = 1 << 20;
 
 const PROTO = 0x80, EMPTY_LIST = 0x5d, MARK = 0x28, APPENDS = 0x65, STOP = 0x2e;
 const BINUNICODE = 0x58, BININT = 0x4a, BINFLOAT = 0x47, TUPLE2 = 0x86;
@@ -27,21 +37,36 @@ function fitsInt32(t: number): boolean {
 }
 
 /** Pickle frames (each length-prefixed) for points [from, to) of a chunk. */
-export function encodePickle(c: Chunk, pointsPerFrame: number, from = 0, to = c.length): Buffer {
+export function encodePickle(c: Chunk, pointsPerFrame: number, from = 0, to = c.length, maxFrameBytes = MAX_PICKLE_FRAME_BYTES): Buffer {
   const nameBytes = new Array<number>(to - from);
+  // where each frame ends: at pointsPerFrame points or before the body would pass maxFrameBytes
+  const frameEnds: number[] = [];
+  const HEAD = 6; // PROTO 2 ] ( … e .
   let size = 0;
+  let frameBody = HEAD;
+  let framePoints = 0;
   for (let i = from; i < to; i++) {
     const nb = Buffer.byteLength(c.names[i]!, 'utf8');
     nameBytes[i - from] = nb;
     // X len name, ts (J i32 or G f64), G value, TUPLE2, TUPLE2
-    size += 5 + nb + (fitsInt32(c.times[i]!) ? 5 : 9) + 9 + 2;
+    const point = 5 + nb + (fitsInt32(c.times[i]!) ? 5 : 9) + 9 + 2;
+    if (framePoints > 0 && (framePoints === pointsPerFrame || frameBody + point > maxFrameBytes)) {
+      frameEnds.push(i);
+      size += 4 + frameBody;
+      frameBody = HEAD;
+      framePoints = 0;
+    }
+    frameBody += point;
+    framePoints++;
   }
-  const frames = Math.ceil((to - from) / pointsPerFrame);
-  size += frames * (4 + 4 + 2); // length, PROTO 2 ] (, e .
+  if (framePoints > 0) {
+    frameEnds.push(to);
+    size += 4 + frameBody;
+  }
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
-  for (let start = from; start < to; start += pointsPerFrame) {
-    const end = Math.min(to, start + pointsPerFrame);
+  let start = from;
+  for (const end of frameEnds) {
     const lenAt = o;
     o += 4;
     buf[o++] = PROTO;
@@ -73,6 +98,7 @@ export function encodePickle(c: Chunk, pointsPerFrame: number, from = 0, to = c.
     buf[o++] = APPENDS;
     buf[o++] = STOP;
     buf.writeUInt32BE(o - lenAt - 4, lenAt);
+    start = end;
   }
   return buf;
 }
