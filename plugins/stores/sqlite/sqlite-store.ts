@@ -136,7 +136,7 @@ export class SqliteStore implements StoreInstance {
       return join(await realpath(dirname(this.o.path)), basename(this.o.path));
     });
     try {
-      this.unlock = await lockFile(real, { consequence: "two stores on one database would each miss the series the other adds, and read them with the wrong retention" });
+      this.unlock = await lockFile(real, { consequence: 'two stores on one database would each miss the series the other adds, and read them with the wrong retention' });
     } catch (err) {
       if (!(err instanceof LockUnavailable)) throw err;
       // a full disk: the store must still start, to serve reads and write once space returns

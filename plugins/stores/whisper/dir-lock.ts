@@ -7,6 +7,7 @@ import { isNoHardLinks } from './hard-links.js';
  * One store per directory. A second store on the same data directory (another carbonado, or a
  * second instance in one config) would replay the first one's live WAL, empty its staging
  * directory under its creates and, when stopped, delete WAL segments the first still needs.
+ * The same lock serves one file (`lockFile`: the sqlite store's database).
  *
  * The lock is a file holding `pid boot-id start-time nonce role dev:ino` (locks of earlier
  * versions hold the first three; both are read). A lock is stale when the machine has
