@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-import { main } from '../cli/main.js';
+import { holdSighup } from '../cli/sighup.js';
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// the daemon (`run`, the default command): before anything else loads, so that a reload asked
+// for during start-up cannot end it
+if (argv[0] === undefined || argv[0].startsWith('-') || argv[0] === 'run') holdSighup();
+const { main } = await import('../cli/main.js');
+
+main(argv).then(
   (code) => {
     // exit explicitly: a plugin that leaked a timer must not keep a stopped carbonado alive
     process.exit(code);

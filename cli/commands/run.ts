@@ -1,3 +1,4 @@
+import { holdSighup, reloadWith } from '../sighup.js';
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
@@ -28,6 +29,7 @@ storage schemas). Without --config, CARBONADO_CONFIG or the embedded default con
       return 2;
     }
     const file = stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG();
+    holdSighup();
     let runtime: Runtime;
     try {
       runtime = await Runtime.create(await readConfigFile(file), { plugins: builtinPlugins, file });
@@ -71,10 +73,14 @@ storage schemas). Without --config, CARBONADO_CONFIG or the embedded default con
       };
       process.on('SIGTERM', () => signalled('SIGTERM'));
       process.on('SIGINT', () => signalled('SIGINT'));
-      process.on('SIGHUP', () => {
+      const missed = reloadWith(() => {
         runtime.services.log.info('SIGHUP: reload');
         runtime.services.bus.emit('reload');
       });
+      if (missed > 0) {
+        runtime.services.log.info('SIGHUP during start-up: reloading now');
+        runtime.services.bus.emit('reload');
+      }
     });
   },
 };

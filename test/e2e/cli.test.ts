@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,4 +162,32 @@ test('a repeated SIGINT: a copy within a second (npm forwarding Ctrl-C) keeps dr
   assert.equal(await p.exited, 1);
   assert.ok(Date.now() - t0 < 5000, 'exited without waiting for the 20 s stop');
   assert.match(p.output(), /SIGINT again: exiting without waiting for the drain/);
+});
+
+test('SIGHUP during start-up (systemctl reload right after a start) does not end carbonado: the reload runs once started', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const conf = join(dir, 'slow.yaml');
+  writeFileSync(
+    conf,
+    `http: { host: 127.0.0.1, port: 0 }\nselfMetrics: { intervalSecs: 0 }\nplugins: [${JSON.stringify(join(REPO_ROOT, 'test/fixtures/plugins/misbehaving-output.mjs'))}]\n` +
+      'outputs:\n  slow: { type: misbehaving, startDelayMs: 1500 }\n',
+  );
+  const child = spawn(process.execPath, [...carbonadoFromSource(), '--config', conf], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor(() => out.includes('started http'), 'start-up under way');
+    child.kill('SIGHUP'); // while outputs.slow is starting
+    await waitFor(() => out.includes('SIGHUP during start-up: reloading now') || child.exitCode !== null || child.signalCode !== null, 'the start to finish', 20_000);
+    assert.equal(child.signalCode, null, `ended by ${child.signalCode}:\n${out}`);
+    assert.match(out, /started outputs\.slow/);
+    child.kill('SIGHUP');
+    await waitFor(() => out.includes('SIGHUP: reload'), 'a reload once running');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

@@ -8,6 +8,8 @@ import type { WhisperFile } from './io.js';
 
 export const METADATA_SIZE = 16;
 export const ARCHIVE_INFO_SIZE = 12;
+/** more archives than this in a header is taken for corruption (whisper would read garbage) */
+export const MAX_ARCHIVES = 64;
 export const POINT_SIZE = 12;
 
 export const AGGREGATION_METHODS = ['average', 'sum', 'last', 'max', 'min', 'avg_zero', 'absmax', 'absmin'] as const;
@@ -71,7 +73,7 @@ export function parseHeader(buf: Buffer, path: string, actualFileSize?: number):
   const count = buf.readUInt32BE(12);
   if (type < 1 || type > AGGREGATION_METHODS.length) throw new CorruptWhisperFile('Unable to read header', path);
   if (!(xff >= 0 && xff <= 1)) throw new CorruptWhisperFile('Unable to read header', path);
-  if (count === 0 || count > 64) throw new CorruptWhisperFile(`implausible archive count ${count}`, path);
+  if (count === 0 || count > MAX_ARCHIVES) throw new CorruptWhisperFile(`implausible archive count ${count}`, path);
   const headerSize = METADATA_SIZE + ARCHIVE_INFO_SIZE * count;
   if (buf.length < headerSize) throw new CorruptWhisperFile('Unable to read archive metadata', path);
   const archives: ArchiveInfo[] = [];
@@ -109,7 +111,7 @@ export async function readHeader(fh: WhisperFile, path: string): Promise<Whisper
   let buf = first.subarray(0, bytesRead);
   if (buf.length >= METADATA_SIZE) {
     const count = buf.readUInt32BE(12);
-    const need = METADATA_SIZE + ARCHIVE_INFO_SIZE * Math.min(count, 64);
+    const need = METADATA_SIZE + ARCHIVE_INFO_SIZE * Math.min(count, MAX_ARCHIVES);
     if (need > buf.length && need <= st.size) {
       buf = Buffer.alloc(need);
       const r = await fh.read(buf, 0, need, 0);

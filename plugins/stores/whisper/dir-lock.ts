@@ -87,6 +87,8 @@ async function takeLock(
   try {
     await writeFile(mine, text);
   } catch (err) {
+    // created but not written (a full disk): not left behind until the next start takes the lock
+    await unlink(mine).catch(() => undefined);
     // a data disk 100 % full must not stop the store that is to drain onto it after a crash
     if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
     throw err;

@@ -12,6 +12,8 @@ import { basename, dirname, join, sep } from 'node:path';
 import {
   CorruptWhisperFile,
   InvalidConfiguration,
+  ARCHIVE_INFO_SIZE,
+  MAX_ARCHIVES,
   METADATA_SIZE,
   NewFileImage,
   SyncFile,
@@ -38,7 +40,10 @@ interface OpenFile {
   /** the inode behind the descriptor, to notice the path now names another file */
   readonly dev: number;
   readonly ino: number;
-  /** the metadata bytes `header` was parsed from, to notice a header rewritten in place */
+  /**
+   * the header bytes (metadata and archive table) `header` was parsed from, to notice a header
+   * rewritten in place: a damaged archive table, which reads call corrupt, is not written into
+   */
   meta: Buffer | undefined;
 }
 
@@ -114,7 +119,8 @@ function get(path: string): OpenFile {
       // a header rewritten in place, or a file cut short (truncate): read the header again, which
       // refuses a file shorter than its archives (never write into what reads call corrupt)
       const shorter = cached.header !== undefined && st.size < cached.header.fileSize;
-      if (shorter || (cached.meta && (readSync(cached.file.fd, metaNow, 0, METADATA_SIZE, 0) !== METADATA_SIZE || !metaNow.equals(cached.meta)))) {
+      const n = cached.meta?.length ?? 0;
+      if (shorter || (cached.meta && (readSync(cached.file.fd, headNow, 0, n, 0) !== n || !headNow.subarray(0, n).equals(cached.meta)))) {
         cached.header = undefined;
         cached.meta = undefined;
         cached.bases.clear();
@@ -132,16 +138,17 @@ function get(path: string): OpenFile {
 /** `head`: the header bytes a new file was written with (its metadata need not be read back). */
 function opened(path: string, fd: number, header: WhisperHeader | undefined, bases: BaseCache, head?: Buffer): OpenFile {
   const st = fstatSync(fd);
-  const f: OpenFile = { file: new SyncFile(fd), header, bases, dev: st.dev, ino: st.ino, meta: head ? Buffer.from(head.subarray(0, METADATA_SIZE)) : undefined };
+  const f: OpenFile = { file: new SyncFile(fd), header, bases, dev: st.dev, ino: st.ino, meta: head ? Buffer.from(head) : undefined };
   remember(path, f);
   return f;
 }
 
-const metaNow = Buffer.alloc(METADATA_SIZE);
+/** the longest header a file the store writes into can have (more archives: corrupt) */
+const headNow = Buffer.alloc(METADATA_SIZE + ARCHIVE_INFO_SIZE * MAX_ARCHIVES);
 
-function readMeta(fd: number): Buffer {
-  const b = Buffer.alloc(METADATA_SIZE);
-  readSync(fd, b, 0, METADATA_SIZE, 0);
+function readHead(fd: number, archives: number): Buffer {
+  const b = Buffer.alloc(METADATA_SIZE + ARCHIVE_INFO_SIZE * archives);
+  readSync(fd, b, 0, b.length, 0);
   return b;
 }
 
@@ -398,7 +405,7 @@ async function persistOne(req: PersistRequest, i: number, specs: Array<PreparedS
   const f = get(path);
   if (!f.header) {
     f.header = await headerOrSetAside(f.file, path);
-    f.meta = readMeta(f.file.fd);
+    f.meta = readHead(f.file.fd, f.header.archives.length);
   }
   const r = await updateMany(f.file, f.header, req.times.subarray(from, to), req.values.subarray(from, to), to - from, req.now, f.bases);
   settle(out, i, r, done.created, t0);

@@ -134,24 +134,33 @@ test('corrupt and truncated files are skipped and counted, never overwritten; an
   }
 });
 
-test('a file cut short while the store keeps it open is not written again: counted as corrupt', async () => {
+test('a file cut short, or its archive table damaged, while the store keeps it open is not written again: counted as corrupt', async () => {
   const dir = await tmp('cut');
   const { c, store } = await start(dir);
   try {
     const t0 = NOW - (NOW % 10) - 600;
-    store.write(pointBatch([['cut.a', 1, t0]]));
-    await waitFor(() => store.stats().cache_points === 0, 'file written (and kept open)');
+    store.write(pointBatch([['cut.a', 1, t0], ['cut.b', 1, t0]]));
+    await waitFor(() => store.stats().cache_points === 0, 'files written (and kept open)');
     const path = join(dir, 'cut', 'a.wsp');
     const full = (await stat(path)).size;
     // the header stays, the archives' end goes: the persist thread holds this file open
     const fh = await open(path, 'r+');
     await fh.truncate(200);
     await fh.close();
-    store.write(pointBatch([['cut.a', 2, t0 + 10]]));
-    await waitFor(() => (c.stats().instances['stores.main']!.errors.corrupt_file ?? 0) >= 1, 'the short file refused');
-    assert.equal(c.stats().instances['stores.main']!.dropped.corrupt_file, 1);
+    // the metadata stays, the first archive's offset points past the end (reads call it corrupt)
+    const damaged = join(dir, 'cut', 'b.wsp');
+    const fb = await open(damaged, 'r+');
+    const offset = Buffer.alloc(4);
+    offset.writeUInt32BE(200_000);
+    await fb.write(offset, 0, 4, 16);
+    await fb.close();
+    const before = await readFile(damaged);
+    store.write(pointBatch([['cut.a', 2, t0 + 10], ['cut.b', 2, t0 + 10]]));
+    await waitFor(() => (c.stats().instances['stores.main']!.dropped.corrupt_file ?? 0) >= 2, 'both files refused');
+    assert.equal(c.stats().instances['stores.main']!.dropped.corrupt_file, 2);
     assert.equal((await stat(path)).size, 200, 'never written (nor grown) again');
     assert.ok(full > 200);
+    assert.ok((await readFile(damaged)).equals(before), 'the damaged file is not written into');
   } finally {
     await c.stop();
     await rm(dir, { recursive: true, force: true });
