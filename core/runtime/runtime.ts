@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { instanceBus, isolated, type Bus } from '../bus/bus.js';
 import { CarbonadoError, ErrorCode, withTimeout } from '../errors.js';
@@ -356,7 +357,14 @@ export class Runtime {
   }
 
   private processFigures(): Record<string, number> {
-    const mem = process.memoryUsage();
+    // reads /proc/self/stat: out of file descriptors (EMFILE) it throws, and this runs from a
+    // timer, where a throw ended the process
+    let mem: { rss?: number; heapUsed: number };
+    try {
+      mem = process.memoryUsage();
+    } catch {
+      mem = { heapUsed: getHeapStatistics().used_heap_size };
+    }
     const nowNs = process.hrtime.bigint();
     const cpu = process.cpuUsage(this.lastCpu);
     const elapsedUs = Number(nowNs - this.lastCpuAt) / 1000;
@@ -367,7 +375,7 @@ export class Runtime {
     const lagMs = lagOf(this.loopDelay.mean);
     const lagMaxMs = lagOf(this.loopDelay.max);
     return {
-      rss_bytes: mem.rss,
+      ...(mem.rss !== undefined ? { rss_bytes: mem.rss } : {}),
       heap_used_bytes: mem.heapUsed,
       cpu_user_percent: elapsedUs > 0 ? (100 * cpu.user) / elapsedUs : 0,
       cpu_system_percent: elapsedUs > 0 ? (100 * cpu.system) / elapsedUs : 0,

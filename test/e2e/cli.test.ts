@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +188,39 @@ test('SIGHUP during start-up (systemctl reload right after a start) does not end
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
   } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('out of file descriptors (idle connections up to the limit), carbonado stays up and answers again once they close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-cli-'));
+  const conf = join(dir, 'fd.yaml');
+  writeFileSync(conf, 'http: { host: 127.0.0.1, port: 0 }\nselfMetrics: { intervalSecs: 1 }\n');
+  const node = [process.execPath, ...carbonadoFromSource(), '--config', conf].map((a) => `'${a}'`).join(' ');
+  const child = spawn('sh', ['-c', `ulimit -n 120 && exec ${node}`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const sockets: Socket[] = [];
+  try {
+    await waitFor(() => /started http (http:\/\/\S+)/.test(out), 'started', 30_000);
+    const url = /started http (http:\/\/\S+)/.exec(out)![1]!;
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 150; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      sockets.push(s);
+    }
+    // self-metrics read /proc at every tick (each second here): out of descriptors that threw
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(child.exitCode, null, `exited:\n${out}`);
+    for (const s of sockets) s.destroy();
+    await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 'answers again', 10_000);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    for (const s of sockets) s.destroy();
     child.kill('SIGKILL');
   }
 });

@@ -117,6 +117,11 @@ test('nesting is limited', () => {
   const deep = `${'f('.repeat(40)}a${')'.repeat(40)}`;
   assert.throws(() => parseTarget(deep, { maxDepth: 20 }), /nested deeper/);
   assert.ok(parseTarget(deep, { maxDepth: 50 }));
+  // a pipe nests as a call does (`a|f()|g()` is g(f(a))): 5,000 pipes overflowed the stack
+  const piped = `a${'|absolute()'.repeat(40)}`;
+  assert.throws(() => parseTarget(piped, { maxDepth: 20 }), /nested deeper/);
+  assert.ok(parseTarget(piped, { maxDepth: 50 }));
+  assert.throws(() => parseTarget(`a${'|absolute()'.repeat(5000)}`), ExprParseError);
   // the default limit is generous but bounded, so a hostile target cannot exhaust the stack
   const hostile = `${'f('.repeat(5000)}a${')'.repeat(5000)}`;
   assert.throws(() => parseTarget(hostile), ExprParseError);

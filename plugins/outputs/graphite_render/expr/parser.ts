@@ -76,6 +76,8 @@ class Parser {
       const callStart = this.pos;
       const name = this.peekIdent();
       if (name === undefined || !this.parenFollows(this.pos + name.length)) this.fail('a function call must follow "|"');
+      // each pipe wraps what came before one level deeper: `a|f()|g()` is g(f(a))
+      if (++depth > this.maxDepth) this.fail(`expression nested deeper than ${this.maxDepth}`);
       const piped = this.call(depth);
       e = { ...piped, args: [e, ...piped.args], raw: this.s.slice(callStart, this.pos) } satisfies CallExpr;
     }
