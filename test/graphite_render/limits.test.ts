@@ -65,6 +65,16 @@ test('graphite_render passes maxSeriesPerTarget and maxFindResults to the store:
     r = await get(`/tags/findSeries?expr=${encodeURIComponent('k=~v1')}`);
     assert.equal(r.status, 200, r.body);
     assert.equal((JSON.parse(r.body) as string[]).length, 11);
+
+    // brace groups multiply: a 125-character query of 2^21 variants is a limit, answered at once
+    const braces = encodeURIComponent(`a.${'{s,t}'.repeat(21)}`);
+    for (const path of [`/metrics/find?query=${braces}`, `/render?target=${braces}&format=json&from=-10min`]) {
+      const t0 = Date.now();
+      r = await get(path);
+      assert.equal(r.status, 422, r.body);
+      assert.match(r.body, /brace groups expand to more than 100000 variants/);
+      assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+    }
   } finally {
     await c.stop();
     await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { OutputContext, OutputInstance } from '../../../core/index.js';
+import { PatternTooBroad, type OutputContext, type OutputInstance } from '../../../core/index.js';
 import type { GraphiteRenderOptions } from './options.js';
 import { BodyTooLarge, readParams } from './params.js';
 import { ApiError, sendError } from './respond.js';
@@ -75,6 +75,9 @@ export class GraphiteRender implements OutputInstance {
       if (err instanceof ApiError) {
         stats.addDropped(err.reason);
         sendError(ctx, err);
+      } else if (err instanceof PatternTooBroad) {
+        stats.addDropped('limit_find');
+        sendError(ctx, new ApiError(422, err.message, 'limit_find'));
       } else if (err instanceof BodyTooLarge) {
         stats.addDropped('body_too_large');
         sendError(ctx, new ApiError(413, err.message, 'body_too_large'));

@@ -4,16 +4,33 @@
  * fnmatch reads it (`*`, `?`, `[abc]`, `[a-z]`, `[!x]`; an unclosed `[` is literal;
  * case-sensitive). A node with none of `*?[` is an exact name.
  */
+import { PatternTooBroad } from '../../../core/index.js';
 
 const BRACES = /\{([^{}]*)\}/;
 
+/**
+ * Strings one node's brace groups may expand through. Groups multiply (graphite-web expands them
+ * without a bound: 21 `{a,b}` groups took 6 s here, seven `{0,…,9}` 17 s and 780 MB); a Grafana
+ * multi-value variable is one group of a few hundred.
+ */
+export const MAX_BRACE_EXPANSIONS = 100_000;
+
 export function expandBraces(s: string): string[] {
+  const budget = { left: MAX_BRACE_EXPANSIONS };
+  return expand(s, budget);
+}
+
+function expand(s: string, budget: { left: number }): string[] {
   const m = BRACES.exec(s);
-  if (!m) return [s];
+  if (!m) {
+    // counted as reached, repeats too: `{x,x}` groups merge only after the walk
+    if (--budget.left < 0) throw new PatternTooBroad(`the pattern's brace groups expand to more than ${MAX_BRACE_EXPANSIONS} variants: narrow it`);
+    return [s];
+  }
   const out = new Set<string>();
   const head = s.slice(0, m.index);
   const tail = s.slice(m.index + m[0].length);
-  for (const alt of m[1]!.split(',')) for (const v of expandBraces(head + alt + tail)) out.add(v);
+  for (const alt of m[1]!.split(',')) for (const v of expand(head + alt + tail, budget)) out.add(v);
   return [...out];
 }
 
@@ -21,23 +38,35 @@ export function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?') || s.includes('[');
 }
 
-/** Python fnmatch.translate, for one node (so `*` never needs to stop at a dot). */
+/**
+ * Python fnmatch.translate, for one node (so `*` never needs to stop at a dot). A run of `*` and
+ * `?` becomes one `.{k,}` (k the `?`s), which matches the same names: `.*..*..*.` backtracked
+ * as (name length)^k on 64-character hashed names (`*?*?*?*?Z`: 26 s).
+ */
 export function fnmatchToRegExp(pat: string): RegExp {
   let re = '';
   const n = pat.length;
+  // where the `]` closing a class opened at i can be: the first `]` after it (none: literal `[`)
+  const nextClose = new Int32Array(n + 1).fill(-1);
+  for (let k = n - 1; k >= 0; k--) nextClose[k] = pat[k] === ']' ? k : nextClose[k + 1]!;
   let i = 0;
   while (i < n) {
     const c = pat[i++]!;
-    if (c === '*') {
-      if (!re.endsWith('.*')) re += '.*';
-    } else if (c === '?') {
-      re += '.';
+    if (c === '*' || c === '?') {
+      let ones = c === '?' ? 1 : 0;
+      let star = c === '*';
+      while (i < n && (pat[i] === '*' || pat[i] === '?')) {
+        if (pat[i] === '?') ones++;
+        else star = true;
+        i++;
+      }
+      re += star ? (ones === 0 ? '.*' : `.{${ones},}`) : ones === 1 ? '.' : `.{${ones}}`;
     } else if (c === '[') {
       let j = i;
       if (j < n && pat[j] === '!') j++;
       if (j < n && pat[j] === ']') j++;
-      while (j < n && pat[j] !== ']') j++;
-      if (j >= n) {
+      j = nextClose[j]!;
+      if (j < 0) {
         re += '\\[';
       } else {
         let body = pat.slice(i, j);
@@ -51,7 +80,14 @@ export function fnmatchToRegExp(pat: string): RegExp {
       re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     }
   }
-  return new RegExp(`^(?:${re})$`, 's');
+  try {
+    const compiled = new RegExp(`^(?:${re})$`, 's');
+    compiled.test(''); // V8 compiles at the first match: a size it refuses throws here, not in a find
+    return compiled;
+  } catch (err) {
+    // every translation is a valid regex; only its size can be refused (100,000 `[`)
+    throw new PatternTooBroad(`a pattern node too long to match (${n} characters): ${(err as Error).message.slice(-60)}`);
+  }
 }
 
 /** A compiled node pattern: exact names to look up, and regexes to test children against. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../../../test/helpers/peers.js';
 import { NameTree, TagIndex, expandBraces, fnmatchToRegExp } from './index.js';
 import { FirstSorted } from './tags.js';
-import { codePointCompare, type TagTerm } from '../../../core/index.js';
+import { PatternTooBroad, codePointCompare, type TagTerm } from '../../../core/index.js';
 
 const DRIVER = fileURLToPath(new URL('./testdata/gwfind.py', import.meta.url));
 
@@ -21,6 +21,16 @@ test('brace expansion and fnmatch translation', () => {
   assert.ok(fnmatchToRegExp('a[').test('a['));
   assert.ok(fnmatchToRegExp('a?c').test('abc'));
   assert.ok(!fnmatchToRegExp('A*').test('abc'));
+  // bounded where graphite-web is not: brace groups multiply, `*?` runs and unclosed `[`s backtracked
+  const t0 = performance.now();
+  assert.throws(() => expandBraces(`dc0.${'{a,b}'.repeat(21)}`), PatternTooBroad);
+  assert.throws(() => expandBraces('{0,1,2,3,4,5,6,7,8,9}'.repeat(7)), PatternTooBroad);
+  assert.equal(expandBraces('{a,b}'.repeat(16)).length, 2 ** 16);
+  assert.equal(fnmatchToRegExp('*?*?*?*?Z').test('a'.repeat(64)), false);
+  assert.ok(fnmatchToRegExp('*?*?*?*?Z').test('abcdZ') && !fnmatchToRegExp('*?*?*?*?Z').test('abcZ'));
+  assert.ok(fnmatchToRegExp(`x${'['.repeat(20_000)}`).test(`x${'['.repeat(20_000)}`));
+  assert.throws(() => fnmatchToRegExp(`x${'['.repeat(300_000)}`), PatternTooBroad);
+  assert.ok(performance.now() - t0 < 3000, `${performance.now() - t0} ms`);
 });
 
 test('leaf and branch at one path give two nodes; add/delete keep the tree tidy', () => {
@@ -84,6 +94,10 @@ test('find answers as graphite-web does over a tree of 10,000 series', async (t)
       'stats.*.api9?',
       'nope.*',
       'servers.*.web4{0,1}.cpu{0,{1,2}}.{user,idle}',
+      // runs of * and ? (one `.{k,}`), and unclosed classes, as fnmatch reads them
+      'servers.*.w?*?.cpu*?',
+      'stats.timers.a*??*.endpoint_?*?*',
+      'servers.prod.web1.cpu[1',
       // globstar: any depth; a terminal one lists the branches below too
       'servers.prod.web1.**',
       'servers.prod.web1*.**',
