@@ -401,6 +401,13 @@ test('a large JSON answer is streamed as it is built: the same JSON, chunked, js
     const jsonp = await (await fetch(url('&jsonp=cb'))).text();
     assert.ok(jsonp.startsWith('/**/cb(') && jsonp.endsWith(')'));
     assert.equal(jsonp.slice('/**/cb('.length, -1), text);
+    // csv too (17.5 million points as one string ran out of heap)
+    const csv = await fetch(url('').replace('format=json', 'format=csv&tz=Europe/Berlin'));
+    assert.equal(csv.headers.get('content-length'), null, 'csv sent chunked');
+    assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+    const rows = (await csv.text()).split('\r\n');
+    assert.equal(rows.length, 300 * 1440 + 1);
+    assert.equal(rows[7 * 1440 + 3], `big.s007,${new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(body[7]!.datapoints[3]![1] * 1000))},${body[7]!.datapoints[3]![0]}.0`);
   } finally {
     await app.stop();
   }

@@ -90,22 +90,52 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-function isoLocal(epoch: number, zone: string): string {
-  const d = new Date(toWall(epoch, zone) * 1000);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+/**
+ * `YYYY-MM-DD HH:MM:SS` on the zone's wall clock. The zone's offset is looked up once per quarter
+ * hour of time (zone transitions fall on quarter hours): per row it made a csv of 876,000 points in
+ * Europe/Berlin take 7 s.
+ */
+class WallClock {
+  private bucket = NaN;
+  private offset = 0;
+  constructor(private readonly zone: string) {}
+
+  format(epoch: number): string {
+    const b = Math.floor(epoch / 900);
+    if (b !== this.bucket) {
+      this.bucket = b;
+      this.offset = toWall(b * 900, this.zone) - b * 900;
+    }
+    const d = new Date((epoch + this.offset) * 1000);
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  }
 }
 
-export function renderCsv(series: readonly RenderSeries[], zone: string): string {
+/** rows per piece of a csv answer: a large one is streamed piece by piece, never one string */
+const CSV_ROWS_PER_PIECE = 4096;
+
+/** graphite-web's csv, in pieces (17.5 million points in one string ran out of heap). */
+export function* renderCsvPieces(series: readonly RenderSeries[], zone: string): Generator<string> {
+  const clock = new WallClock(zone);
   let out = '';
+  let rows = 0;
   for (const s of series) {
     const name = csvField(s.name);
     for (let i = 0; i < s.values.length; i++) {
       const v = s.values[i]!;
-      out += `${name},${isoLocal(s.start + i * s.step, zone)},${Number.isNaN(v) ? '' : pyFloat(v)}\r\n`;
+      out += `${name},${clock.format(s.start + i * s.step)},${Number.isNaN(v) ? '' : pyFloat(v)}\r\n`;
+      if (++rows % CSV_ROWS_PER_PIECE === 0) {
+        yield out;
+        out = '';
+      }
     }
   }
-  return out;
+  if (out !== '') yield out;
+}
+
+export function renderCsv(series: readonly RenderSeries[], zone: string): string {
+  return [...renderCsvPieces(series, zone)].join('');
 }
 
 export function renderRaw(series: readonly RenderSeries[]): string {

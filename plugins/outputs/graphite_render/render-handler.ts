@@ -1,12 +1,12 @@
 /**
  * GET/POST /render: targets → series → json, csv, raw or pickle (graphite-web 1.1.8 semantics, §4.2).
  */
-import { ApiError, checkJsonp, quote, sendJson, sendJsonStream } from './respond.js';
+import { ApiError, checkJsonp, quote, sendJson, sendJsonStream, sendStream } from './respond.js';
 
 /** JSON answers with more datapoints than this are streamed (about 2 MB of JSON and up). */
 export const STREAM_POINTS = 100_000;
 import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
-import { renderCsv, renderJsonPieces, renderPickle, renderRaw, type RenderSeries } from './formats.js';
+import { renderCsv, renderCsvPieces, renderJsonPieces, renderPickle, renderRaw, type RenderSeries } from './formats.js';
 import { ConsolidationError } from './consolidate.js';
 import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, type TimeSeries } from './expr/index.js';
 import type { Request } from './handler.js';
@@ -133,7 +133,8 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
     }
     case 'csv':
       ctx.type = 'text/csv';
-      ctx.body = renderCsv(list, range.zone);
+      if (points > STREAM_POINTS) sendStream(ctx, 'text/csv', renderCsvPieces(list, range.zone));
+      else ctx.body = renderCsv(list, range.zone);
       break;
     case 'raw':
       ctx.type = 'text/plain';

@@ -56,9 +56,14 @@ const PIECES_PER_TURN = 8;
  * answer (1.5 s for 6M points).
  */
 export function sendJsonStream(ctx: Context, pieces: Iterable<string>, jsonp?: string): void {
+  sendStream(ctx, jsonp ? 'text/javascript' : 'application/json', pieces, jsonp);
+}
+
+/** A large answer sent (chunked) as it is built, yielding to the event loop between pieces. */
+export function sendStream(ctx: Context, type: string, pieces: Iterable<string>, jsonp?: string): void {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.status = 200;
-  ctx.type = jsonp ? 'text/javascript' : 'application/json';
+  ctx.type = type;
   ctx.body = Readable.from(yielding(pieces, jsonp), { objectMode: false });
 }
 
