@@ -1,6 +1,6 @@
 /** The core's own part of the config schema; plugin schemas are composed in by validate.ts. */
 export interface CoreConfig {
-  http: { host: string; port: number; maxBodyBytes: number };
+  http: { host: string; port: number; maxBodyBytes: number; maxConnections: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'text' | 'json' };
   selfMetrics: { prefix: string; intervalSecs: number };
   batch: { maxPoints: number; maxDelayMs: number };
@@ -50,6 +50,10 @@ export const coreSchema = {
         host: { type: 'string', default: '0.0.0.0', description: 'address to listen on' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port (0 picks a free one)' },
         maxBodyBytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'largest request body accepted' },
+        maxConnections: {
+          type: 'integer', minimum: 1, default: 1000,
+          description: 'open HTTP connections at most; further ones are closed at once (idle sockets up to the descriptor limit starved the WAL and the stores of files)',
+        },
       },
     },
     log: {

@@ -24,6 +24,7 @@ export class HttpServer implements HttpMount {
     private readonly log: Logger,
     health: () => { status: 'ok' | 'starting' | 'stopping'; [k: string]: unknown },
     stats: () => unknown,
+    private readonly maxConnections = 1000,
   ) {
     this.app.proxy = false;
     this.app.silent = true;
@@ -66,6 +67,11 @@ export class HttpServer implements HttpMount {
   async listen(): Promise<string> {
     const server = createServer(this.app.callback());
     server.keepAliveTimeout = 65_000;
+    // descriptors are shared with the stores and the WAL: a flood of sockets must not take them all
+    server.maxConnections = this.maxConnections;
+    // a client that sends no request, or reads no answer, for this long is disconnected
+    server.headersTimeout = 20_000;
+    server.timeout = 120_000;
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

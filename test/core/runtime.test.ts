@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,3 +266,31 @@ test('process.event_loop_lag_ms is the lag, without the histogram\'s 20 ms sampl
 function activeHandles(): number {
   return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
 }
+
+test('http.maxConnections: connections past it are closed at once; the server answers when they go', async () => {
+  const c = await startInProcess({ http: { host: '127.0.0.1', port: 0, maxConnections: 3 } });
+  const port = Number(new URL(c.httpUrl).port);
+  const held: Socket[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const s = connect(port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      held.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const extra = connect(port, '127.0.0.1');
+    extra.on('error', () => {});
+    extra.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    let answered = '';
+    extra.on('data', (d: Buffer) => (answered += d.toString()));
+    const closed = await Promise.race([new Promise((r) => extra.once('close', () => r(true))), new Promise((r) => setTimeout(() => r(false), 5000))]);
+    extra.destroy();
+    assert.equal(closed, true, 'the connection past the limit was not closed');
+    assert.equal(answered, '', 'closed without an answer');
+    for (const s of held) s.destroy();
+    await waitFor(async () => (await fetch(`${c.httpUrl}/health`).catch(() => undefined))?.status === 200, 'answers again');
+  } finally {
+    for (const s of held) s.destroy();
+    await c.stop();
+  }
+});
