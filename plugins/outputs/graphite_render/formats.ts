@@ -6,7 +6,7 @@
  */
 import { pointsForJson } from './consolidate.js';
 import { encodePickle, PickleFloat, valuesForPickle, type PickleValue } from './pickle.js';
-import { toWall } from '../../shared/attime/attime.js';
+import { zoneOffset } from '../../shared/attime/attime.js';
 import { pyFloat } from './expr/pyformat.js';
 import { safeStringify } from './respond.js';
 
@@ -104,7 +104,7 @@ class WallClock {
     const b = Math.floor(epoch / 900);
     if (b !== this.bucket) {
       this.bucket = b;
-      this.offset = toWall(b * 900, this.zone) - b * 900;
+      this.offset = zoneOffset(b * 900, this.zone);
     }
     const d = new Date((epoch + this.offset) * 1000);
     const p = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -71,13 +71,12 @@ export class GraphiteRender implements OutputInstance {
       const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs };
       await handler(req);
       ctx.set('X-Content-Type-Options', 'nosniff');
-    } catch (err) {
+    } catch (caught) {
+      // a store's find refusing a pattern is a limit like the handlers' own
+      const err = caught instanceof PatternTooBroad ? new ApiError(422, caught.message, 'limit_find') : caught;
       if (err instanceof ApiError) {
         stats.addDropped(err.reason);
         sendError(ctx, err);
-      } else if (err instanceof PatternTooBroad) {
-        stats.addDropped('limit_find');
-        sendError(ctx, new ApiError(422, err.message, 'limit_find'));
       } else if (err instanceof BodyTooLarge) {
         stats.addDropped('body_too_large');
         sendError(ctx, new ApiError(413, err.message, 'body_too_large'));

@@ -132,9 +132,11 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
       break;
     }
     case 'csv':
-      ctx.type = 'text/csv';
       if (points > STREAM_POINTS) sendStream(ctx, 'text/csv', renderCsvPieces(list, range.zone));
-      else ctx.body = renderCsv(list, range.zone);
+      else {
+        ctx.type = 'text/csv';
+        ctx.body = renderCsv(list, range.zone);
+      }
       break;
     case 'raw':
       ctx.type = 'text/plain';

@@ -147,10 +147,11 @@ async function archiveUpdateMany(
 
   let base = await baseOf(fh, archive, bases);
   if (base === 0) base = runs[0]!.start;
-  // an interval of 0 (a point in the first step after 1970) joins the run after it (whisper's
-  // `not previousInterval`), so it is written where no timestamp of its own would go, slot 0
-  // included: whisper then reads the base back as 0, and so must the next update here
-  if (aligned.includes(0)) bases?.delete(archive);
+  // an interval of 0 (a point in the first step after 1970; the first, the points being in
+  // order) joins the run after it (whisper's `not previousInterval`), so it is written where no
+  // timestamp of its own would go, slot 0 included: whisper then reads the base back as 0, and
+  // so must the next update here
+  if (aligned[0] === 0) bases?.delete(archive);
   else bases?.set(archive, base);
   const archiveEnd = archive.offset + archive.size;
   for (const run of runs) {
