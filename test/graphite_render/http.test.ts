@@ -377,6 +377,32 @@ test('urlPrefix serves every endpoint under a path prefix', async (t) => {
   }
 });
 
+test('maxPointsPerRequest counts points read, copied and generated before they are allocated', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `big.s${String(i).padStart(2, '0')}`);
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names } }, outputs: { graphite: { type: 'graphite_render', maxPointsPerRequest: 50_000 } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  try {
+    const render = (target: string) => fetch(`${app.httpUrl}/render?format=json&from=-1d&until=now&target=${encodeURIComponent(target)}`);
+    // 20 series x 1440 points read: within the budget
+    const one = await render('sumSeries(big.*)');
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as Array<{ datapoints: unknown[] }>)[0]!.datapoints.length, 1440);
+    // the same data used twice: a copy of 28,800 points on top of the 28,800 read
+    const twice = await render('sumSeries(big.*, big.*)');
+    assert.equal(twice.status, 422);
+    assert.match(await twice.text(), /more than 50000 datapoints \(a second use of big\.s\d\d\)/);
+    // a result of 8,640 points, but 10 x 8,640 generated on the way
+    const hits = await render('sumSeries(hitcount(big.s0*, "10s"))');
+    assert.equal(hits.status, 422);
+    assert.match(await hits.text(), /datapoints \(hitcount\(\)\)/);
+    assert.equal(app.stats().instances['outputs.graphite']!.dropped.limit_points, 2);
+  } finally {
+    await app.stop();
+  }
+});
+
 test('a large JSON answer is streamed as it is built: the same JSON, chunked, jsonp too', async () => {
   const names = Array.from({ length: 300 }, (_, i) => `big.s${String(i).padStart(3, '0')}`);
   const app = await startInProcess(

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QueryStore, SeriesData } from '../../../core/index.js';
 import { budgetedStore } from './budget.js';
+import { PointBudget } from './expr/index.js';
 
 /** a store that answers synchronously, as SQLite does: settled promises, no I/O in between */
 function busyStore(msPerCall: number, log: string[]): QueryStore {
@@ -22,7 +23,7 @@ test('budgeted fetch from a synchronous store gives the event loop a turn every 
   const log: string[] = [];
   setImmediate(() => log.push('turn'));
   const names = Array.from({ length: 32 * 12 }, (_, i) => `s${i}`);
-  const got = await budgetedStore(busyStore(5, log), 1e9, Date.now() + 60_000).fetch(names, 0, 10);
+  const got = await budgetedStore(busyStore(5, log), new PointBudget(1e9), Date.now() + 60_000).fetch(names, 0, 10);
   assert.equal(got.length, names.length);
   const turn = log.indexOf('turn');
   assert.ok(turn > 0 && turn < 8, `I/O had its turn after ${turn} of 12 store calls (${log.join(' ')})`);
@@ -30,6 +31,6 @@ test('budgeted fetch from a synchronous store gives the event loop a turn every 
 
 test('budgeted fetch refuses past the point budget and the deadline', async () => {
   const names = Array.from({ length: 100 }, (_, i) => `s${i}`);
-  await assert.rejects(budgetedStore(busyStore(0, []), 50, Date.now() + 60_000).fetch(names, 0, 10), /more than 50 datapoints/);
-  await assert.rejects(budgetedStore(busyStore(0, []), 1e9, Date.now() - 1).fetch(names, 0, 10), /time limit/);
+  await assert.rejects(budgetedStore(busyStore(0, []), new PointBudget(50), Date.now() + 60_000).fetch(names, 0, 10), /more than 50 datapoints/);
+  await assert.rejects(budgetedStore(busyStore(0, []), new PointBudget(1e9), Date.now() - 1).fetch(names, 0, 10), /time limit/);
 });

@@ -1,11 +1,12 @@
 /**
  * A per-request view of the query store that enforces the request's budgets while data is read, not
- * after: fetches go to the store in chunks of names, and between chunks the running point count is
- * checked against maxPointsPerRequest and the clock against the deadline. Without it, one
+ * after: fetches go to the store in chunks of names, and between chunks the points read are charged
+ * to the request's point budget (maxPointsPerRequest) and the clock checked against the deadline. Without it, one
  * `sumSeries(*.*.*)` over a long range would allocate every series before any limit could refuse it
  * (go-carbon#202: a query starving ingestion).
  */
 import type { FetchOptions, FindNode, FindOptions, QueryStore, SeriesData } from '../../../core/index.js';
+import type { PointBudget } from './expr/index.js';
 import { ApiError } from './respond.js';
 
 /** names per store call: small enough to bound the overshoot, large enough to keep calls few */
@@ -21,8 +22,7 @@ const PARALLEL = 4;
  */
 const TURN_MS = 20;
 
-export function budgetedStore(store: QueryStore, maxPoints: number, deadline: number): QueryStore {
-  let points = 0;
+export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: number): QueryStore {
   let lastTurn = performance.now();
   const checkTime = () => {
     if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
@@ -49,10 +49,13 @@ export function budgetedStore(store: QueryStore, maxPoints: number, deadline: nu
           const k = next++;
           checkTime();
           const part = await store.fetch(chunks[k]!, from, until, opts);
+          let points = 0;
           for (const s of part) points += s.values.length;
-          if (points > maxPoints) {
+          try {
+            budget.charge(points, 'read from the store');
+          } catch (err) {
             failed = true;
-            throw new ApiError(422, `the request selects more than ${maxPoints} datapoints: narrow the time range or the targets`, 'limit_points');
+            throw err;
           }
           results[k] = part;
           if (performance.now() - lastTurn > TURN_MS) {

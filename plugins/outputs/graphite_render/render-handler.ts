@@ -8,7 +8,7 @@ export const STREAM_POINTS = 100_000;
 import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
 import { renderCsv, renderCsvPieces, renderJsonPieces, renderPickle, renderRaw, type RenderSeries } from './formats.js';
 import { ConsolidationError } from './consolidate.js';
-import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, type TimeSeries } from './expr/index.js';
+import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, PointBudget, type TimeSeries } from './expr/index.js';
 import type { Request } from './handler.js';
 import { budgetedStore } from './budget.js';
 import type { Params } from './params.js';
@@ -73,7 +73,9 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
   for (const k of params.keys()) if (k.startsWith('template[') && k.endsWith(']')) templateArgs[k.slice(9, -1)] = params.get(k)!;
 
   const series: TimeSeries[] = [];
-  const store = budgetedStore(out.store, options.maxPointsPerRequest, deadline);
+  // reads, second uses and generated series of every target count against one budget
+  const pointBudget = new PointBudget(options.maxPointsPerRequest);
+  const store = budgetedStore(out.store, pointBudget, deadline);
   let points = 0;
   // the targets of one request share it, as graphite-web's requestContext: stacked() in one
   // target starts where the previous target's stack ended (Grafana sends each query as a target)
@@ -94,7 +96,7 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
       result = await withDeadline(evaluateTarget(expr, {
         from: range.from, until: range.until, now: range.now, store,
         ...(out.events ? { events: out.events } : {}),
-        maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs, requestState,
+        maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs, requestState, pointBudget,
         tz: range.zone, serverTz: resolveZone(options.timeZone),
       }), deadline);
     } catch (err) {

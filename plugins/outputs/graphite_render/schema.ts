@@ -20,7 +20,7 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
     },
     maxPointsPerRequest: {
       type: 'integer', minimum: 1, default: 20000000,
-      description: 'Most datapoints one /render request may return before consolidation; more answers 422.',
+      description: 'Most datapoints one /render request may read, copy and generate (before consolidation), over all its targets; more answers 422.',
     },
     maxRequestTimeMs: {
       type: 'integer', minimum: 1, default: 30000,

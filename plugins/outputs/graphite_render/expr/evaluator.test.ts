@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExprEvalError, evaluateTarget, parseTarget, type EvalContext, type TimeSeries } from './index.js';
+import { ExprEvalError, PointBudget, evaluateTarget, parseTarget, type EvalContext, type TimeSeries } from './index.js';
 import { FakeStore, type FixtureSeries } from './test-support/fake-store.js';
 
 const T0 = 1_700_000_000 - (1_700_000_000 % 3600);
@@ -180,6 +180,26 @@ test('functions refuse (422) to generate absurdly long series', async () => {
   for (const t of ['summarize(a.x.cpu, "1s")', 'timeFunction("t", 1)', 'events("*")', 'timeStack(a.x.cpu, "1h", 0, 100000)']) {
     await assert.rejects(run(t, long), (e: unknown) => e instanceof ExprEvalError && e.status === 422, t);
   }
+});
+
+test('generated series and second uses of data are charged to the request point budget before allocation', async () => {
+  const over = (e: unknown) => e instanceof ExprEvalError && e.status === 422 && /more than \d+ datapoints \(hitcount\(\)\)/.test(e.message);
+  // 2 series × 600 one-second buckets: each below the per-series limit, together over the budget
+  await assert.rejects(run('sumSeries(hitcount(a.*.cpu, "1s"))', { pointBudget: new PointBudget(1000) }), over);
+  const roomy = new PointBudget(2000);
+  assert.equal((await run('sumSeries(hitcount(a.*.cpu, "1s"))', { pointBudget: roomy }))[0]!.length, 600);
+  assert.equal(roomy.charged, 1200);
+  // the budget is the request's: a second target spends what the first left
+  await assert.rejects(run('hitcount(a.*.cpu, "1s")', { pointBudget: roomy }), over);
+  // the first use of fetched data is the store's own array; each further use is a charged copy
+  const copies = new PointBudget(25);
+  assert.equal((await run('sumSeries(a.x.cpu, a.x.cpu, a.x.cpu)', { pointBudget: copies }))[0]!.values[0], 3 * 61);
+  assert.equal(copies.charged, 20);
+  await assert.rejects(run('sumSeries(a.x.cpu, a.x.cpu, a.x.cpu, a.x.cpu)', { pointBudget: new PointBudget(25) }), /more than 25 datapoints \(a second use of a\.x\.cpu\)/);
+  await assert.rejects(run('summarize(a.*.cpu, "1s")', { pointBudget: new PointBudget(1000) }), /\(summarize\(\)\)/);
+  await assert.rejects(run('smartSummarize(a.*.cpu, "1s")', { pointBudget: new PointBudget(1000) }), /\(smartSummarize\(\)\)/);
+  await assert.rejects(run('group(identity("a"), identity("b"))', { pointBudget: new PointBudget(15) }), /\(identity\(\)\)/);
+  await assert.rejects(run('group(timeFunction("a", 1), timeFunction("b", 1))', { pointBudget: new PointBudget(1000) }), /\(timeFunction\(\)\)/);
 });
 
 test('every function, called with wrong or odd arguments, fails only with ExprEvalError', async () => {

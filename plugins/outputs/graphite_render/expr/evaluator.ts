@@ -2,8 +2,10 @@ import type { EventStore, QueryStore, SeriesData } from '../../../../core/index.
 import { compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, TagExpressionError } from '../../../../core/index.js';
 import type { CallExpr, Expr, KwArg } from './ast.js';
 import { ExprEvalError, badArgs } from './errors.js';
+import { checkGenerated } from './functions/common.js';
 import { Args, type FnContext, type FunctionDef, type ParamSpec } from './functions/types.js';
 import { isInterval } from './interval.js';
+import { PointBudget } from './point-budget.js';
 import { pyNum } from './pyformat.js';
 import { getFunction } from './registry.js';
 import { getAggFunc } from './safe.js';
@@ -40,6 +42,12 @@ export interface EvalContext {
   requestState?: Map<string, unknown>;
   /** `template[name]=value` request parameters, overriding template() defaults */
   templateArgs?: Readonly<Record<string, string>>;
+  /**
+   * the request's datapoint budget, shared by its targets (and by the store the HTTP layer wraps
+   * around it): copies of data used twice and series functions generate are charged to it before
+   * they are allocated. Default: no budget but the per-series MAX_GENERATED_POINTS
+   */
+  pointBudget?: PointBudget;
 }
 
 /** one fetch may not bring more points than this (160 MB of Float64 values) */
@@ -60,6 +68,7 @@ interface State {
   /** store answers whose values a TimeSeries already uses: a second use gets a copy */
   readonly handedOut: WeakSet<SeriesData>;
   readonly shared: Map<string, unknown>;
+  readonly budget: PointBudget;
 }
 
 interface Frame {
@@ -70,7 +79,7 @@ interface Frame {
 
 /** Evaluates a parsed target to its list of series (graphite-web's evaluateTarget). */
 export async function evaluateTarget(expr: Expr, ctx: EvalContext): Promise<TimeSeries[]> {
-  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map() };
+  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map(), budget: ctx.pointBudget ?? new PointBudget(Infinity) };
   const frame: Frame = { from: ctx.from, until: ctx.until, replacements: undefined };
   prefetch(expr, state, frame);
   // mapSeries() yields a list of lists; graphite-web would fail to render it, we flatten it
@@ -243,6 +252,8 @@ function takeValues(d: SeriesData, state: State): Float64Array {
     state.handedOut.add(d);
     return d.values;
   }
+  // `sumSeries(a.*, a.*, …)` would otherwise take a full copy per use for nothing
+  state.budget.charge(d.values.length, `a second use of ${d.name}`);
   return d.values.slice();
 }
 
@@ -314,6 +325,10 @@ function makeFnContext(state: State, frame: Frame, rawArgs: readonly Expr[]): Fn
       return def.call(makeFnContext(state, frame, rawArgs), bindArgs(def, [...positional], new Map()));
     },
     checkDeadline: () => checkDeadline(state),
+    generate: (fn, points) => {
+      checkGenerated(fn, points);
+      state.budget.charge(points, `${fn}()`);
+    },
   };
 }
 

@@ -3,7 +3,6 @@ import { CONSOLIDATION_FUNCS, TimeSeries, type ConsolidationFunc } from '../time
 import { pyFloat } from '../pyformat.js';
 import { substrName } from './alias.js';
 import { constant } from './combine.js';
-import { checkGenerated } from './common.js';
 import { generator } from './transform.js';
 import { P, defineFunctions } from './types.js';
 
@@ -93,7 +92,7 @@ export const specialFunctions = defineFunctions([
       const start = Math.trunc(ctx.from);
       const end = Math.trunc(ctx.until);
       const n = Math.max(0, Math.ceil((end - start) / 60));
-      checkGenerated('identity', n);
+      ctx.generate('identity', n);
       const name = a.str('name');
       const s = new TimeSeries({ name, start, end, step: 60, values: Float64Array.from({ length: n }, (_, i) => start + i * 60), xFilesFactor: ctx.xFilesFactor ?? 0 });
       s.pathExpression = `identity("${name}")`;
@@ -112,7 +111,7 @@ export const specialFunctions = defineFunctions([
       const start = Math.trunc(ctx.from);
       const end = Math.trunc(ctx.until);
       const points = Math.max(0, end - start);
-      checkGenerated('events', points);
+      ctx.generate('events', points);
       const values = new Float64Array(points).fill(NaN);
       if (ctx.events) {
         const all = tags.length === 1 && tags[0] === '*';

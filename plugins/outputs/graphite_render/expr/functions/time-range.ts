@@ -153,6 +153,7 @@ export const timeRangeFunctions = defineFunctions([
         list = await ctx.evaluate(ctx.rawArgs[0]!, { from: alignStart(ctx.from, alignTo, ctx.tz) });
       }
       return list.map((s) => {
+        ctx.generate('smartSummarize', Math.ceil((s.end - s.start) / interval));
         const r = summarizeValues(s, func, interval, s.start, s.end);
         const out = s.copy({ name: `smartSummarize(${s.name}, "${intervalString}", "${func}")`, end: r.end, step: interval, values: Float64Array.from(r.values) });
         out.tags.smartSummarize = intervalString;

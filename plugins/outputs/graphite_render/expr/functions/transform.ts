@@ -40,11 +40,10 @@ function deltas(s: TimeSeries, maxValue: number | undefined, minValue: number | 
   return out;
 }
 
-/** graphite-web's _summarizeValues: buckets of `interval` seconds from newStart */
+/** graphite-web's _summarizeValues: buckets of `interval` seconds from newStart (charge them first: FnContext.generate) */
 export function summarizeValues(s: TimeSeries, func: string, interval: number, newStart: number, newEnd: number): { values: number[]; end: number } {
   const agg = getAggFunc(func);
   if (!agg) throw badArgs(`Unsupported aggregation function: ${func}`);
-  checkGenerated('summarize', (newEnd - newStart) / interval);
   const n = s.length;
   const intervalPoints = interval / s.step;
   const values: number[] = [];
@@ -65,11 +64,20 @@ export function summarizeValues(s: TimeSeries, func: string, interval: number, n
   return { values, end: t };
 }
 
-function hitcount(s: TimeSeries, interval: number): TimeSeries {
+/**
+ * graphite-web's hitcount: each value × the seconds of its step that fall in a bucket, summed per
+ * bucket. The sums are kept in place (Python appends to a list per bucket and sums it: the same
+ * additions in the same order from 0); a list per bucket cost ~200 bytes each: 2.6 M buckets of
+ * hitcount("1s") over a month were 600 MB and 1.9 s per series (now 24 MB, 40 ms).
+ */
+function hitcount(s: TimeSeries, interval: number, bucketCount: number): TimeSeries {
   const step = Math.trunc(s.step);
-  const bucketCount = Math.ceil((s.end - s.start) / interval);
-  checkGenerated('hitcount', bucketCount);
-  const buckets: number[][] = Array.from({ length: bucketCount }, () => []);
+  const sums = new Float64Array(bucketCount);
+  const filled = new Uint8Array(bucketCount);
+  const add = (b: number, x: number): void => {
+    sums[b] = filled[b] ? sums[b]! + x : 0 + x;
+    filled[b] = 1;
+  };
   const newStart = Math.trunc(s.end - bucketCount * interval);
   const divmod = (a: number, b: number): [number, number] => {
     const q = Math.floor(a / b);
@@ -86,15 +94,15 @@ function hitcount(s: TimeSeries, interval: number): TimeSeries {
       em = interval;
     }
     if (sb === eb) {
-      if (sb >= 0) buckets[sb]!.push(value * (em - sm));
+      if (sb >= 0) add(sb, value * (em - sm));
     } else {
-      if (sb >= 0) buckets[sb]!.push(value * (interval - sm));
-      for (let j = sb + 1; j < eb; j++) if (j >= 0) buckets[j]!.push(value * interval);
-      if (em > 0) buckets[eb]!.push(value * em);
+      if (sb >= 0) add(sb, value * (interval - sm));
+      for (let j = sb + 1; j < eb; j++) if (j >= 0) add(j, value * interval);
+      if (em > 0) add(eb, value * em);
     }
   }
-  const values = Float64Array.from(buckets, (b) => (b.length ? b.reduce((x, y) => x + y, 0) : NaN));
-  return s.copy({ start: newStart, step: interval, values });
+  for (let b = 0; b < bucketCount; b++) if (!filled[b]) sums[b] = NaN;
+  return s.copy({ start: newStart, step: interval, values: sums });
 }
 
 /** "1h" means one hour back: unsigned shifts get a minus sign, as graphite-web does */
@@ -122,7 +130,7 @@ export function generator(
       const start = Math.trunc(ctx.from);
       const end = Math.trunc(ctx.until);
       const n = Math.max(0, Math.ceil((ctx.until - ctx.from) / step));
-      checkGenerated(name, n);
+      ctx.generate(name, n);
       const amp = a.num('amplitude', 1);
       const values = new Float64Array(n);
       for (let i = 0; i < n; i++) values[i] = value(ctx.from + i * step, i, amp, i > 0 ? values[i - 1]! : 0);
@@ -452,7 +460,7 @@ export const transformFunctions = defineFunctions([
     group: 'Transform',
     description: 'Folds the series into buckets of the given interval with an aggregation function (default sum). Buckets align to multiples of the interval unless alignToFrom.',
     params: [P.seriesList(), P.req('intervalString', 'interval', { suggestions: ['10min', '1h', '1d'] }), P.opt('func', 'aggFunc', 'sum'), P.opt('alignToFrom', 'boolean', false)],
-    call: (_ctx, a) => {
+    call: (ctx, a) => {
       const intervalString = a.str('intervalString');
       const interval = parseInterval(intervalString);
       if (interval <= 0) throw badArgs('summarize(): the interval must be positive');
@@ -461,6 +469,7 @@ export const transformFunctions = defineFunctions([
       return a.series().map((s) => {
         const newStart = alignToFrom ? s.start : s.start - (s.start % interval);
         let newEnd = alignToFrom ? s.end : s.end - (s.end % interval) + interval;
+        ctx.generate('summarize', Math.ceil((newEnd - newStart) / interval));
         const r = summarizeValues(s, func, interval, newStart, newEnd);
         if (alignToFrom) newEnd = r.end;
         const out = s.copy({
@@ -499,7 +508,9 @@ export const transformFunctions = defineFunctions([
         });
       }
       return list.map((s) => {
-        const r = hitcount(s, interval);
+        const bucketCount = Math.ceil((s.end - s.start) / interval);
+        ctx.generate('hitcount', bucketCount);
+        const r = hitcount(s, interval, bucketCount);
         r.name = `hitcount(${s.name}, "${intervalString}"${align ? ', true' : ''})`;
         r.pathExpression = r.name;
         r.tags.hitcount = intervalString;

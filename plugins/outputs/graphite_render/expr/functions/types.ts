@@ -68,6 +68,11 @@ export interface FnContext {
   call(name: string, args: readonly unknown[]): Promise<TimeSeries[]>;
   /** throws 422 once the request deadline passed */
   checkDeadline(): void;
+  /**
+   * call before allocating `points` values a function makes from an interval or the range rather
+   * than from its inputs: 422 if one series would be too long or the request's point budget is spent
+   */
+  generate(fn: string, points: number): void;
 }
 
 /** Validated arguments, by parameter name; `multiple` parameters hold an array. */
