@@ -10,6 +10,9 @@ import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
 import type { Params } from './params.js';
 
+/** index.json: most milliseconds of finds before the event loop gets a turn */
+const TURN_MS = 10;
+
 const FIND_FORMATS = new Set(['treejson', 'completer', 'nodelist', 'json', 'pickle']);
 
 function intParam(params: Params, name: string, dflt: number): number {
@@ -184,9 +187,16 @@ export async function indexJson({ ctx, params, out, options, deadline }: Request
   const leaves: string[] = [];
   let frontier = ['*'];
   let visited = 0;
+  // one find per branch: each is quick, but a tree of 100,000 series is hundreds of them, and a
+  // store answering from memory never lets I/O in between
+  let lastTurn = performance.now();
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const pattern of frontier) {
+      if (performance.now() - lastTurn > TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastTurn = performance.now();
+      }
       for (const n of await findLimited(out.store, pattern, options.maxFindResults, deadline)) {
         if (++visited > options.maxFindResults) throw new ApiError(422, `the tree has more than ${options.maxFindResults} nodes`, 'limit_find');
         if (n.isLeaf) leaves.push(n.path);

@@ -236,6 +236,32 @@ test('find with a limit stops past it (limit + 1 nodes); under it, the answer is
   assert.deepEqual(tree.find('h0.*', { leavesOnly: true }).filter((n) => n.path === 'h0.m0'), [{ path: 'h0.m0', isLeaf: true }]);
 });
 
+test('findAsync answers as find, handing the event loop back during a long walk; series added meanwhile do no harm', async () => {
+  const tree = new NameTree();
+  for (let h = 0; h < 300; h++) for (let m = 0; m < 300; m++) tree.add(`h${h}.m${m}`);
+  tree.add('h0.m0.sub');
+  for (const pattern of ['*.*', '**', 'h1*.m?', '**.m0', '*.nomatch', '{h1,h2}.*', 'h[0-2].m[0-2]*', '*']) {
+    for (const opts of [{}, { limit: 5 }, { leavesOnly: true }, { limit: 89_999, leavesOnly: true }]) {
+      assert.deepEqual(await tree.findAsync(pattern, opts), tree.find(pattern, opts), `${pattern} ${JSON.stringify(opts)}`);
+    }
+  }
+  let turns = 0;
+  const spin = setInterval(() => {
+    turns++;
+    tree.add(`h${turns}.late`);
+    tree.delete(`h${turns}.m1`);
+  }, 0);
+  try {
+    const found = await tree.findAsync('**.nomatch');
+    assert.deepEqual(found, []);
+    const all = await tree.findAsync('*.m*');
+    assert.ok(all.length >= 90_000 - turns && all.every((n) => /^h\d+\.m\d+$/.test(n.path)));
+  } finally {
+    clearInterval(spin);
+  }
+  assert.ok(turns >= 1, 'the walks let timers run');
+});
+
 test('findTagged with a limit stops past it (limit + 1 matches); under it, the answer is whole', async () => {
   const idx = new TagIndex();
   for (let i = 0; i < 300; i++) idx.add(`m${i % 3};env=${i % 2 ? 'prod' : 'dev'};pod=p${i}`);

@@ -1,6 +1,11 @@
 import type { FindNode, FindOptions } from '../../../core/index.js';
 import { compileNode, type NodeMatcher } from './glob.js';
 
+/** nodes a find() walk looks at between two checks of the clock */
+const WALK_BATCH = 4096;
+/** findAsync(): most milliseconds of walking before the event loop gets a turn */
+const SLICE_MS = 10;
+
 /** One node of the dotted name tree; `children` is created lazily (most nodes are leaves). */
 interface TreeNode {
   children: Map<string, TreeNode> | undefined;
@@ -84,53 +89,83 @@ export class NameTree {
    * `leavesOnly`: branches are neither listed nor counted.
    */
   find(pattern: string, opts: FindOptions = {}): FindNode[] {
+    const walk = this.walk(pattern, opts);
+    for (;;) {
+      const step = walk.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * find() for a server: the same answer, but a walk over many nodes (`*.*.*` or `**.nomatch` over
+   * a million series takes ~0.5 s) gives the event loop a turn every ~10 ms of walking, so
+   * ingestion and other requests go on meanwhile.
+   */
+  async findAsync(pattern: string, opts: FindOptions = {}): Promise<FindNode[]> {
+    const walk = this.walk(pattern, opts);
+    let since = performance.now();
+    for (;;) {
+      const step = walk.next();
+      if (step.done) return step.value;
+      if (performance.now() - since >= SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+  }
+
+  /** the walk behind find(): yields (nothing) after every WALK_BATCH nodes looked at */
+  private *walk(pattern: string, opts: FindOptions): Generator<void, FindNode[], void> {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     const wantBranches = opts.leavesOnly !== true;
     const matchers = this.compile(pattern);
     const branches = new Set<string>();
     const leaves = new Set<string>();
+    let looked = 0;
     const over = (): boolean => branches.size + leaves.size > limit;
     const found = (path: string, child: TreeNode): void => {
       if (child.leaf) leaves.add(path);
       if (wantBranches && child.children && child.children.size > 0) branches.add(path);
     };
-    const visit = (node: TreeNode, depth: number, prefix: string): void => {
+    const visit = function* (node: TreeNode, depth: number, prefix: string): Generator<void, void, void> {
       const m = matchers[depth]!;
       const last = depth === matchers.length - 1;
-      const emit = (name: string, child: TreeNode): void => {
-        const path = prefix === '' ? name : `${prefix}.${name}`;
-        if (last) found(path, child);
-        else if (child.children) visit(child, depth + 1, path);
-      };
       const children = node.children;
       if (!children || over()) return;
       if (m.globstar) {
         // `**` matches zero or more nodes: try the rest of the pattern here and at every depth below
-        if (!last) visit(node, depth + 1, prefix);
-        const walk = (n: TreeNode, p: string): void => {
+        if (!last) yield* visit(node, depth + 1, prefix);
+        const below = function* (n: TreeNode, p: string): Generator<void, void, void> {
           for (const [name, child] of n.children ?? []) {
             if (over()) return;
+            if (++looked % WALK_BATCH === 0) yield;
             const path = p === '' ? name : `${p}.${name}`;
             // graphite-web: a terminal `**` is `*` in every directory below, so branches count too
             if (last) found(path, child);
-            else visit(child, depth + 1, path);
-            walk(child, path);
+            else yield* visit(child, depth + 1, path);
+            yield* below(child, path);
           }
         };
-        walk(node, prefix);
+        yield* below(node, prefix);
         return;
       }
+      const pathOf = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
       for (const name of m.exact) {
         const child = children.get(name);
-        if (child) emit(name, child);
+        if (child) {
+          if (last) found(pathOf(name), child);
+          else if (child.children) yield* visit(child, depth + 1, pathOf(name));
+        }
         if (over()) return;
       }
       if (m.regexes.length > 0) {
         for (const [name, child] of children) {
+          if (++looked % WALK_BATCH === 0) yield;
           if (m.exact.includes(name)) continue;
           for (const re of m.regexes) {
             if (re.test(name)) {
-              emit(name, child);
+              if (last) found(pathOf(name), child);
+              else if (child.children) yield* visit(child, depth + 1, pathOf(name));
               break;
             }
           }
@@ -138,7 +173,7 @@ export class NameTree {
         }
       }
     };
-    visit(this.root, 0, '');
+    yield* visit(this.root, 0, '');
     const out: FindNode[] = [];
     // past the limit the answer is refused: not worth sorting
     const refused = over();

@@ -265,7 +265,7 @@ export class SqliteStore implements StoreInstance {
       const n = normalizeSeriesName(pattern);
       return !isBadName(n) && this.meta.has(n) ? [{ path: n, isLeaf: true }] : [];
     }
-    return this.tree.find(pattern, opts);
+    return this.tree.findAsync(pattern, opts);
   }
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {

@@ -203,13 +203,13 @@ export class SeriesCatalog {
     this.tornAside++;
   }
 
-  find(pattern: string, opts?: FindOptions): FindNode[] {
+  async find(pattern: string, opts?: FindOptions): Promise<FindNode[]> {
     if (pattern.includes(';') && !pattern.startsWith('_tagged.')) {
       // graphite-web: a tagged "pattern" is looked up as one exact series
       const n = normalizeSeriesName(pattern);
       return !isBadName(n) && this.known.has(n) ? [{ path: n, isLeaf: true }] : [];
     }
-    return this.tree.find(pattern, opts);
+    return this.tree.findAsync(pattern, opts);
   }
 
   /** Records the names of tagged series created since the last call (carbonado's tagged-names file). */
