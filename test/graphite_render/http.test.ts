@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { hasPythonModule, requirePeer } from '../helpers/peers.js';
-import { startInProcess, type InProcess } from '../helpers/carbonado.js';
+import { startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { NOW } from './cases.js';
 import { makeFixture, startCarbonado, unpickleAll } from './support.js';
@@ -398,6 +398,49 @@ test('maxPointsPerRequest counts points read, copied and generated before they a
     assert.equal(hits.status, 422);
     assert.match(await hits.text(), /datapoints \(hitcount\(\)\)/);
     assert.equal(app.stats().instances['outputs.graphite']!.dropped.limit_points, 2);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('maxPointsInFlight: a render that would pass the points other requests hold is refused (503, Retry-After) until they are answered', async () => {
+  const names = [...Array.from({ length: 20 }, (_, i) => `big.s${String(i).padStart(2, '0')}`), 'slow.x'];
+  const app = await startInProcess(
+    {
+      stores: { mem: { type: 'test_memory', names, slow: { prefix: 'slow.', ms: 1500 } } },
+      outputs: { graphite: { type: 'graphite_render', maxPointsPerRequest: 100_000, maxPointsInFlight: 40_000 } },
+    },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  try {
+    const render = (target: string) => fetch(`${app.httpUrl}/render?format=json&from=-1d&until=now&target=${encodeURIComponent(target)}`);
+    // a request alone may take more than the pool (57,600 points with the copy), up to its own limit
+    assert.equal((await render('group(big.*, big.*)')).status, 200);
+    // holds 28,800 points while slow.x takes its time
+    const holder = render('group(big.*, slow.x)');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const busy = await render('sumSeries(big.*)');
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get('retry-after'), '1');
+    assert.match(await busy.text(), /server is busy: other requests hold 28800 datapoints \(maxPointsInFlight 40000\)/);
+    assert.equal((await render('sumSeries(big.s0*)')).status, 503, '28,800 + 14,400 do not fit');
+    assert.equal((await render('big.s00')).status, 200, '28,800 + 1,440 fit');
+    const held = await holder;
+    assert.equal(held.status, 200);
+    assert.equal(((await held.json()) as unknown[]).length, 21);
+    await waitFor(() => app.stats().instances['outputs.graphite']!.gauges.points_in_flight === 0, 'points given back');
+    assert.equal((await render('sumSeries(big.*)')).status, 200);
+    assert.equal(app.stats().instances['outputs.graphite']!.dropped.limit_busy, 2);
+    // a request refused past its own limit, and one whose client went away, give theirs back too
+    assert.equal((await render('group(big.*, big.*, big.*, big.*)')).status, 422);
+    const gone = new AbortController();
+    const abandoned = fetch(`${app.httpUrl}/render?format=json&from=-1d&until=now&target=${encodeURIComponent('group(big.*, slow.x)')}`, { signal: gone.signal }).catch((e: Error) => e);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal((await render('sumSeries(big.*)')).status, 503);
+    gone.abort();
+    assert.ok((await abandoned) instanceof Error);
+    await waitFor(() => app.stats().instances['outputs.graphite']!.gauges.points_in_flight === 0, 'points of the abandoned request given back');
+    assert.equal((await render('sumSeries(big.*)')).status, 200);
   } finally {
     await app.stop();
   }

@@ -9,7 +9,11 @@ import { expandBraces } from './fixture-store.js';
 export class MemoryStore implements StoreInstance {
   readonly tags: TagQuery;
 
-  constructor(private readonly names: readonly string[]) {
+  constructor(
+    private readonly names: readonly string[],
+    /** fetches of names starting with `prefix` answer after `ms` (a request kept in progress) */
+    private readonly slow?: { prefix: string; ms: number },
+  ) {
     const tagged = names.filter(isTagged).map((n) => ({ name: n, ...parseTags(n) }));
     this.tags = {
       tagNames: async () => [...new Set(tagged.flatMap((t) => ['name', ...t.tags.keys()]))].sort(),
@@ -44,6 +48,8 @@ export class MemoryStore implements StoreInstance {
   }
 
   async fetch(names: readonly string[], from: number, until: number): Promise<SeriesData[]> {
+    const slow = this.slow;
+    if (slow && names.some((n) => n.startsWith(slow.prefix))) await new Promise((resolve) => setTimeout(resolve, slow.ms));
     const step = 60;
     const start = from - (from % step) + step;
     const end = until - (until % step) + step;
@@ -54,11 +60,19 @@ export class MemoryStore implements StoreInstance {
   }
 }
 
-export const memoryStorePlugin = definePlugin<'store', { names: string[] }>({
+export const memoryStorePlugin = definePlugin<'store', { names: string[]; slow?: { prefix: string; ms: number } }>({
   kind: 'store',
   name: 'test_memory',
   since: '0.1.0',
   description: 'test only: in-memory series with a tag index',
-  schema: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' }, description: 'series' } }, required: ['names'], additionalProperties: false },
-  create: (_ctx, o) => new MemoryStore(o.names),
+  schema: {
+    type: 'object',
+    properties: {
+      names: { type: 'array', items: { type: 'string' }, description: 'series' },
+      slow: { type: 'object', properties: { prefix: { type: 'string' }, ms: { type: 'integer' } }, required: ['prefix', 'ms'], additionalProperties: false, description: 'slow fetches' },
+    },
+    required: ['names'],
+    additionalProperties: false,
+  },
+  create: (_ctx, o) => new MemoryStore(o.names, o.slow),
 });

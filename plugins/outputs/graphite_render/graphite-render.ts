@@ -9,6 +9,7 @@ import { render } from './render-handler.js';
 import { expand, find, indexJson } from './metrics-handler.js';
 import * as tags from './tags-handler.js';
 import { functions, version } from './meta-handler.js';
+import { PointPool } from './expr/index.js';
 
 /**
  * The Graphite HTTP API on the core's HTTP server. Every route answers with and without a trailing
@@ -16,10 +17,14 @@ import { functions, version } from './meta-handler.js';
  * graphite-web itself restricts the method. The core serves GET /health.
  */
 export class GraphiteRender implements OutputInstance {
+  private readonly pointsInFlight: PointPool;
+
   constructor(
     private readonly out: OutputContext,
     private readonly options: Readonly<GraphiteRenderOptions>,
-  ) {}
+  ) {
+    this.pointsInFlight = new PointPool(options.maxPointsInFlight);
+  }
 
   async start(): Promise<void> {
     const router = new Router(this.options.urlPrefix ? { prefix: this.options.urlPrefix } : {});
@@ -68,7 +73,7 @@ export class GraphiteRender implements OutputInstance {
         throw new ApiError(405, 'method not allowed', 'bad_method');
       }
       const params = await readParams(ctx, this.options.maxBodyBytes);
-      const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs };
+      const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs, pointsInFlight: this.pointsInFlight };
       await handler(req);
       ctx.set('X-Content-Type-Options', 'nosniff');
     } catch (caught) {

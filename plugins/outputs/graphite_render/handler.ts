@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { OutputContext } from '../../../core/index.js';
+import type { PointPool } from './expr/index.js';
 import type { GraphiteRenderOptions } from './options.js';
 import type { Params } from './params.js';
 
@@ -11,6 +12,8 @@ export interface Request {
   readonly options: Readonly<GraphiteRenderOptions>;
   /** Date.now() after which the request gives up with 422 */
   readonly deadline: number;
+  /** the datapoints all render requests in progress hold (maxPointsInFlight) */
+  readonly pointsInFlight: PointPool;
 }
 
 export type Handler = (req: Request) => Promise<void>;

@@ -5,6 +5,7 @@ export interface GraphiteRenderOptions {
   maxTargetsPerRequest: number;
   maxSeriesPerTarget: number;
   maxPointsPerRequest: number;
+  maxPointsInFlight: number;
   maxRequestTimeMs: number;
   maxExpressionDepth: number;
   maxFindResults: number;

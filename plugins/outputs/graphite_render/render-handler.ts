@@ -53,7 +53,7 @@ function pyFloatParam(name: string, v: string): number {
   throw new ApiError(400, `invalid ${name}: not a number`, 'bad_param');
 }
 
-export async function render({ ctx, params, out, options, deadline }: Request): Promise<void> {
+export async function render({ ctx, params, out, options, deadline, pointsInFlight }: Request): Promise<void> {
   const format = params.has('format') ? params.get('format')! : params.has('rawData') ? 'raw' : params.has('pickle') ? 'pickle' : undefined;
   if (format === undefined || IMAGE_FORMATS.has(format) || !FORMATS.has(format)) {
     throw new ApiError(400, 'carbonado does not render images: add format=json (or csv, raw, pickle) to the request', 'no_format', 'text');
@@ -74,7 +74,12 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
 
   const series: TimeSeries[] = [];
   // reads, second uses and generated series of every target count against one budget
-  const pointBudget = new PointBudget(options.maxPointsPerRequest);
+  const pointBudget = new PointBudget(options.maxPointsPerRequest, pointsInFlight);
+  // held until the answer is sent: a large one is streamed after this function returns
+  ctx.res.once('close', () => {
+    pointBudget.release();
+    out.stats.gauge('points_in_flight', pointsInFlight.inFlight);
+  });
   const store = budgetedStore(out.store, pointBudget, deadline);
   let points = 0;
   // the targets of one request share it, as graphite-web's requestContext: stacked() in one
@@ -101,6 +106,10 @@ export async function render({ ctx, params, out, options, deadline }: Request): 
       }), deadline);
     } catch (err) {
       if (err instanceof ExprEvalError) {
+        if (err.status === 503) {
+          ctx.set('Retry-After', '1');
+          throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : 'limit_busy');
+        }
         const reason = err.status !== 422 ? 'bad_target' : /deadline/i.test(err.message) ? 'limit_time' : /datapoints/i.test(err.message) ? 'limit_points' : 'limit_series';
         throw new ApiError(err.status, err.message.slice(0, 300), reason);
       }

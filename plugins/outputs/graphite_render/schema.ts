@@ -22,6 +22,10 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
       type: 'integer', minimum: 1, default: 20000000,
       description: 'Most datapoints one /render request may read, copy and generate (before consolidation), over all its targets; more answers 422.',
     },
+    maxPointsInFlight: {
+      type: 'integer', minimum: 1, default: 60000000,
+      description: 'Most datapoints all /render requests in progress may hold together (8 bytes each, before copies functions make); a request that would pass it answers 503 with Retry-After, unless it is the only one.',
+    },
     maxRequestTimeMs: {
       type: 'integer', minimum: 1, default: 30000,
       description: 'Wall-clock budget of one /render or /metrics request; over it answers 422.',

@@ -14,7 +14,10 @@ export class ExprParseError extends Error {
 }
 
 export class ExprEvalError extends Error {
-  /** 400: bad arguments or unknown function (graphite-web's InputParameterError); 422: a limit was hit */
+  /**
+   * 400: bad arguments or unknown function (graphite-web's InputParameterError); 422: a limit was
+   * hit; 503: the datapoints all requests in progress may hold are spent (try again)
+   */
   readonly status: number;
 
   constructor(message: string, status = 400) {

@@ -8,6 +8,6 @@ export { ExprParseError, ExprEvalError } from './errors.js';
 export type { Expr, PathExpr, CallExpr, TemplateExpr } from './ast.js';
 export { parseTarget, type ParseLimits } from './parser.js';
 export { evaluateTarget, type EvalContext } from './evaluator.js';
-export { PointBudget } from './point-budget.js';
+export { PointBudget, PointPool } from './point-budget.js';
 export { functionDescriptions, type FunctionDescription, type ParamDescription } from './describe.js';
 export { parseInterval } from './interval.js';

@@ -1,6 +1,34 @@
 import { ExprEvalError } from './errors.js';
 
 /**
+ * The datapoints held by all render requests in progress (`maxPointsInFlight`): each request's
+ * budget takes its points from it as it charges them and gives them back when its answer is sent.
+ * Twenty concurrent renders of 8.8 M points each took 3.5 GB; past the pool a request is refused
+ * (503, try again) instead of growing the process towards the OOM killer, which would take the
+ * stores' write-back caches with it.
+ */
+export class PointPool {
+  private held = 0;
+
+  constructor(readonly limit: number) {}
+
+  get inFlight(): number {
+    return this.held;
+  }
+
+  /** false when the points do not fit beside other requests' (a request alone always fits) */
+  take(points: number, ownHeld: number): boolean {
+    if (this.held > ownHeld && this.held + points > this.limit) return false;
+    this.held += points;
+    return true;
+  }
+
+  give(points: number): void {
+    this.held -= points;
+  }
+}
+
+/**
  * The datapoints one render request may hold: the points it reads from the store, the copies a
  * second use of the same data needs, and the series functions generate from an interval
  * (`hitcount(x, "1s")` over a month makes 2.6 M points of every input series). Each is charged
@@ -9,18 +37,38 @@ import { ExprEvalError } from './errors.js';
  */
 export class PointBudget {
   private used = 0;
+  private taken = 0;
+  private released = false;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly pool?: PointPool,
+  ) {}
 
   get charged(): number {
     return this.used;
   }
 
-  /** counts `points` against the budget; past it, a 422 naming what asked for them */
+  /** counts `points` against the budget; past it, a 422 naming what asked for them; past the pool, a 503 */
   charge(points: number, what: string): void {
     this.used += points;
     if (!(this.used <= this.limit)) {
       throw new ExprEvalError(`the request reads, copies or generates more than ${this.limit} datapoints (${what}): narrow the time range or the targets, or use a larger interval`, 422);
     }
+    if (this.pool) {
+      // the client went away (or the answer is out) and the points were given back: stop working
+      if (this.released) throw new ExprEvalError('the request was abandoned', 503);
+      if (!this.pool.take(points, this.taken)) {
+        throw new ExprEvalError(`the server is busy: other requests hold ${this.pool.inFlight} datapoints (maxPointsInFlight ${this.pool.limit}); try again shortly`, 503);
+      }
+      this.taken += points;
+    }
+  }
+
+  /** gives what this request took back to the pool (once its answer is sent or abandoned) */
+  release(): void {
+    this.pool?.give(this.taken);
+    this.taken = 0;
+    this.released = true;
   }
 }
