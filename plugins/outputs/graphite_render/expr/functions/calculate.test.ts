@@ -41,3 +41,24 @@ test('sliding sums, averages, minima and maxima equal the per-window definition'
 test('a window longer than the series gives no points', () => {
   assert.equal(slidingWindow(new Float64Array([1, 2]), 5, 'sum', getAggFunc('sum')!, 0).length, 0);
 });
+
+test('moving sums and averages are graphite-web\'s per-window sums to the last bit', () => {
+  // python3: [sum(v[i-3:i]) for i in range(3, 7)] == [0.6000000000000001, 0.9, 1.2, 1.5]; a
+  // running sum (add the new point, drop the old) gives 1.4999999999999998 for the last
+  const v = new Float64Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
+  assert.deepEqual(Array.from(slidingWindow(v, 3, 'sum', getAggFunc('sum')!, 0)), [0.6000000000000001, 0.9, 1.2, 1.5]);
+  assert.deepEqual(Array.from(slidingWindow(v, 3, 'average', getAggFunc('average')!, 0)), [0.6000000000000001 / 3, 0.3, 0.39999999999999997, 0.5]);
+  let seed = 11;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const values = Float64Array.from({ length: 2000 }, () => (rand() < 0.2 ? NaN : (rand() - 0.5) * 10 ** Math.floor(rand() * 12)));
+  for (const func of ['sum', 'average']) {
+    for (const points of [2, 10, 300]) {
+      const got = slidingWindow(values, points, func, getAggFunc(func)!, 0);
+      const want = naive(values, points, func, 0);
+      got.forEach((x, i) => assert.ok(Object.is(x, want[i]), `${func} window ${points} [${i}]: ${x} vs ${want[i]}`));
+    }
+  }
+});
