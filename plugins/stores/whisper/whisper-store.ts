@@ -354,7 +354,8 @@ export class WhisperStore implements StoreInstance {
     this.ctx.log.info('whisper store ready', {
       dataDir: this.dataDir,
       series: this.onDisk.size,
-      replayedPoints: this.cache.points,
+      // what the replay left unwritten (a replay over the high-water mark writes as it goes)
+      cachedPoints: this.cache.points,
     });
     // SIGHUP reaches plugins as the bus `reload` event (the CLI owns the signal)
     this.ctx.bus.on('reload', this.onHup);
