@@ -114,7 +114,11 @@ export class WalKeeper {
     }
     this.segments = segs;
     await wal.open(segs.length > 0 ? segs[segs.length - 1]! + 1 : 1);
-    if (segs.length > 0) this.replayedUpTo = segs[segs.length - 1]!;
+    if (segs.length > 0 && points === 0) {
+      // nothing in them to write out, so no pass would ever prune them: a crash loop without
+      // traffic (each start opening a segment, each kill leaving it) would pile them up
+      while (this.segments.length > 0) await wal.remove(this.segments.shift()!);
+    } else if (segs.length > 0) this.replayedUpTo = segs[segs.length - 1]!;
     if (points > 0) {
       this.ctx.stats.count('wal_replayed_points', points);
       this.ctx.log.info('replayed the write-ahead log', { points, segments: segs.length });

@@ -456,6 +456,21 @@ test('WAL replay: written out within the cache budget, and the replayed segments
   }
 });
 
+test('WAL replay of segments without points (a crash loop with no traffic) deletes them at start', async () => {
+  const dir = await tmp('emptywal');
+  const walDir = join(dir, '.carbonado-wal');
+  await mkdir(walDir, { recursive: true });
+  // what each start of a crash loop leaves: a segment holding only its magic
+  for (const seq of [3, 4, 5]) await writeFile(join(walDir, `${String(seq).padStart(12, '0')}.wal`), 'CBOWAL2\n');
+  const { c } = await start(dir);
+  try {
+    assert.deepEqual((await readdir(walDir)).filter((f) => f.endsWith('.wal')), ['000000000006.wal']);
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('WAL: while the WAL cannot be written, re-logging backs off instead of re-encoding the cache every flush', async () => {
   const dir = await tmp('walbackoff');
   const walDir = join(dir, '.carbonado-wal');
