@@ -2,11 +2,9 @@ import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
-import { readConfigFile } from '../../core/config/load.js';
-import { validateConfig } from '../../core/runtime/runtime.js';
-import { builtinPlugins } from '../../plugins/index.js';
 import { importTaggedNames } from '../../plugins/stores/whisper/tagged-files.js';
 import { readTagNameSources } from '../tag-name-sources.js';
+import { whisperDataDir } from '../whisper-data-dir.js';
 
 const command: Command = {
   summary: 'name the tagged series of a carbon data directory from graphite-web\'s tag database',
@@ -56,12 +54,3 @@ without tags, found by their paths anyway), bad_name.`,
   },
 };
 export default command;
-
-async function whisperDataDir(file: string, storeName: string | undefined): Promise<string> {
-  const { config } = await validateConfig(await readConfigFile(file), { plugins: builtinPlugins, file });
-  const name = storeName ?? config.query.store ?? Object.keys(config.stores)[0];
-  const store = name === undefined ? undefined : (config.stores[name] as { type?: string; dataDir?: string } | undefined);
-  if (!store) throw new Error(`${file}: no store named "${name ?? ''}"`);
-  if (store.type !== 'whisper' || typeof store.dataDir !== 'string') throw new Error(`${file}: store "${name}" is of type ${store.type ?? '?'}, not whisper (import-whisper --tag-names names hashed files for other stores)`);
-  return store.dataDir;
-}

@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption, stringOptions } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
 import { Runtime, validateConfig } from '../../core/runtime/runtime.js';
-import { isBadName, normalizeSeriesName, pointBatch, writeFileAtomically, type SeriesSpec, type StoreInstance } from '../../core/index.js';
+import { isBadName, normalizeSeriesName, pointBatch, writeFileAtomically, type BadName, type SeriesSpec, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
 import { readableTaggedName, sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
@@ -155,8 +155,11 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
         // not done: a later run with --tag-names may name it
         counts.skipped_hashed_tagged++;
         continue;
-      } else if (name === undefined) counts.skipped_bad_name++;
-      else {
+      } else if (isBadName(name)) {
+        // carbon stores such a name (a pickle can carry a space); no carbonado input accepts it
+        counts.skipped_bad_name++;
+        process.stderr.write(`\n${rel}: skipped: not a series name carbonado accepts (${name.detail})\n`);
+      } else {
         try {
           const { spec, points } = await readAllPoints(files[i]!, Math.trunc(runtime.services.clock()));
           store.defineSeries?.(name, spec);
@@ -207,7 +210,7 @@ async function listWsp(dir: string): Promise<string[]> {
  * `a/b/c.wsp` → `a.b.c`; carbon's `_tagged/x/y/<name with . as _DOT_>.wsp` → the tagged name;
  * `_tagged/x/y/<sha256>.wsp` → the name with that hash in `byHash`, or 'hashed'.
  */
-export function seriesNameOf(rel: string, byHash?: ReadonlyMap<string, string>): string | 'hashed' | undefined {
+export function seriesNameOf(rel: string, byHash?: ReadonlyMap<string, string>): string | 'hashed' | BadName {
   const parts = rel.slice(0, -4).split(sep);
   let raw: string;
   if (parts[0] === '_tagged' && parts.length === 4) {
@@ -220,8 +223,7 @@ export function seriesNameOf(rel: string, byHash?: ReadonlyMap<string, string>):
       raw = readableTaggedName(`_tagged.${parts[1]}.${parts[2]}.`, parts[3]!) ?? parts[3]!.replace(/_DOT_/g, '.');
     }
   } else raw = parts.join('.');
-  const n = normalizeSeriesName(raw);
-  return isBadName(n) ? undefined : n;
+  return normalizeSeriesName(raw);
 }
 
 /**

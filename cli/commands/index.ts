@@ -6,6 +6,7 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
   'check-config': () => import('./check-config.js'),
   'import-whisper': () => import('./import-whisper.js'),
   'import-tags': () => import('./import-tags.js'),
+  'export-tags': () => import('./export-tags.js'),
   event: () => import('./event.js'),
   route: () => import('./route.js'),
   simulate: () => import('./simulate.js'),

@@ -3,7 +3,8 @@
 // writes tagged series, first with readable file names (TAG_HASH_FILENAMES = False), then hashed
 // ones (its default). carbonado, started on the same whisper directory after `carbonado
 // import-tags graphite.db`, must answer seriesByTag and the /tags API as graphite-web does, and
-// graphite-web must still read the tree after carbonado renamed the readable files.
+// graphite-web must still read the tree after carbonado renamed the readable files. Going back, the
+// tagged series carbonado created are found by graphite-web after `carbonado export-tags --to`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { REPO_ROOT, startInProcess, waitFor } from '../helpers/carbonado.js';
+import { pointBatch } from '../../core/index.js';
+import type { WhisperStore } from '../../plugins/stores/whisper/whisper-store.js';
 import { freePort } from '../helpers/ports.js';
 import { carbonadoFromSource } from '../helpers/from-source.js';
 
@@ -192,8 +195,35 @@ test('a carbon + graphite-web tree with tags: carbonado import-tags, then the sa
     assert.equal((after.match(/_DOT_/g) ?? []).length, 0);
     // graphite-web reads the tree as carbonado left it: going back stays possible
     assert.deepEqual(await answers(gw.url), reference);
+    // series only carbonado knows: a new tagged one and a new plain one
+    c.runtime.instance<WhisperStore>('stores.main')!.write(pointBatch([
+      ['fresh.cpu;dc=eu;host=d', 7, FROM + 60],
+      ['fresh.plain', 8, FROM + 60],
+    ]));
   } finally {
     await c.stop();
   }
   assert.match(readFileSync(join(whisper, '_tagged', '.carbonado-tagged-names'), 'utf8'), /legacy\.cpu;dc=eu;host=a\.b/);
+
+  // going back: graphite-web reads the new file by path, but finds it by tag only once registered
+  const byTag = async (expr: string) => (await (await fetch(`${gw.url}/tags/findSeries?expr=${encodeURIComponent(expr)}`)).json()) as string[];
+  assert.ok(!(await byTag('dc=eu')).includes('fresh.cpu;dc=eu;host=d'));
+  const exportTags = (...args: string[]) => spawnSync(process.execPath, [...carbonadoFromSource(), 'export-tags', '--data-dir', whisper, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const listed = exportTags();
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.split('\n').filter(Boolean).sort(), ['fresh.cpu;dc=eu;host=d', ...HASHED, ...READABLE].sort());
+  const all = exportTags('--all');
+  assert.ok(all.stdout.split('\n').includes('fresh.plain'), all.stdout);
+  const sent = exportTags('--to', gw.url, '--all');
+  assert.equal(sent.status, 0, sent.stderr);
+  assert.deepEqual(JSON.parse(sent.stdout), { names: 6, registered: 6, failed: 0 });
+  assert.ok((await byTag('dc=eu')).includes('fresh.cpu;dc=eu;host=d'));
+  assert.deepEqual(await byTag('name=fresh.plain'), ['fresh.plain']);
+  const r = (await (await fetch(`${gw.url}/render?format=json&from=${FROM}&until=${UNTIL}&target=${encodeURIComponent("seriesByTag('host=d')")}`)).json()) as Array<{ target: string; datapoints: Array<[number | null, number]> }>;
+  assert.deepEqual(r.map((s) => [s.target, s.datapoints.filter((p) => p[0] !== null)]), [['fresh.cpu;dc=eu;host=d', [[7, FROM + 60]]]]);
+  // a graphite-web that cannot be reached: a failure, named
+  const down = exportTags('--to', `http://127.0.0.1:${await freePort()}`);
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /export-tags: http:\/\/127\.0\.0\.1:\d+\/tags\/tagMultiSeries: /);
+  assert.deepEqual(JSON.parse(down.stdout), { names: 5, registered: 0, failed: 5 });
 });

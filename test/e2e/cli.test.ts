@@ -77,6 +77,8 @@ test('a misspelt option, an option without its value or a stray argument is refu
     [['check-config', '--config'], /^carbonado check-config: --config needs a value/],
     [['import-whisper', dir, '--config', conf, '--stat', 'x'], /^carbonado import-whisper: unknown option --stat/],
     [['import-tags', 'names.txt', '--datadir', dir], /^carbonado import-tags: unknown option --datadir/],
+    [['export-tags', '--data-dir', dir, '--to'], /^carbonado export-tags: --to needs a value/],
+    [['export-tags', dir], /^carbonado export-tags: unexpected argument/],
     [['route', '--config', conf, '--stores', 'x'], /^carbonado route: unknown option --stores/],
   ];
   for (const [args, want] of cases) {

@@ -49,6 +49,10 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
     os.makedirs(os.path.dirname(path), exist_ok=True)
     whisper.create(path, [(10, 360), (60, 1440), (600, 4320)], xFilesFactor=0.5, aggregationMethod='average')
     whisper.update_many(path, [(now - now % 10 - 60, v), (now - now % 10 - 50, v * 2)])
+# a name carbon takes from a pickle, which no carbonado input accepts
+path = os.path.join(root, 'host', 'web 2', 'cpu.wsp')
+os.makedirs(os.path.dirname(path), exist_ok=True)
+whisper.create(path, [(10, 360)])
 `;
   const r = spawnSync(DEBIAN_PYTHON, ['-c', py], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -63,20 +67,22 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
   const first = run();
   assert.equal(first.status, 0, first.stderr);
   const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
-  assert.equal(summary.files, 7);
+  assert.equal(summary.files, 8);
   assert.equal(summary.points_dropped, 0);
   assert.equal(summary.series, 6);
   assert.equal(summary.skipped_hashed_tagged, 1);
+  assert.equal(summary.skipped_bad_name, 1);
+  assert.match(first.stderr, /host\/web 2\/cpu\.wsp: skipped: not a series name carbonado accepts \(character 0x20 not allowed in a name\)/);
   assert.ok(summary.points > 4 * 300, JSON.stringify(summary));
   assert.ok(existsSync(state));
   // resumable: a second run skips what is done
   const second = run();
   const again = JSON.parse(second.stdout.trim().split('\n').pop()!);
   // the unnamed tagged file is not marked done: a run that can name it imports it
-  assert.deepEqual([again.skipped_done, again.skipped_hashed_tagged], [6, 1]);
+  assert.deepEqual([again.skipped_done, again.skipped_hashed_tagged], [7, 1]);
   writeFileSync(join(dir, 'more.txt'), 'tag.unnamed;k=v\n');
   const third = JSON.parse(run('--tag-names', join(dir, 'more.txt')).stdout.trim().split('\n').pop()!);
-  assert.deepEqual([third.series, third.skipped_done, third.skipped_hashed_tagged], [1, 6, 0]);
+  assert.deepEqual([third.series, third.skipped_done, third.skipped_hashed_tagged], [1, 7, 0]);
   // a source that cannot be read stops the command before anything is imported, naming it
   const bad = run('--tag-names', join(dir, 'nope.db'));
   assert.equal(bad.status, 1);
@@ -102,7 +108,9 @@ for name, v in (('tag.cpu;dc=eu', 1.5), ('tag.mem;dc=us', 2.5), ('tag.unnamed;k=
     const wsp = rt.instance<StoreInstance>('stores.wsp')!;
     // (tagged series are compared below: the whisper tree also holds the one left unnamed)
     const plain = async (s: StoreInstance) => (await s.find('*.*.*')).map((n) => n.path).filter((p) => !p.startsWith('_tagged.')).sort();
-    assert.deepEqual(await plain(db), await plain(wsp));
+    // the whisper store reads the file whose name has a space (it cannot write to it); not imported
+    assert.deepEqual(await plain(db), (await plain(wsp)).filter((p) => p !== 'host.web 2.cpu'));
+    assert.ok((await plain(wsp)).includes('host.web 2.cpu'));
     const [cpu, mem] = await db.fetch(['tag.cpu;dc=eu', 'tag.mem;dc=us'], now - 120, now, { now });
     const at = (now - (now % 10) - 60 - cpu!.start) / 10;
     assert.deepEqual([cpu!.values[at], cpu!.values[at + 1], mem!.values[at]], [1.5, 3, 2.5]);
