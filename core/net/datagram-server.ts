@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { InputContext } from '../contracts/input.js';
 import { startModuleWorker } from '../runtime/start-worker.js';
@@ -36,6 +37,27 @@ export type DatagramHandler = (bytes: Buffer, start: number, end: number, peer: 
 export const DEFAULT_RECEIVE_QUEUE_BYTES = 64 * 1024 * 1024;
 const RESTART_MS = 1000;
 const NO_PEER: DatagramPeer = Object.freeze({ address: '', port: 0 });
+
+/** An address as /proc/net/udp{,6} writes it: the bytes of each 32-bit word in host (little-endian) order, in hex. */
+export function procAddress(host: string, v6: boolean): string {
+  const bytes = v6 ? ipv6Bytes(host) : host.split('.').map(Number);
+  let out = '';
+  for (let w = 0; w < bytes.length; w += 4) {
+    for (let i = 3; i >= 0; i--) out += bytes[w + i]!.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+function ipv6Bytes(host: string): number[] {
+  const [head, tail] = host.includes('::') ? host.split('::') : [host, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.flatMap((g) => {
+    const n = parseInt(g || '0', 16);
+    return [n >> 8, n & 0xff];
+  });
+}
 
 /**
  * A UDP listener for datagram inputs. A receive thread (udp-receive-worker.ts) owns the socket
@@ -191,6 +213,34 @@ export class DatagramServer {
 
   address(): { host: string; port: number } | undefined {
     return this.bound;
+  }
+
+  /**
+   * Datagrams the kernel dropped on this server's socket because its receive buffer was full (the
+   * `drops` of /proc/net/udp for the bound address and port), since the socket was opened: the
+   * loss no user-space counter sees. undefined where /proc is not there (not Linux) or the
+   * socket is not found.
+   */
+  socketDrops(): number | undefined {
+    const b = this.bound;
+    if (!b) return undefined;
+    const v6 = isIPv6(b.host);
+    let table: string;
+    try {
+      table = readFileSync(v6 ? '/proc/net/udp6' : '/proc/net/udp', 'latin1');
+    } catch {
+      return undefined;
+    }
+    const port = b.port.toString(16).toUpperCase().padStart(4, '0');
+    const addr = procAddress(b.host, v6);
+    let drops: number | undefined;
+    // columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ref pointer drops
+    for (const line of table.split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13 || cols[1] !== `${addr}:${port}`) continue;
+      drops = (drops ?? 0) + Number(cols[12]);
+    }
+    return drops;
   }
 
   url(): string {

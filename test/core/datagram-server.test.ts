@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
-import { DatagramServer } from '../../core/net/datagram-server.js';
+import { DatagramServer, procAddress } from '../../core/net/datagram-server.js';
 import { descriptorOf } from '../../core/net/socket-descriptor.js';
 import { testContext, until } from '../jupyterhub/context.js';
 
@@ -77,4 +77,12 @@ test('with peers recorded, datagrams come through the socket events with their s
     client.close();
     await server.stop();
   }
+});
+
+test('socket addresses as /proc/net/udp and udp6 write them (32-bit words, host byte order)', () => {
+  assert.equal(procAddress('127.0.0.1', false), '0100007F');
+  assert.equal(procAddress('0.0.0.0', false), '00000000');
+  assert.equal(procAddress('::1', true), '00000000000000000000000001000000');
+  assert.equal(procAddress('::', true), '00000000000000000000000000000000');
+  assert.equal(procAddress('fe80::1:2', true), '000080FE000000000000000002000100');
 });

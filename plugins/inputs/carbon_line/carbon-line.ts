@@ -70,7 +70,8 @@ export class CarbonLineInput implements InputInstance {
   }
 
   stats(): Record<string, number> {
-    return { connections: this.tcp?.connections ?? 0, known_names: Math.max(this.names.size, this.rawNames.size) };
+    const drops = this.udp?.socketDrops();
+    return { connections: this.tcp?.connections ?? 0, known_names: Math.max(this.names.size, this.rawNames.size), ...(drops !== undefined ? { socket_drops: drops } : {}) };
   }
 
   private tooLong(peer: string): void {

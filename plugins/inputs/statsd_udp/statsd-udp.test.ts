@@ -110,3 +110,34 @@ test('while the event loop is blocked the thread keeps draining; past the queue 
     await input.stop();
   }
 });
+
+test('socket_drops is what the kernel dropped on this socket: sent = received + socket_drops, exactly', async () => {
+  const r = replayer({});
+  // the smallest receive buffer Linux grants (a few datagrams), against a sender in another process
+  const input = new StatsdUdpInput(r.input, { ...opts, recvBufferSize: 1024 });
+  await input.start();
+  const port = Number(/:(\d+)$/.exec(input.listening()[0]!)![1]);
+  const SENT = 20_000;
+  try {
+    assert.equal(input.stats().socket_drops, 0);
+    const sender = spawn(process.execPath, ['-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      const line = Buffer.from('drops.counter:1|c|#pad:' + 'x'.repeat(200));
+      s.connect(${port}, '127.0.0.1', async () => {
+        for (let i = 0; i < ${SENT}; i += 500) {
+          for (let k = 0; k < 500; k++) s.send(line);
+          await new Promise((r) => setImmediate(r));
+        }
+        s.close();
+      });
+    `]);
+    await new Promise((res) => sender.on('exit', res));
+    const received = () => r.input.stats.counters.get('packets_received') ?? 0;
+    const accounted = () => received() + (input.stats().socket_drops ?? 0);
+    await waitFor(() => accounted() === SENT, `all ${SENT} datagrams received or dropped by the kernel (${received()} + ${input.stats().socket_drops})`, 10_000);
+    // with a buffer this small most are lost (19,500 of 20,000 here): the count is exercised
+    assert.ok(input.stats().socket_drops! > 0);
+  } finally {
+    await input.stop();
+  }
+});

@@ -46,7 +46,8 @@ export class StatsdUdpInput implements InputInstance {
   }
 
   stats(): Record<string, number> {
-    return { kernel_rcvbuf_errors: kernelRcvbufErrors() };
+    const drops = this.server?.socketDrops();
+    return { kernel_rcvbuf_errors: kernelRcvbufErrors(), ...(drops !== undefined ? { socket_drops: drops } : {}) };
   }
 }
 
