@@ -1,9 +1,10 @@
 /**
  * A per-request view of the query store that enforces the request's budgets while data is read, not
  * after: fetches go to the store in chunks of names, and between chunks the points read are charged
- * to the request's point budget (maxPointsPerRequest) and the clock checked against the deadline. Without it, one
- * `sumSeries(*.*.*)` over a long range would allocate every series before any limit could refuse it
- * (go-carbon#202: a query starving ingestion).
+ * to the request's point budget (maxPointsPerRequest, and the server's maxPointsInFlight) and the
+ * clock checked against the deadline. Without it, one `sumSeries(*.*.*)` over a long range would
+ * allocate every series before any limit could refuse it (go-carbon#202: a query starving
+ * ingestion).
  */
 import type { FetchOptions, FindNode, FindOptions, QueryStore, SeriesData } from '../../../core/index.js';
 import type { PointBudget } from './expr/index.js';
