@@ -81,3 +81,12 @@ test('codePointCompare orders as Python compares strings', () => {
   assert.ok(codePointCompare('\u{1F600}', '\uE000') > 0);
   assert.ok('\u{1F600}' < '\uE000'); // what a plain sort would do
 });
+
+test('a tagged name is held to 1024 characters with its tags, as a plain name is', () => {
+  const ok = `m;k=${'v'.repeat(1024 - 4)}`;
+  assert.equal(normalizeSeriesName(ok), ok);
+  const long = normalizeSeriesName(`m;k=${'v'.repeat(1024 - 3)}`);
+  assert.ok(isBadName(long) && long.bad === 'name_too_long', JSON.stringify(long));
+  const om = normalizeSeriesName(`m{k="${'v'.repeat(70_000)}"}`);
+  assert.ok(isBadName(om) && om.bad === 'name_too_long');
+});

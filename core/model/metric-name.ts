@@ -70,14 +70,23 @@ export function checkMetricPath(path: string): BadName | undefined {
  */
 export function normalizeSeriesName(raw: string): string | BadName {
   // carbon tries this form first, whatever else the name holds
-  if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}') && raw.includes('{')) return parseOpenMetricsStyle(raw);
+  if (raw.charCodeAt(raw.length - 1) === 125 /* } */ && raw.endsWith('"}') && raw.includes('{')) return withinLength(parseOpenMetricsStyle(raw));
   const semi = raw.indexOf(';');
   if (semi < 0) {
     // carbon stores every name through TaggedSeries, whose name tag drops leading '~'
     if (raw.charCodeAt(0) === 126 /* ~ */) raw = stripTildes(raw);
     return checkMetricPath(raw) ?? raw;
   }
-  return normalizeTagged(raw.slice(0, semi), raw.slice(semi + 1).split(';'));
+  return withinLength(normalizeTagged(raw.slice(0, semi), raw.slice(semi + 1).split(';')));
+}
+
+/**
+ * A tagged name's tags count too: the metric part alone was held to MAX_NAME_LENGTH, and a tag of
+ * 70,000 bytes reached the store's WAL, whose name field holds 65,535 (the record broke).
+ */
+function withinLength(n: string | BadName): string | BadName {
+  if (typeof n === 'string' && n.length > MAX_NAME_LENGTH) return { bad: 'name_too_long', detail: `name with its tags longer than ${MAX_NAME_LENGTH} characters` };
+  return n;
 }
 
 function normalizeTagged(metric: string, segments: string[]): string | BadName {

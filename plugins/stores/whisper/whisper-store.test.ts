@@ -456,6 +456,35 @@ test('WAL replay: written out within the cache budget, and the replayed segments
   }
 });
 
+test('a tagged name longer than 1024 characters with its tags is refused; the points around it reach the WAL and survive a crash', async () => {
+  const dir = await tmp('longtag');
+  const walDir = join(dir, '.carbonado-wal');
+  const first = await start(dir, { walFlushIntervalMs: 20, maxCreatesPerMinute: 0.01 });
+  const t = NOW - (NOW % 10) - 60;
+  let saved: Array<readonly [string, Buffer]>;
+  try {
+    // a WAL record names a series in at most 65,535 bytes: this one broke the record and lost l.b
+    first.store.write(pointBatch([['l.a', 1, t], [`l.long;k=${'v'.repeat(70_000)}`, 2, t], ['l.b', 3, t]]));
+    await waitFor(async () => (await walFiles(walDir)).reduce((a, [, b]) => a + b.length, 0) >= 8 + 8 + 2 * 20 + 2 * 9, 'both points in the WAL');
+    assert.equal(first.c.stats().instances['stores.main']!.dropped.bad_name, 1);
+    saved = await walFiles(walDir);
+  } catch (err) {
+    await first.c.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  await crashWith(first.c, dir, saved, 'l');
+  const again = await start(dir);
+  try {
+    const got = await again.store.fetch(['l.a', 'l.b'], t - 10, t + 10);
+    assert.deepEqual(got.map((s) => valuesOf(s.values).filter((v) => v !== null)), [[1], [3]]);
+    assert.equal(again.c.stats().instances['stores.main']!.errors.wal_damaged ?? 0, 0);
+  } finally {
+    await again.c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('WAL replay of segments without points (a crash loop with no traffic) deletes them at start', async () => {
   const dir = await tmp('emptywal');
   const walDir = join(dir, '.carbonado-wal');
