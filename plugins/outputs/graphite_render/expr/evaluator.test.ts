@@ -327,3 +327,15 @@ test('functions over 200,000 series answer (no spread of every series into one c
   assert.equal((await big('movingAverage(big.*, 2)')).length, 200_000);
   assert.equal((await big('transformNull(big.s1, 0, referenceSeries=big.*)')).length, 1);
 });
+
+test('tag keys __proto__ and constructor are tags like any other', async () => {
+  const store = new FakeStore([{ name: 'pp;__proto__=evil;k=v', start: T0 - 3600, step: 60, values: Array.from({ length: 120 }, () => 1) }, { name: 'a.b.c', start: T0 - 3600, step: 60, values: Array.from({ length: 120 }, () => 2) }]);
+  const [s] = await evaluateTarget(parseTarget("seriesByTag('name=pp')"), ctx({}, store));
+  assert.equal(JSON.stringify(s!.tags), '{"name":"pp","__proto__":"evil","k":"v"}');
+  const aliased = await evaluateTarget(parseTarget("aliasByTags(seriesByTag('name=pp'), '__proto__', 'constructor')"), ctx({}, store));
+  // graphite-web: a missing tag is an empty node
+  assert.deepEqual(aliased.map((x) => x.name), ['evil.']);
+  assert.deepEqual((await evaluateTarget(parseTarget('aliasByTags(a.b.c, "constructor", "toString")'), ctx({}, store))).map((x) => x.name), ['.']);
+  const grouped = await evaluateTarget(parseTarget("groupByTags(group(seriesByTag('name=pp'), a.b.c), 'sum', 'constructor')"), ctx({}, store));
+  assert.deepEqual(grouped.map((x) => x.name), ['sum;constructor=']);
+});

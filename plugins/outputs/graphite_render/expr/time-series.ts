@@ -13,8 +13,22 @@ export function tagsFromName(name: string): Record<string, string> {
   if (name.indexOf(';') < 0 || FUNCTION_WRAPPED.test(name)) return { name };
   const { metric, tags } = parseTags(name);
   const out: Record<string, string> = { name: metric };
-  for (const [k, v] of tags) if (k !== 'name') out[k] = v;
+  for (const [k, v] of tags) if (k !== 'name') setTag(out, k, v);
   return out;
+}
+
+/**
+ * Tag keys come from series names, and carbon takes `__proto__` or `constructor` as a key: plain
+ * assignment would set the object's prototype (the tag lost) and plain lookup find Object's
+ * members (`aliasByTags(x, "constructor")` named a series after Object's source).
+ */
+export function setTag(tags: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(tags, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** a tag's value, own properties only (see setTag) */
+export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(tags, key) ? tags[key] : undefined;
 }
 
 export interface TimeSeriesInit {

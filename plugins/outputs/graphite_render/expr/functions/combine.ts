@@ -3,7 +3,7 @@ import { badArgs } from '../errors.js';
 import { normalize, row } from '../normalize.js';
 import { pyG, pyNum } from '../pyformat.js';
 import { safeDiv, safeSum } from '../safe.js';
-import { TimeSeries, tagsFromName } from '../time-series.js';
+import { TimeSeries, tagValue, tagsFromName } from '../time-series.js';
 import { aggKey, aggregateSeries, applyCallback, formatPathExpressions, groupBy } from './common.js';
 import { P, defineFunctions, type FnContext, type FunctionDef } from './types.js';
 
@@ -341,7 +341,7 @@ export const combineFunctions = defineFunctions([
       const names = new Set(list.map((s) => s.tags.name));
       const common = names.size === 1 ? [...names][0]! : callback;
       const groups = groupBy(list, (s) => {
-        const parts = (byName ? tags : tags.filter((t) => t !== 'name')).map((t) => `${t}=${s.tags[t] ?? ''}`).sort(codePointCompare);
+        const parts = (byName ? tags : tags.filter((t) => t !== 'name')).map((t) => `${t}=${tagValue(s.tags, t) ?? ''}`).sort(codePointCompare);
         return [byName ? common : s.tags.name!, ...parts].join(';');
       });
       const out: TimeSeries[] = [];

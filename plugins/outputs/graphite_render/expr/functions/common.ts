@@ -4,7 +4,7 @@ import { normalize, row } from '../normalize.js';
 import { aggregateColumns } from '../column-agg.js';
 import { parseTarget } from '../parser.js';
 import { getAggFunc, xffOk } from '../safe.js';
-import { TimeSeries } from '../time-series.js';
+import { TimeSeries, setTag, tagValue } from '../time-series.js';
 import type { FnContext } from './types.js';
 
 /** distinct pathExpressions in order of appearance, comma-joined (names of aggregates) */
@@ -55,7 +55,7 @@ export function aggregateSeries(ctx: FnContext, list: readonly TimeSeries[], raw
   let tags: Record<string, string> = { ...list[0]!.tags };
   for (const s of list) {
     const next: Record<string, string> = {};
-    for (const [k, v] of Object.entries(tags)) if (s.tags[k] === v) next[k] = v;
+    for (const [k, v] of Object.entries(tags)) if (tagValue(s.tags, k) === v) setTag(next, k, v);
     tags = next;
   }
   if (!('name' in tags)) tags.name = name;
@@ -86,7 +86,7 @@ export function nodeOrTag(s: TimeSeries, n: number | string, pathExpression?: st
     const idx = n < 0 ? nodes.length + n : n;
     if (idx >= 0 && idx < nodes.length) return nodes[idx]!;
   }
-  return s.tags[String(n)] ?? '';
+  return tagValue(s.tags, String(n)) ?? '';
 }
 
 /** graphite-web's aggKey: the selected nodes/tags joined by '.' */
