@@ -446,6 +446,36 @@ test('maxPointsInFlight: a render that would pass the points other requests hold
   }
 });
 
+test('a regular expression that backtracks is stopped after a second (422), in every function and filter that takes one', { timeout: 60_000 }, async () => {
+  const a40 = 'a'.repeat(40);
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names: [`q.${a40}`, `m;${a40}=1`] } }, outputs: { graphite: { type: 'graphite_render' } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  try {
+    const get = (path: string) => fetch(`${app.httpUrl}${path}`);
+    const render = (target: string) => get(`/render?format=json&from=-1h&until=now&target=${encodeURIComponent(target)}`);
+    // each of these would take years at 40 characters (1.4 s at 27, doubling per character)
+    for (const [what, req] of [
+      ['grep', () => render('grep(q.*, "^(.|.)*!")')],
+      ['exclude', () => render('exclude(q.*, "(a+)+b")')],
+      ['aliasSub', () => render('aliasSub(q.*, "(a+)+b", "x")')],
+      ['tags filter', () => get(`/tags?filter=${encodeURIComponent('(a+)+b')}`)],
+    ] as const) {
+      const t0 = performance.now();
+      const res = await req();
+      assert.equal(res.status, 422, what);
+      assert.match(await res.text(), /took more than 1000 ms over the names \(a pattern that backtracks/, what);
+      assert.ok(performance.now() - t0 < 10_000, `${what}: ${performance.now() - t0} ms`);
+    }
+    // an ordinary pattern is unaffected
+    const ok = await render('aliasSub(q.*, "^q\\.(a{3}).*", "\\1")');
+    assert.deepEqual(((await ok.json()) as Array<{ target: string }>).map((x) => x.target), ['aaa']);
+  } finally {
+    await app.stop();
+  }
+});
+
 test('a large JSON answer is streamed as it is built: the same JSON, chunked, jsonp too', async () => {
   const names = Array.from({ length: 300 }, (_, i) => `big.s${String(i).padStart(3, '0')}`);
   const app = await startInProcess(

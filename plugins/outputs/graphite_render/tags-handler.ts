@@ -4,7 +4,7 @@
  * nothing: carbonado's tag index is built from the series the stores hold, so a name becomes known by
  * writing points to it, and goes away with its data.
  */
-import { codePointCompare, compileTagQuery, isBadName, pythonAnchoredRegex, normalizeSeriesName, parseTagTerm, parseTags, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, isBadName, pythonAnchoredRegex, normalizeSeriesName, parseTagTerm, parseTags, runWithTimeLimit, TagExpressionError, type TagQuery, type TagTerm } from '../../../core/index.js';
 import { ApiError, graphiteJson, sendJson } from './respond.js';
 import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
@@ -95,7 +95,8 @@ export async function tagList(req: Request): Promise<void> {
   const re = anchored(req.params.get('filter'));
   const limit = limitParam(req.params, undefined);
   const names = (await tagIndex(req)?.tagNames()) ?? [];
-  let list = names.map((tag, i) => ({ id: i + 1, tag })).filter((t) => !re || re.test(t.tag));
+  const keep = re ? runWithTimeLimit('the filter', () => names.map((t) => re.test(t))) : undefined;
+  let list = names.map((tag, i) => ({ id: i + 1, tag })).filter((_t, i) => !keep || keep[i]);
   if (limit !== undefined) list = list.slice(0, limit);
   sendJson(req.ctx, graphiteJson(list));
 }
@@ -109,7 +110,11 @@ export async function tagDetails(req: Request, tag: string): Promise<void> {
   const re = anchored(req.params.get('filter'));
   const limit = limitParam(req.params, undefined);
   // without a filter the index can stop at `limit` values; with one it must see them all
-  let values = (await index.tagValues(tag, re ? undefined : { limit })).filter((v) => !re || re.test(v));
+  let values = await index.tagValues(tag, re ? undefined : { limit });
+  if (re) {
+    const keep = runWithTimeLimit('the filter', () => values.map((v) => re.test(v)));
+    values = values.filter((_v, i) => keep[i]);
+  }
   if (limit !== undefined) values = values.slice(0, limit);
   const out: Array<{ id: number; value: string; count: number }> = [];
   // counting every value of a tag costs as much as listing them: worth it only for many values

@@ -334,3 +334,15 @@ test('compiled globs answer as the fnmatch regex does, in time linear in name ×
   assert.equal(tree.find('h.*[0-9a-f]*[0-9a-f]*[0-9a-f]*[0-9a-f]*[0-9a-f]*').length, 16);
   assert.ok(performance.now() - t1 < 500, `find took ${performance.now() - t1} ms`);
 });
+
+test('a tag expression whose regex backtracks is refused after a second (PatternTooBroad), not run for hours', { timeout: 60_000 }, async () => {
+  const idx = new TagIndex();
+  idx.add(`m;k=${'a'.repeat(40)}`);
+  idx.add('m;k=b');
+  assert.deepEqual(await idx.findTagged([{ tag: 'k', op: '=~', value: 'b' }]), ['m;k=b']);
+  const t0 = performance.now();
+  await assert.rejects(idx.findTagged([{ tag: 'k', op: '=~', value: '(a+)+c' }]), (e: unknown) => e instanceof PatternTooBroad && /a tag expression took more than 1000 ms/.test((e as Error).message));
+  assert.ok(performance.now() - t0 < 5000, `${performance.now() - t0} ms`);
+  // and the index keeps answering
+  assert.deepEqual(await idx.findTagged([{ tag: 'k', op: '=', value: 'b' }]), ['m;k=b']);
+});

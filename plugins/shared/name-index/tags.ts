@@ -1,4 +1,4 @@
-import { codePointCompare, compileTagQuery, isTagged, parseTags, type TagQuery, type TagTerm } from '../../../core/index.js';
+import { codePointCompare, compileTagQuery, isTagged, parseTags, runWithTimeLimit, type TagQuery, type TagTerm } from '../../../core/index.js';
 
 /**
  * The tag index behind seriesByTag and /tags: for every tag, value → series. Every series is
@@ -101,25 +101,28 @@ export class TagIndex implements TagQuery {
       if (compiled.every((t) => t.matches(tags.get(t.tag)))) out.push(s);
       return out.length > limit;
     };
-    find: {
-      if (seed.op === '=') {
-        const m = values?.get(seed.value);
-        if (typeof m === 'string') consider(m);
-        else if (m) for (const s of m) if (consider(s)) break find;
-      } else if (values) {
-        for (const [v, m] of values) {
-          if (!seed.matches(v)) continue;
-          if (typeof m === 'string') {
-            if (consider(m)) break find;
-          } else for (const s of m) if (consider(s)) break find;
+    // regexes of the terms run over many values: bounded (see runWithTimeLimit)
+    runWithTimeLimit('a tag expression', () => {
+      find: {
+        if (seed.op === '=') {
+          const m = values?.get(seed.value);
+          if (typeof m === 'string') consider(m);
+          else if (m) for (const s of m) if (consider(s)) break find;
+        } else if (values) {
+          for (const [v, m] of values) {
+            if (!seed.matches(v)) continue;
+            if (typeof m === 'string') {
+              if (consider(m)) break find;
+            } else for (const s of m) if (consider(s)) break find;
+          }
+        }
+        if (seed.tag === 'name' && this.plain > 0) {
+          if (seed.op === '=') {
+            if (!isTagged(seed.value) && this.series.has(seed.value)) consider(seed.value);
+          } else for (const s of this.series) if (!isTagged(s) && seed.matches(s) && consider(s)) break find;
         }
       }
-      if (seed.tag === 'name' && this.plain > 0) {
-        if (seed.op === '=') {
-          if (!isTagged(seed.value) && this.series.has(seed.value)) consider(seed.value);
-        } else for (const s of this.series) if (!isTagged(s) && seed.matches(s) && consider(s)) break find;
-      }
-    }
+    });
     return out.sort(codePointCompare);
   }
 }

@@ -4,7 +4,7 @@
  * templates must follow Python's rules: `\1`…`\99`, `\g<1>`, `\g<name>`, `\n`-style escapes.
  */
 import { badArgs } from './errors.js';
-import { translatePythonRegex } from '../../../../core/index.js';
+import { runWithTimeLimit, translatePythonRegex } from '../../../../core/index.js';
 
 /** a Python pattern as a RegExp (see translatePythonRegex); refused patterns are a 400 */
 export function pyRegex(pattern: string, global = false): RegExp {
@@ -105,4 +105,19 @@ export function compileSearch(pattern: string): (s: string) => boolean {
 
 export function pySearch(pattern: string, s: string): boolean {
   return compileSearch(pattern)(s);
+}
+
+/**
+ * re.search over every name, within REGEX_TIME_LIMIT_MS (a backtracking pattern is refused with a
+ * 422 instead of holding the event loop: see runWithTimeLimit)
+ */
+export function searchAll(pattern: string, names: readonly string[]): boolean[] {
+  const match = compileSearch(pattern);
+  return runWithTimeLimit(`the regular expression ${JSON.stringify(pattern.slice(0, 100))}`, () => names.map(match));
+}
+
+/** re.sub over every name, within REGEX_TIME_LIMIT_MS (see searchAll) */
+export function subAll(pattern: string, repl: string, names: readonly string[]): string[] {
+  const sub = compileSub(pattern, repl);
+  return runWithTimeLimit(`the regular expression ${JSON.stringify(pattern.slice(0, 100))}`, () => names.map(sub));
 }

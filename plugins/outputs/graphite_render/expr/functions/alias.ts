@@ -1,7 +1,7 @@
 import { badArgs } from '../errors.js';
 import { parseTarget } from '../parser.js';
 import { PyFormatError, pyPercent } from '../pyformat.js';
-import { compileSub } from '../pyregex.js';
+import { subAll } from '../pyregex.js';
 import { safeLast } from '../safe.js';
 import { aggKey } from './common.js';
 import { P, defineFunctions } from './types.js';
@@ -19,9 +19,9 @@ export function substrName(name: string, start: number, stop: number): string {
   return picked.join('.').replace(/,.*$/s, '');
 }
 
-function rename(list: TimeSeries[], f: (s: TimeSeries) => string): TimeSeries[] {
-  return list.map((s) => {
-    const r = s.copy({ name: f(s), pathExpression: s.pathExpression });
+function rename(list: TimeSeries[], f: (s: TimeSeries, i: number) => string): TimeSeries[] {
+  return list.map((s, i) => {
+    const r = s.copy({ name: f(s, i), pathExpression: s.pathExpression });
     return r;
   });
 }
@@ -61,8 +61,9 @@ export const aliasFunctions = defineFunctions([
     description: 'Renames each series with a regular expression substitution (Python syntax: \\1 or \\g<name> refer to groups).',
     params: [P.seriesList(), P.req('search', 'string'), P.req('replace', 'string')],
     call: (_ctx, a) => {
-      const sub = compileSub(a.str('search'), a.str('replace'));
-      return rename(a.series(), (s) => sub(s.name));
+      const list = a.series();
+      const names = subAll(a.str('search'), a.str('replace'), list.map((s) => s.name));
+      return rename(list, (_s, i) => names[i]!);
     },
   },
   {
@@ -72,9 +73,10 @@ export const aliasFunctions = defineFunctions([
     params: [P.seriesList(), P.req('search', 'string'), P.req('replace', 'string'), P.req('newName', 'string')],
     call: async (ctx, a) => {
       const out: TimeSeries[] = [];
-      const sub = compileSub(a.str('search'), a.str('replace'));
-      for (const s of a.series()) {
-        const query = sub(s.name);
+      const list = a.series();
+      const queries = subAll(a.str('search'), a.str('replace'), list.map((s) => s.name));
+      for (const [i, s] of list.entries()) {
+        const query = queries[i]!;
         const found = await ctx.evaluate(parseTarget(query));
         if (found.length === 0) throw badArgs(`No series found with query: ${query}`);
         const last = safeLast(found[0]!.values);

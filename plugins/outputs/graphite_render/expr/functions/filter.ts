@@ -1,6 +1,6 @@
 import { badArgs } from '../errors.js';
 import { pyFloat, pyG } from '../pyformat.js';
-import { compileSearch, compileSub } from '../pyregex.js';
+import { searchAll, subAll } from '../pyregex.js';
 import { getAggFunc, safeAvg, safeLen, safeMax, safeSum } from '../safe.js';
 import type { TimeSeries } from '../time-series.js';
 import { sortByKey, xffValues } from './common.js';
@@ -104,8 +104,9 @@ export const filterSeriesFunctions = defineFunctions([
     description: 'Drops the series whose name matches the regular expression.',
     params: [P.seriesList(), P.req('pattern', 'string')],
     call: (_ctx, a) => {
-      const match = compileSearch(a.str('pattern'));
-      return a.series().filter((s) => !match(s.name));
+      const list = a.series();
+      const hit = searchAll(a.str('pattern'), list.map((s) => s.name));
+      return list.filter((_s, i) => !hit[i]);
     },
   },
   {
@@ -114,8 +115,9 @@ export const filterSeriesFunctions = defineFunctions([
     description: 'Keeps only the series whose name matches the regular expression.',
     params: [P.seriesList(), P.req('pattern', 'string')],
     call: (_ctx, a) => {
-      const match = compileSearch(a.str('pattern'));
-      return a.series().filter((s) => match(s.name));
+      const list = a.series();
+      const hit = searchAll(a.str('pattern'), list.map((s) => s.name));
+      return list.filter((_s, i) => hit[i]);
     },
   },
   {
@@ -205,11 +207,8 @@ export const filterSeriesFunctions = defineFunctions([
     description: 'For each series whose maximum exceeds value, fetches the series named by a regex substitution of its name.',
     params: [P.seriesList(), P.req('value', 'float'), P.req('search', 'string'), P.req('replace', 'string')],
     call: async (ctx, a) => {
-      const names: string[] = [];
-      const sub = compileSub(a.str('search'), a.str('replace'));
-      for (const s of a.series()) {
-        if (safeMax(s.values) > a.num('value')) names.push(sub(s.name));
-      }
+      const above = a.series().filter((s) => safeMax(s.values) > a.num('value'));
+      const names = subAll(a.str('search'), a.str('replace'), above.map((s) => s.name));
       if (names.length === 0) return [];
       const found = await ctx.evaluate(parseTarget(`group(${names.join(',')})`));
       return found.filter((s) => s.length > 0);
