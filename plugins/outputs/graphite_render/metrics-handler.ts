@@ -10,8 +10,22 @@ import { withDeadline } from './render-handler.js';
 import type { Request } from './handler.js';
 import type { Params } from './params.js';
 
-/** index.json: most milliseconds of finds before the event loop gets a turn */
+/** most milliseconds of finds before the event loop gets a turn */
 const TURN_MS = 10;
+
+/**
+ * For handlers that run many finds (one per branch, one per query): each is quick, but thousands
+ * in a row from a store answering from memory never let I/O in; past the deadline, a 422.
+ */
+function turnTaker(deadline: number): () => Promise<void> {
+  let lastTurn = performance.now();
+  return async () => {
+    if (performance.now() - lastTurn <= TURN_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastTurn = performance.now();
+    if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
+  };
+}
 
 const FIND_FORMATS = new Set(['treejson', 'completer', 'nodelist', 'json', 'pickle']);
 
@@ -160,7 +174,9 @@ export async function expand({ ctx, params, out, options, deadline }: Request): 
   const jsonp = checkJsonp(params.get('jsonp'));
   const results = new Map<string, Set<string>>();
   let total = 0;
+  const turn = turnTaker(deadline);
   for (const q of params.getAll('query')) {
+    await turn();
     const set = results.get(q) ?? new Set<string>();
     results.set(q, set);
     for (const n of await findLimited(out.store, q, options.maxFindResults, deadline)) {
@@ -187,16 +203,12 @@ export async function indexJson({ ctx, params, out, options, deadline }: Request
   const leaves: string[] = [];
   let frontier = ['*'];
   let visited = 0;
-  // one find per branch: each is quick, but a tree of 100,000 series is hundreds of them, and a
-  // store answering from memory never lets I/O in between
-  let lastTurn = performance.now();
+  // one find per branch: a tree of 100,000 series is hundreds of them
+  const turn = turnTaker(deadline);
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const pattern of frontier) {
-      if (performance.now() - lastTurn > TURN_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        lastTurn = performance.now();
-      }
+      await turn();
       for (const n of await findLimited(out.store, pattern, options.maxFindResults, deadline)) {
         if (++visited > options.maxFindResults) throw new ApiError(422, `the tree has more than ${options.maxFindResults} nodes`, 'limit_find');
         if (n.isLeaf) leaves.push(n.path);

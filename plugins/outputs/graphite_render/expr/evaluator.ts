@@ -69,6 +69,8 @@ interface State {
   readonly handedOut: WeakSet<SeriesData>;
   readonly shared: Map<string, unknown>;
   readonly budget: PointBudget;
+  /** performance.now() of the last turn given to the event loop */
+  lastTurn: number;
 }
 
 interface Frame {
@@ -79,7 +81,7 @@ interface Frame {
 
 /** Evaluates a parsed target to its list of series (graphite-web's evaluateTarget). */
 export async function evaluateTarget(expr: Expr, ctx: EvalContext): Promise<TimeSeries[]> {
-  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map(), budget: ctx.pointBudget ?? new PointBudget(Infinity) };
+  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map(), budget: ctx.pointBudget ?? new PointBudget(Infinity), lastTurn: performance.now() };
   const frame: Frame = { from: ctx.from, until: ctx.until, replacements: undefined };
   prefetch(expr, state, frame);
   // mapSeries() yields a list of lists; graphite-web would fail to render it, we flatten it
@@ -149,6 +151,11 @@ async function evalPath(path: string, state: State, frame: Frame): Promise<unkno
 }
 
 async function fetchPath(pattern: string, state: State, frame: Frame): Promise<TimeSeries[]> {
+  // a target of thousands of paths, each quick to find, must not hold the loop for all of them
+  if (performance.now() - state.lastTurn > TURN_MS) {
+    await new Promise((resolve) => setImmediate(resolve));
+    state.lastTurn = performance.now();
+  }
   checkDeadline(state);
   const data = await loadPattern(pattern, state, frame);
   return toSeries(data, pattern, state);
@@ -191,13 +198,20 @@ function loadPattern(pattern: string, state: State, frame: Frame): Promise<Serie
  * setXFilesFactor() keeps its ordering), it just finds the data already on its way.
  * Paths inside template() are left out: their text is only known once substituted.
  */
-function prefetch(expr: Expr, state: State, frame: Frame): void {
-  if (expr.type === 'path') void loadPattern(expr.path, state, frame).catch(() => undefined);
-  else if (expr.type === 'call' && expr.name !== 'seriesByTag') {
-    for (const a of expr.args) prefetch(a, state, frame);
-    for (const k of expr.kwargs) prefetch(k.value, state, frame);
+function prefetch(expr: Expr, state: State, frame: Frame, budget = { left: MAX_PREFETCH }): void {
+  if (expr.type === 'path') {
+    // each start runs a find up to its first await: 80,000 of them at once held the loop 10 s
+    if (budget.left-- > 0) void loadPattern(expr.path, state, frame).catch(() => undefined);
+  } else if (expr.type === 'call' && expr.name !== 'seriesByTag') {
+    for (const a of expr.args) prefetch(a, state, frame, budget);
+    for (const k of expr.kwargs) prefetch(k.value, state, frame, budget);
   }
 }
+
+/** path expressions of a target fetched ahead of evaluation; later ones load when evaluated */
+const MAX_PREFETCH = 64;
+/** most milliseconds of evaluation between two turns of the event loop */
+const TURN_MS = 20;
 
 /** the last second of year 9999: ranges beyond it (or before 1970) come from absurd windows or dates */
 const MAX_TIME = 253_402_300_799;
