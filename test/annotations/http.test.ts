@@ -171,6 +171,12 @@ test('token rules: none configured means loopback only; with a token it is requi
     const c = await start(t);
     assert.equal((await post(c.httpUrl, { what: 'x' })).status, 200);
     assert.equal((await fetch(`${c.httpUrl}/events/1`, { method: 'DELETE' })).status, 200);
+    // but not a web page in a browser there: a text/plain POST is a "simple" cross-site request
+    const page = await post(c.httpUrl, { what: 'forged' }, { origin: 'http://evil.example', 'content-type': 'text/plain' });
+    assert.equal(page.status, 403);
+    assert.match(page.json.error, /from a web page \(Origin: http:\/\/evil\.example\) needs the bearer token/);
+    assert.equal((await fetch(`${c.httpUrl}/events/2`, { method: 'DELETE', headers: { origin: 'null' } })).status, 403);
+    assert.deepEqual((await getJson(`${c.httpUrl}/events/get_data`)).json, []);
   });
 
   await t.test('no token, loopback treated as remote: writes 403, reads open', async (t) => {

@@ -12,6 +12,9 @@ test('without a token: loopback only (unless loopback is untrusted)', () => {
   const trusted = { token: undefined, loopback: 'trusted' as const };
   assert.deepEqual(checkAccess(trusted, { remoteAddress: '127.0.0.1', authorization: undefined }), { ok: true });
   assert.deepEqual(checkAccess(trusted, { remoteAddress: '::1', authorization: 'Bearer whatever' }), { ok: true });
+  // a browser on the host (or a page that rebound its name to 127.0.0.1) is not a local program
+  assert.equal(checkAccess(trusted, { remoteAddress: '127.0.0.1', authorization: undefined, origin: 'http://evil.example' }).ok, false);
+  assert.deepEqual(checkAccess({ token: 't', loopback: 'trusted' }, { remoteAddress: '127.0.0.1', authorization: 'Bearer t', origin: 'http://grafana.example' }), { ok: true });
   const remote = checkAccess(trusted, { remoteAddress: '10.1.2.3', authorization: undefined });
   assert.equal(remote.ok, false);
   assert.equal(!remote.ok && remote.status, 403);

@@ -19,6 +19,8 @@ export interface AccessPolicy {
 export interface AccessRequest {
   readonly remoteAddress: string | undefined;
   readonly authorization: string | undefined;
+  /** the Origin header: browsers send it with every cross-site (and most same-site) POST */
+  readonly origin?: string | undefined;
 }
 
 export type AccessDecision = { readonly ok: true } | { readonly ok: false; readonly status: 401 | 403; readonly error: string };
@@ -30,7 +32,13 @@ export function checkAccess(policy: AccessPolicy, req: AccessRequest): AccessDec
     if (!sameSecret(presented, policy.token)) return { ok: false, status: 401, error: 'invalid token' };
     return { ok: true };
   }
-  if (policy.loopback === 'trusted' && isLoopbackAddress(req.remoteAddress)) return { ok: true };
+  if (policy.loopback === 'trusted' && isLoopbackAddress(req.remoteAddress)) {
+    // loopback trust is for programs on the host (curl, a deploy hook): a web page in a browser
+    // there (or one that rebound its DNS name to 127.0.0.1) would otherwise write events too,
+    // since the POST is a "simple" cross-site request that needs no preflight
+    if (req.origin !== undefined) return { ok: false, status: 403, error: `a request from a web page (Origin: ${req.origin.slice(0, 100)}) needs the bearer token; without one, only local programs may write` };
+    return { ok: true };
+  }
   return { ok: false, status: 403, error: 'no token is configured, so this is accepted only from loopback; set a token to allow remote clients' };
 }
 

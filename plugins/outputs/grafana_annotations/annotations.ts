@@ -183,7 +183,7 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
   /** Access rules, then the store; answers the request itself and returns undefined when refused. */
   private guard(c: Context, op: 'read' | 'write'): EventStore | undefined {
     if (op === 'write' || this.options.readAccess === 'token') {
-      const d = checkAccess(this.policy, { remoteAddress: c.req.socket.remoteAddress, authorization: c.get('authorization') || undefined });
+      const d = checkAccess(this.policy, { remoteAddress: c.req.socket.remoteAddress, authorization: c.get('authorization') || undefined, origin: c.get('origin') || undefined });
       if (!d.ok) {
         this.ctx.stats.count(d.status === 401 ? 'unauthorized' : 'forbidden');
         if (d.status === 401) c.set('WWW-Authenticate', 'Bearer realm="carbonado"');
