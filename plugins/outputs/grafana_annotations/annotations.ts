@@ -153,7 +153,8 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
     const body = JSON.stringify(events.map(toJson));
     if (jsonp !== undefined) {
       c.type = 'text/javascript';
-      c.body = `${jsonp}(${body})`;
+      // as the render API answers: an answer cannot begin with bytes a plugin could read as its own format
+      c.body = `/**/${jsonp}(${body})`;
       return;
     }
     c.type = 'application/json';
