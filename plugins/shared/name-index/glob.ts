@@ -39,6 +39,23 @@ export function hasWildcard(s: string): boolean {
 }
 
 /**
+ * For a `[` just before index i: the index of the `]` closing its class (fnmatch: a `!` and then a
+ * `]` right after the `[` are part of the class), or -1 when none does (the `[` is literal).
+ */
+function classEnds(pat: string): (i: number) => number {
+  const n = pat.length;
+  // the first `]` at or after each index, in one pass from the end (a scan per `[` was quadratic)
+  const nextClose = new Int32Array(n + 1).fill(-1);
+  for (let k = n - 1; k >= 0; k--) nextClose[k] = pat[k] === ']' ? k : nextClose[k + 1]!;
+  return (i) => {
+    let j = i;
+    if (j < n && pat[j] === '!') j++;
+    if (j < n && pat[j] === ']') j++;
+    return nextClose[j]!;
+  };
+}
+
+/**
  * Python fnmatch.translate, for one node (so `*` never needs to stop at a dot). A run of `*` and
  * `?` becomes one `.{k,}` (k the `?`s), which matches the same names: `.*..*..*.` backtracked
  * as (name length)^k on 64-character hashed names (`*?*?*?*?Z`: 26 s).
@@ -46,9 +63,7 @@ export function hasWildcard(s: string): boolean {
 export function fnmatchToRegExp(pat: string): RegExp {
   let re = '';
   const n = pat.length;
-  // where the `]` closing a class opened at i can be: the first `]` after it (none: literal `[`)
-  const nextClose = new Int32Array(n + 1).fill(-1);
-  for (let k = n - 1; k >= 0; k--) nextClose[k] = pat[k] === ']' ? k : nextClose[k + 1]!;
+  const classEnd = classEnds(pat);
   let i = 0;
   while (i < n) {
     const c = pat[i++]!;
@@ -62,10 +77,7 @@ export function fnmatchToRegExp(pat: string): RegExp {
       }
       re += star ? (ones === 0 ? '.*' : `.{${ones},}`) : ones === 1 ? '.' : `.{${ones}}`;
     } else if (c === '[') {
-      let j = i;
-      if (j < n && pat[j] === '!') j++;
-      if (j < n && pat[j] === ']') j++;
-      j = nextClose[j]!;
+      const j = classEnd(i);
       if (j < 0) {
         re += '\\[';
       } else {
@@ -108,8 +120,7 @@ type GlobToken = { readonly kind: 'char'; readonly code: number } | { readonly k
 export function compileGlob(pat: string): GlobMatcher {
   const tokens: GlobToken[] = [];
   const n = pat.length;
-  const nextClose = new Int32Array(n + 1).fill(-1);
-  for (let k = n - 1; k >= 0; k--) nextClose[k] = pat[k] === ']' ? k : nextClose[k + 1]!;
+  const classEnd = classEnds(pat);
   let i = 0;
   while (i < n) {
     const c = pat[i++]!;
@@ -117,10 +128,7 @@ export function compileGlob(pat: string): GlobMatcher {
       if (tokens[tokens.length - 1]?.kind !== 'star') tokens.push({ kind: 'star' });
     } else if (c === '?') tokens.push({ kind: 'one' });
     else if (c === '[') {
-      let j = i;
-      if (j < n && pat[j] === '!') j++;
-      if (j < n && pat[j] === ']') j++;
-      j = nextClose[j]!;
+      const j = classEnd(i);
       if (j < 0) tokens.push({ kind: 'char', code: 91 /* [ */ });
       else {
         // one class tests one character: no backtracking is possible in it
