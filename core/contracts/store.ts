@@ -91,6 +91,11 @@ export interface FindOptions {
   readonly limit?: number;
   /** only leaves are wanted (render targets): branches need not be listed or counted */
   readonly leavesOnly?: boolean;
+  /**
+   * Date.now() after which the caller has given up (the request's time limit): a store whose
+   * find takes long may stop then, throwing PatternTooBroad, rather than walk on for nobody
+   */
+  readonly deadline?: number;
 }
 
 /** The read side every store answers, and what outputs use (never a file format). */

@@ -37,7 +37,7 @@ export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: 
     },
     async find(pattern: string, opts?: FindOptions): Promise<FindNode[]> {
       checkTime();
-      return store.find(pattern, opts);
+      return store.find(pattern, { ...opts, deadline });
     },
     async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
       const chunks: string[][] = [];

@@ -42,7 +42,7 @@ function nodeName(path: string): string {
 }
 
 async function findLimited(store: QueryStore, pattern: string, max: number, deadline: number): Promise<FindNode[]> {
-  const nodes = await withDeadline(store.find(pattern, { limit: max }), deadline);
+  const nodes = await withDeadline(store.find(pattern, { limit: max, deadline }), deadline);
   if (nodes.length > max) throw new ApiError(422, `the query matches more than ${max} nodes: narrow it`, 'limit_find');
   return nodes;
 }

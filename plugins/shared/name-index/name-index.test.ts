@@ -346,3 +346,26 @@ test('a tag expression whose regex backtracks is refused after a second (Pattern
   // and the index keeps answering
   assert.deepEqual(await idx.findTagged([{ tag: 'k', op: '=', value: 'b' }]), ['m;k=b']);
 });
+
+test('brace variants: each one a test of its own for the turns; not cached when many; a find past its deadline stops', { timeout: 60_000 }, async () => {
+  const tree = new NameTree();
+  for (let i = 0; i < 4000; i++) tree.add(`flat.n${String(i).padStart(4, '0')}${'q'.repeat(36)}`);
+  for (let i = 0; i < 12; i++) tree.add(`chain${'.c'.repeat(i)}.leaf`);
+  // 256 variants × 4,000 children: ~1 M tests, in slices
+  let turns = 0;
+  const tick = setInterval(() => turns++, 0);
+  const t0 = performance.now();
+  const found = await tree.findAsync(`flat.*${'{a,b}'.repeat(8)}x`);
+  const ms = performance.now() - t0;
+  clearInterval(tick);
+  assert.deepEqual(found, []);
+  assert.ok(turns >= Math.min(3, Math.floor(ms / 40)), `${turns} turns in ${ms.toFixed(0)} ms`);
+  assert.equal(tree.cachedPatterns, 1, '256 variants are kept');
+  // 65,536 variants × 4,000 children would take minutes: stopped at the deadline, not walked on
+  const t1 = performance.now();
+  await assert.rejects(tree.findAsync(`flat.*${'{a,b}'.repeat(16)}x`, { deadline: Date.now() + 300 }), (e: unknown) => e instanceof PatternTooBroad && /time limit/.test((e as Error).message));
+  assert.ok(performance.now() - t1 < 5000, `${performance.now() - t1} ms`);
+  // 48 patterns of 65,536 variants each kept ~95 MB apiece until the heap ran out: not kept
+  assert.equal(tree.cachedPatterns, 1);
+  await assert.rejects(tree.findAsync('chain.**.**.**.**.**.nomatch', { deadline: Date.now() - 1 }), PatternTooBroad);
+});

@@ -1,10 +1,13 @@
 import type { FindNode, FindOptions } from '../../../core/index.js';
+import { PatternTooBroad } from '../../../core/index.js';
 import { compileNode, type NodeMatcher } from './glob.js';
 
 /** nodes a find() walk looks at between two checks of the clock */
 const WALK_BATCH = 4096;
 /** findAsync(): most milliseconds of walking before the event loop gets a turn */
 const SLICE_MS = 10;
+/** compiled patterns with more brace variants than this are not kept for the next find */
+const MAX_CACHED_VARIANTS = 1000;
 
 /** One node of the dotted name tree; `children` is created lazily (most nodes are leaves). */
 interface TreeNode {
@@ -25,6 +28,11 @@ export class NameTree {
 
   get size(): number {
     return this.leaves;
+  }
+
+  /** compiled patterns kept for the next find (for tests) */
+  get cachedPatterns(): number {
+    return this.cache.size;
   }
 
   /** Adds a series path (`a.b.c`); returns false when it was already present. */
@@ -110,6 +118,8 @@ export class NameTree {
       if (performance.now() - since >= SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         since = performance.now();
+        // a `**` walk of a deep tree, or thousands of brace variants, outlive the request
+        if (opts.deadline !== undefined && Date.now() > opts.deadline) throw new PatternTooBroad(`the pattern took longer than the request's time limit to match: narrow it`);
       }
     }
   }
@@ -122,6 +132,7 @@ export class NameTree {
     const branches = new Set<string>();
     const leaves = new Set<string>();
     let looked = 0;
+    let nextYield = WALK_BATCH;
     const over = (): boolean => branches.size + leaves.size > limit;
     const found = (path: string, child: TreeNode): void => {
       if (child.leaf) leaves.add(path);
@@ -138,7 +149,10 @@ export class NameTree {
         const below = function* (n: TreeNode, p: string): Generator<void, void, void> {
           for (const [name, child] of n.children ?? []) {
             if (over()) return;
-            if (++looked % WALK_BATCH === 0) yield;
+            if (++looked >= nextYield) {
+              nextYield = looked + WALK_BATCH;
+              yield;
+            }
             const path = p === '' ? name : `${p}.${name}`;
             // graphite-web: a terminal `**` is `*` in every directory below, so branches count too
             if (last) found(path, child);
@@ -160,7 +174,12 @@ export class NameTree {
       }
       if (m.regexes.length > 0) {
         for (const [name, child] of children) {
-          if (++looked % WALK_BATCH === 0) yield;
+          // each variant of a brace group is a test of its own: 65,536 of them per child
+          looked += m.regexes.length;
+          if (looked >= nextYield) {
+            nextYield = looked + WALK_BATCH;
+            yield;
+          }
           if (m.exact.includes(name)) continue;
           for (const re of m.regexes) {
             if (re.test(name)) {
@@ -201,8 +220,13 @@ export class NameTree {
     if (!m) {
       // graphite-web drops backslashes before matching
       m = pattern.replace(/\\/g, '').split('.').map(compileNode);
-      if (this.cache.size >= 256) this.cache.clear();
-      this.cache.set(pattern, m);
+      // a pattern of many brace variants is ~1.5 KB a variant: 256 of 65,536 each would be 24 GB
+      let variants = 0;
+      for (const node of m) variants += node.exact.length + node.regexes.length;
+      if (variants <= MAX_CACHED_VARIANTS) {
+        if (this.cache.size >= 256) this.cache.clear();
+        this.cache.set(pattern, m);
+      }
     }
     return m;
   }
