@@ -12,6 +12,7 @@ export * from './model/python-regex.js';
 export * from './model/tag-expression.js';
 export * from './model/pattern-too-broad.js';
 export * from './model/time-limit.js';
+export { turnTaker } from './runtime/turns.js';
 export * from './model/name-cache.js';
 export * from './model/series-ids.js';
 export type { Bus, BusEventName } from './bus/bus.js';

@@ -1,11 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
 import { readTaggedNamesFile } from '../../plugins/stores/whisper/tagged-files.js';
 import { seriesPath } from '../../plugins/stores/whisper/paths.js';
-import { whisperDataDir } from '../whisper-data-dir.js';
+import { listWsp, whisperDataDir } from '../whisper-tree.js';
 
 /** names per POST: carbon's TAG_BATCH_SIZE, well within Django's 1,000 form fields */
 const BATCH = 100;
@@ -69,18 +69,12 @@ async function existingTaggedNames(dataDir: string): Promise<string[]> {
 
 /** every `.wsp` outside `_tagged` and carbonado's dot-directories, as its dotted name */
 async function plainSeries(dataDir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.')) continue;
-      if (e.isDirectory()) {
-        if (prefix === '' && e.name === '_tagged') continue;
-        await walk(join(dir, e.name), `${prefix}${e.name}.`);
-      } else if (e.isFile() && e.name.endsWith('.wsp')) out.push(`${prefix}${e.name.slice(0, -4)}`);
-    }
-  };
-  await walk(dataDir, '');
-  return out.sort();
+  const tagged = `_tagged${sep}`;
+  return (await listWsp(dataDir))
+    .map((p) => relative(dataDir, p))
+    .filter((rel) => !rel.startsWith(tagged))
+    .map((rel) => rel.slice(0, -4).split(sep).join('.'))
+    .sort();
 }
 
 async function register(base: string, names: readonly string[]): Promise<{ names: number; registered: number; failed: number }> {

@@ -4,7 +4,7 @@ import { argsProblem, parseArgs, stringOption } from '../args.js';
 import { DEFAULT_CONFIG } from '../package-root.js';
 import { importTaggedNames } from '../../plugins/stores/whisper/tagged-files.js';
 import { readTagNameSources } from '../tag-name-sources.js';
-import { whisperDataDir } from '../whisper-data-dir.js';
+import { whisperDataDir } from '../whisper-tree.js';
 
 const command: Command = {
   summary: 'name the tagged series of a carbon data directory from graphite-web\'s tag database',

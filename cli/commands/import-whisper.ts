@@ -1,5 +1,5 @@
-import { open, readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import type { Command } from '../command.js';
 import { argsProblem, parseArgs, stringOption, stringOptions } from '../args.js';
 import { readConfigFile } from '../../core/config/load.js';
@@ -9,6 +9,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { POINT_SIZE, readHeader } from '../../plugins/shared/whisper-format/index.js';
 import { readableTaggedName, sha256Hex } from '../../plugins/stores/whisper/tagged-files.js';
 import { readTagNameSources } from '../tag-name-sources.js';
+import { listWsp } from '../whisper-tree.js';
 
 const command: Command = {
   summary: 'copy an existing Whisper tree into the configured store',
@@ -190,20 +191,6 @@ export async function importWhisperTree(runtime: Runtime, storeId: string, dir: 
 function isHashedTaggedFile(rel: string): boolean {
   const parts = rel.split(sep);
   return parts.length === 4 && parts[0] === '_tagged' && /^[0-9a-f]{64}\.wsp$/.test(parts[3]!);
-}
-
-async function listWsp(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.name.startsWith('.')) continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith('.wsp')) out.push(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
 }
 
 /**

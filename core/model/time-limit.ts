@@ -20,9 +20,8 @@ const script = new Script('run()');
  * matter (matching names against a pattern).
  */
 export function runWithTimeLimit<T>(what: string, fn: () => T, ms = REGEX_TIME_LIMIT_MS): T {
-  const outer = context.run;
   // nested: the outer run's watchdog already bounds this one
-  if (outer !== undefined) return fn();
+  if (context.run !== undefined) return fn();
   context.run = fn;
   try {
     return script.runInContext(context, { timeout: ms }) as T;

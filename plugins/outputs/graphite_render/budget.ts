@@ -6,7 +6,7 @@
  * allocate every series before any limit could refuse it (go-carbon#202: a query starving
  * ingestion).
  */
-import type { FetchOptions, FindNode, FindOptions, QueryStore, SeriesData } from '../../../core/index.js';
+import { turnTaker, type FetchOptions, type FindNode, type FindOptions, type QueryStore, type SeriesData } from '../../../core/index.js';
 import type { PointBudget } from './expr/index.js';
 import { ApiError } from './respond.js';
 
@@ -24,7 +24,7 @@ const PARALLEL = 4;
 const TURN_MS = 20;
 
 export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: number): QueryStore {
-  let lastTurn = performance.now();
+  const turn = turnTaker(TURN_MS);
   const checkTime = () => {
     if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
   };
@@ -55,14 +55,13 @@ export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: 
           try {
             budget.charge(points, 'read from the store');
           } catch (err) {
+            // at once: with a store answering settled promises (SQLite), the other workers resume
+            // before Promise.all's rejection reaches the catch below
             failed = true;
             throw err;
           }
           results[k] = part;
-          if (performance.now() - lastTurn > TURN_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
-            lastTurn = performance.now();
-          }
+          await turn();
         }
       };
       try {

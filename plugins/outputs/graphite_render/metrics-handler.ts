@@ -2,7 +2,7 @@
  * /metrics/find, /metrics/expand and /metrics/index.json (graphite-web 1.1.8 metrics/views.py, §4.6–4.7),
  * answered from the query store's find() (never from files).
  */
-import type { FindNode, QueryStore } from '../../../core/index.js';
+import { turnTaker, type FindNode, type QueryStore } from '../../../core/index.js';
 import { ApiError, checkJsonp, graphiteJson, noCache, sendJson } from './respond.js';
 import { encodePickle, PickleTuple, type PickleValue } from './pickle.js';
 import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
@@ -17,12 +17,10 @@ const TURN_MS = 10;
  * For handlers that run many finds (one per branch, one per query): each is quick, but thousands
  * in a row from a store answering from memory never let I/O in; past the deadline, a 422.
  */
-function turnTaker(deadline: number): () => Promise<void> {
-  let lastTurn = performance.now();
+function findTurns(deadline: number): () => Promise<void> {
+  const turn = turnTaker(TURN_MS);
   return async () => {
-    if (performance.now() - lastTurn <= TURN_MS) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    lastTurn = performance.now();
+    await turn();
     if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
   };
 }
@@ -174,7 +172,7 @@ export async function expand({ ctx, params, out, options, deadline }: Request): 
   const jsonp = checkJsonp(params.get('jsonp'));
   const results = new Map<string, Set<string>>();
   let total = 0;
-  const turn = turnTaker(deadline);
+  const turn = findTurns(deadline);
   for (const q of params.getAll('query')) {
     await turn();
     const set = results.get(q) ?? new Set<string>();
@@ -204,7 +202,7 @@ export async function indexJson({ ctx, params, out, options, deadline }: Request
   let frontier = ['*'];
   let visited = 0;
   // one find per branch: a tree of 100,000 series is hundreds of them
-  const turn = turnTaker(deadline);
+  const turn = findTurns(deadline);
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const pattern of frontier) {

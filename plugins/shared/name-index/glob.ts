@@ -168,18 +168,18 @@ export function compileGlob(pat: string): GlobMatcher {
 /** A compiled node pattern: exact names to look up, and patterns to test children against. */
 export interface NodeMatcher {
   readonly exact: readonly string[];
-  readonly regexes: readonly GlobMatcher[];
+  readonly globs: readonly GlobMatcher[];
   /** the node is `**`: any depth */
   readonly globstar: boolean;
 }
 
 export function compileNode(node: string): NodeMatcher {
-  if (node === '**') return { exact: [], regexes: [], globstar: true };
+  if (node === '**') return { exact: [], globs: [], globstar: true };
   const exact: string[] = [];
-  const regexes: GlobMatcher[] = [];
+  const globs: GlobMatcher[] = [];
   for (const v of expandBraces(node)) {
-    if (hasWildcard(v)) regexes.push(compileGlob(v));
+    if (hasWildcard(v)) globs.push(compileGlob(v));
     else exact.push(v);
   }
-  return { exact, regexes, globstar: false };
+  return { exact, globs, globstar: false };
 }

@@ -2,7 +2,7 @@ import type { FindNode, FindOptions } from '../../../core/index.js';
 import { PatternTooBroad } from '../../../core/index.js';
 import { compileNode, type NodeMatcher } from './glob.js';
 
-/** nodes a find() walk looks at between two checks of the clock */
+/** nodes (and brace variants tested against them) a find() walk looks at between two checks of the clock */
 const WALK_BATCH = 4096;
 /** findAsync(): most milliseconds of walking before the event loop gets a turn */
 const SLICE_MS = 10;
@@ -172,17 +172,17 @@ export class NameTree {
         }
         if (over()) return;
       }
-      if (m.regexes.length > 0) {
+      if (m.globs.length > 0) {
         for (const [name, child] of children) {
           // each variant of a brace group is a test of its own: 65,536 of them per child
-          looked += m.regexes.length;
+          looked += m.globs.length;
           if (looked >= nextYield) {
             nextYield = looked + WALK_BATCH;
             yield;
           }
           if (m.exact.includes(name)) continue;
-          for (const re of m.regexes) {
-            if (re.test(name)) {
+          for (const glob of m.globs) {
+            if (glob.test(name)) {
               if (last) found(pathOf(name), child);
               else if (child.children) yield* visit(child, depth + 1, pathOf(name));
               break;
@@ -222,7 +222,7 @@ export class NameTree {
       m = pattern.replace(/\\/g, '').split('.').map(compileNode);
       // a pattern of many brace variants is ~1.5 KB a variant: 256 of 65,536 each would be 24 GB
       let variants = 0;
-      for (const node of m) variants += node.exact.length + node.regexes.length;
+      for (const node of m) variants += node.exact.length + node.globs.length;
       if (variants <= MAX_CACHED_VARIANTS) {
         if (this.cache.size >= 256) this.cache.clear();
         this.cache.set(pattern, m);

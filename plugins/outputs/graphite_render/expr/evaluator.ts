@@ -1,5 +1,5 @@
 import type { EventStore, QueryStore, SeriesData } from '../../../../core/index.js';
-import { compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, TagExpressionError } from '../../../../core/index.js';
+import { compileTagQuery, isBadName, normalizeSeriesName, parseTagTerm, TagExpressionError, turnTaker } from '../../../../core/index.js';
 import type { CallExpr, Expr, KwArg } from './ast.js';
 import { ExprEvalError, badArgs } from './errors.js';
 import { checkGenerated } from './functions/common.js';
@@ -69,8 +69,8 @@ interface State {
   readonly handedOut: WeakSet<SeriesData>;
   readonly shared: Map<string, unknown>;
   readonly budget: PointBudget;
-  /** performance.now() of the last turn given to the event loop */
-  lastTurn: number;
+  /** between path expressions: a turn of the event loop every TURN_MS */
+  readonly turn: () => Promise<void>;
 }
 
 interface Frame {
@@ -81,7 +81,7 @@ interface Frame {
 
 /** Evaluates a parsed target to its list of series (graphite-web's evaluateTarget). */
 export async function evaluateTarget(expr: Expr, ctx: EvalContext): Promise<TimeSeries[]> {
-  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map(), budget: ctx.pointBudget ?? new PointBudget(Infinity), lastTurn: performance.now() };
+  const state: State = { ctx, xFilesFactor: ctx.xFilesFactor, fetched: new Map(), patterns: new Map(), handedOut: new WeakSet(), shared: ctx.requestState ?? new Map(), budget: ctx.pointBudget ?? new PointBudget(Infinity), turn: turnTaker(TURN_MS) };
   const frame: Frame = { from: ctx.from, until: ctx.until, replacements: undefined };
   prefetch(expr, state, frame);
   // mapSeries() yields a list of lists; graphite-web would fail to render it, we flatten it
@@ -152,10 +152,7 @@ async function evalPath(path: string, state: State, frame: Frame): Promise<unkno
 
 async function fetchPath(pattern: string, state: State, frame: Frame): Promise<TimeSeries[]> {
   // a target of thousands of paths, each quick to find, must not hold the loop for all of them
-  if (performance.now() - state.lastTurn > TURN_MS) {
-    await new Promise((resolve) => setImmediate(resolve));
-    state.lastTurn = performance.now();
-  }
+  await state.turn();
   checkDeadline(state);
   const data = await loadPattern(pattern, state, frame);
   return toSeries(data, pattern, state);
