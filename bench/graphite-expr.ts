@@ -34,6 +34,7 @@ const TARGETS = [
   'movingAverage(bench.*.*,"3h")',
   'asPercent(bench.h1.*)',
   'nonNegativeDerivative(scale(bench.h2.*,2))',
+  'perSecond(bench.h3.*)',
 ];
 
 const fixtures: FixtureSeries[] = [];

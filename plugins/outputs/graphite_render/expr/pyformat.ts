@@ -37,19 +37,44 @@ export function pyD(x: number): string {
   return String(Math.trunc(x));
 }
 
+/** 10⁰ … 10²², each exactly (parsed, not computed) */
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
 /**
  * Python 3 `round(x, n)`: correctly rounded from the exact binary value, exact ties to even.
- * toFixed already rounds from the exact value; only exact ties (x·10ⁿ = k + ½, which means x has
- * at most n+1 decimals) need the half-even rule, and those are visible in a 100-digit expansion.
+ * perSecond, scaleToSeconds and exponentialMovingAverage round every point, so the common case
+ * must not build strings. x·10ⁿ is computed in floating point: below 2⁵² every k + ½ is a double,
+ * and correct rounding is monotonic, so the computed product lies on the same side of each half as
+ * the exact one, or exactly on it. Off the half, the rounded integer k is certain, and k / 10ⁿ (one
+ * correctly rounded division) is the double nearest that decimal, which is what Python returns.
+ * On the half, the exact decimal expansion decides (roundExact).
  */
 export function pyRound(x: number, n = 0): number {
   if (!Number.isFinite(x)) return x;
-  if (n < 0) {
-    const f = 10 ** -n;
-    return pyRound(x / f, 0) * f;
-  }
   const abs = Math.abs(x);
-  if (abs >= 1e15 || n > 90) return x;
+  if (Number.isInteger(n) && n >= 0 && n <= 22) {
+    // past 2⁵² every double is a whole number: nothing after the point to round
+    if (abs >= 2 ** 52) return x;
+    const p = POW10[n]!;
+    const y = abs * p;
+    if (y < 2 ** 52) {
+      const whole = Math.floor(y);
+      const frac = y - whole; // exact: whole and y share y's exponent
+      if (frac !== 0.5) {
+        const r = frac > 0.5 ? whole + 1 : whole;
+        return x < 0 && r !== 0 ? -r / p : r / p;
+      }
+    }
+  }
+  return roundExact(x, n);
+}
+
+/** pyRound from the exact decimal expansion (toFixed rounds from the exact value, ties up) */
+export function roundExact(x: number, n: number): number {
+  if (!Number.isFinite(x)) return x;
+  const abs = Math.abs(x);
+  if (n < 0) return x < 0 ? -roundToPowerOfTen(abs, -n) || 0 : roundToPowerOfTen(abs, -n);
+  if (abs >= 2 ** 52 || n > 90) return x;
   const full = abs.toFixed(100);
   const dot = full.indexOf('.');
   const frac = full.slice(dot + 1);
@@ -64,6 +89,20 @@ export function pyRound(x: number, n = 0): number {
     r = Number(abs.toFixed(n));
   }
   return x < 0 && r !== 0 ? -r : r;
+}
+
+/**
+ * round(abs, -k) for k > 0, from the exact value: the whole part decides, the fraction only breaks
+ * an exact tie (dividing by 10^k in floating point first rounded twice: round(1e123, -2) was off)
+ */
+function roundToPowerOfTen(abs: number, k: number): number {
+  const whole = Math.trunc(abs);
+  const f = 10n ** BigInt(k);
+  const w = BigInt(whole);
+  let q = w / f;
+  const twice = 2n * (w % f);
+  if (twice > f || (twice === f && (abs !== whole || q % 2n === 1n))) q += 1n;
+  return Number(q * f);
 }
 
 /**
