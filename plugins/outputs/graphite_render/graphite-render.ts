@@ -10,6 +10,7 @@ import { expand, find, indexJson } from './metrics-handler.js';
 import * as tags from './tags-handler.js';
 import { functions, version } from './meta-handler.js';
 import { PointPool } from './expr/index.js';
+import { RenderWorker } from './render-worker.js';
 
 /**
  * The Graphite HTTP API on the core's HTTP server. Every route answers with and without a trailing
@@ -18,12 +19,23 @@ import { PointPool } from './expr/index.js';
  */
 export class GraphiteRender implements OutputInstance {
   private readonly pointsInFlight: PointPool;
+  private readonly renderWorker: RenderWorker | undefined;
 
   constructor(
     private readonly out: OutputContext,
     private readonly options: Readonly<GraphiteRenderOptions>,
   ) {
     this.pointsInFlight = new PointPool(options.maxPointsInFlight);
+    // started at the first render: an instance that never renders never pays for the thread
+    this.renderWorker = options.evaluateInWorker
+      ? new RenderWorker(this.pointsInFlight, (err) => {
+          out.stats.addError('render_worker_failed');
+          out.log.limited('render_worker_failed', 'render worker failed; its requests answer 503 and the next render starts a new one', { error: err.message });
+        }, () => {
+          out.stats.count('render_worker_restarts');
+          out.log.limited('render_overtime', 'a render computed past maxRequestTimeMs: the render worker was restarted (other renders in it answer 503)');
+        })
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -60,7 +72,8 @@ export class GraphiteRender implements OutputInstance {
   }
 
   async stop(): Promise<void> {
-    // the core unmounts routers when the runtime stops; requests in flight finish on their own
+    // the core unmounts routers when the runtime stops; renders still in the worker answer 503
+    await this.renderWorker?.stop();
   }
 
   private async handle(ctx: Context, endpoint: string, handler: Handler): Promise<void> {
@@ -73,7 +86,7 @@ export class GraphiteRender implements OutputInstance {
         throw new ApiError(405, 'method not allowed', 'bad_method');
       }
       const params = await readParams(ctx, this.options.maxBodyBytes);
-      const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs, pointsInFlight: this.pointsInFlight };
+      const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs, pointsInFlight: this.pointsInFlight, renderWorker: this.renderWorker };
       await handler(req);
       ctx.set('X-Content-Type-Options', 'nosniff');
     } catch (caught) {

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { OutputContext } from '../../../core/index.js';
 import type { PointPool } from './expr/index.js';
+import type { RenderWorker } from './render-worker.js';
 import type { GraphiteRenderOptions } from './options.js';
 import type { Params } from './params.js';
 
@@ -14,6 +15,8 @@ export interface Request {
   readonly deadline: number;
   /** the datapoints all render requests in progress hold (maxPointsInFlight) */
   readonly pointsInFlight: PointPool;
+  /** where /render evaluates its targets (undefined: on the main thread) */
+  readonly renderWorker: RenderWorker | undefined;
 }
 
 export type Handler = (req: Request) => Promise<void>;

@@ -7,6 +7,8 @@ export interface GraphiteRenderOptions {
   maxPointsPerRequest: number;
   maxPointsInFlight: number;
   maxRequestTimeMs: number;
+  /** evaluate render targets on a worker thread (false: on the main thread) */
+  evaluateInWorker: boolean;
   maxExpressionDepth: number;
   maxFindResults: number;
   maxBodyBytes: number;

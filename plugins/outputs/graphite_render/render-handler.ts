@@ -8,7 +8,7 @@ export const STREAM_POINTS = 100_000;
 import { AtTimeError, parseAtTime, resolveZone } from '../../shared/attime/attime.js';
 import { renderCsv, renderCsvPieces, renderJsonPieces, renderPickle, renderRaw, type RenderSeries } from './formats.js';
 import { ConsolidationError } from './consolidate.js';
-import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, PointBudget, type TimeSeries } from './expr/index.js';
+import { evaluateTarget, parseTarget, ExprEvalError, ExprParseError, PointBudget, type Expr } from './expr/index.js';
 import type { Request } from './handler.js';
 import { budgetedStore } from './budget.js';
 import type { Params } from './params.js';
@@ -53,7 +53,7 @@ function pyFloatParam(name: string, v: string): number {
   throw new ApiError(400, `invalid ${name}: not a number`, 'bad_param');
 }
 
-export async function render({ ctx, params, out, options, deadline, pointsInFlight }: Request): Promise<void> {
+export async function render({ ctx, params, out, options, deadline, pointsInFlight, renderWorker }: Request): Promise<void> {
   const format = params.has('format') ? params.get('format')! : params.has('rawData') ? 'raw' : params.has('pickle') ? 'pickle' : undefined;
   if (format === undefined || IMAGE_FORMATS.has(format) || !FORMATS.has(format)) {
     throw new ApiError(400, 'carbonado does not render images: add format=json (or csv, raw, pickle) to the request', 'no_format', 'text');
@@ -72,7 +72,6 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
   const templateArgs: Record<string, string> = {};
   for (const k of params.keys()) if (k.startsWith('template[') && k.endsWith(']')) templateArgs[k.slice(9, -1)] = params.get(k)!;
 
-  const series: TimeSeries[] = [];
   // reads, second uses and generated series of every target count against one budget
   const pointBudget = new PointBudget(options.maxPointsPerRequest, pointsInFlight);
   // held until the answer is sent: a large one is streamed after this function returns
@@ -81,40 +80,31 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
     out.stats.gauge('points_in_flight', pointsInFlight.inFlight);
   });
   const store = budgetedStore(out.store, pointBudget, deadline);
-  let points = 0;
-  // the targets of one request share it, as graphite-web's requestContext: stacked() in one
-  // target starts where the previous target's stack ended (Grafana sends each query as a target)
-  const requestState = new Map<string, unknown>();
-  for (const target of targets) {
-    let expr;
-    try {
-      expr = parseTarget(target, { maxDepth: options.maxExpressionDepth });
-    } catch (err) {
-      if (err instanceof ExprParseError) {
-        const depth = /deep|depth|nest/i.test(err.message);
-        throw new ApiError(400, `invalid target: ${err.message.slice(0, 200)}`, depth ? 'limit_depth' : 'bad_target');
-      }
-      throw err;
-    }
-    let result: TimeSeries[];
-    try {
-      result = await withDeadline(evaluateTarget(expr, {
-        from: range.from, until: range.until, now: range.now, store,
-        ...(out.events ? { events: out.events } : {}),
-        maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor, deadline, templateArgs, requestState, pointBudget,
-        tz: range.zone, serverTz: resolveZone(options.timeZone),
-      }), deadline);
-    } catch (err) {
-      if (err instanceof ExprEvalError) {
-        if (err.status === 503) {
-          ctx.set('Retry-After', '1');
-          throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : 'limit_busy');
+  // parsed here too, whether evaluated here or in the worker: a bad target is a 400 at once
+  const exprs = targets.map((target) => parseOrThrow(target, options.maxExpressionDepth));
+  const evalFields = {
+    from: range.from, until: range.until, now: range.now, maxSeriesPerTarget: options.maxSeriesPerTarget, xFilesFactor,
+    deadline, templateArgs, tz: range.zone, serverTz: resolveZone(options.timeZone),
+  };
+  // one result per target, each checked as it comes: past maxPointsPerRequest the rest is not evaluated
+  const perTarget: AsyncGenerator<readonly RenderSeries[]> = renderWorker
+    ? (async function* () {
+        yield* await evaluationOf(renderWorker.evaluate(
+          { ...evalFields, targets, maxExpressionDepth: options.maxExpressionDepth, maxPointsPerRequest: options.maxPointsPerRequest, hasTags: out.store.tags !== undefined, hasEvents: out.events !== undefined },
+          store, out.events, pointBudget,
+        ), ctx, deadline);
+      })()
+    : (async function* () {
+        // the targets of one request share it, as graphite-web's requestContext: stacked() in one
+        // target starts where the previous target's stack ended (Grafana sends each query as a target)
+        const requestState = new Map<string, unknown>();
+        for (const expr of exprs) {
+          yield await evaluationOf(evaluateTarget(expr, { ...evalFields, store, ...(out.events ? { events: out.events } : {}), requestState, pointBudget }), ctx, deadline);
         }
-        const reason = err.status !== 422 ? 'bad_target' : /deadline/i.test(err.message) ? 'limit_time' : /datapoints/i.test(err.message) ? 'limit_points' : 'limit_series';
-        throw new ApiError(err.status, err.message.slice(0, 300), reason);
-      }
-      throw err;
-    }
+      })();
+  const series: RenderSeries[] = [];
+  let points = 0;
+  for await (const result of perTarget) {
     for (const s of result) points += s.values.length;
     if (points > options.maxPointsPerRequest) {
       throw new ApiError(422, `the request selects more than ${options.maxPointsPerRequest} datapoints: narrow the time range or the targets`, 'limit_points');
@@ -122,7 +112,7 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
     for (const s of result) series.push(s); // not push(...result): past ~150k series it overflows the stack
   }
 
-  const list = series as readonly RenderSeries[];
+  const list: readonly RenderSeries[] = series;
   switch (format) {
     case 'json': {
       let pieces: () => Generator<string>;
@@ -157,6 +147,35 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
       ctx.type = 'application/pickle';
       ctx.body = renderPickle(list);
       break;
+  }
+}
+
+function parseOrThrow(target: string, maxDepth: number): Expr {
+  try {
+    return parseTarget(target, { maxDepth });
+  } catch (err) {
+    if (err instanceof ExprParseError) {
+      const depth = /deep|depth|nest/i.test(err.message);
+      throw new ApiError(400, `invalid target: ${err.message.slice(0, 200)}`, depth ? 'limit_depth' : 'bad_target');
+    }
+    throw err;
+  }
+}
+
+/** the evaluation's answer, or its error as the HTTP answer it maps to */
+async function evaluationOf<T>(evaluation: Promise<T>, ctx: Request['ctx'], deadline: number): Promise<T> {
+  try {
+    return await withDeadline(evaluation, deadline);
+  } catch (err) {
+    if (err instanceof ExprEvalError) {
+      if (err.status === 503) {
+        ctx.set('Retry-After', '1');
+        throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : 'limit_busy');
+      }
+      const reason = err.status !== 422 ? 'bad_target' : /deadline/i.test(err.message) ? 'limit_time' : /datapoints/i.test(err.message) ? 'limit_points' : 'limit_series';
+      throw new ApiError(err.status, err.message.slice(0, 300), reason);
+    }
+    throw err;
   }
 }
 

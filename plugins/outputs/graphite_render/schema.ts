@@ -30,6 +30,10 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
       type: 'integer', minimum: 1, default: 30000,
       description: 'Wall-clock budget of one /render or /metrics request; over it answers 422.',
     },
+    evaluateInWorker: {
+      type: 'boolean', default: true,
+      description: 'Evaluate /render targets (functions over the fetched series) on a worker thread, so a long computation never holds up ingestion, flushes or other requests; false evaluates them on the main thread.',
+    },
     maxExpressionDepth: {
       type: 'integer', minimum: 1, maximum: 1000, default: 32,
       description: 'Deepest nesting of function calls accepted in a target; deeper answers 400.',

@@ -8,23 +8,37 @@ import { ExprEvalError } from './errors.js';
  * stores' write-back caches with it.
  */
 export class PointPool {
-  private held = 0;
+  /**
+   * the points held, in shared memory: renders evaluated in the render worker take from the same
+   * pool as the main thread's reads (a compare-and-swap keeps check and take one step)
+   */
+  readonly buffer: SharedArrayBuffer;
+  private readonly held: BigInt64Array;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    buffer?: SharedArrayBuffer,
+  ) {
+    this.buffer = buffer ?? new SharedArrayBuffer(8);
+    this.held = new BigInt64Array(this.buffer);
+  }
 
   get inFlight(): number {
-    return this.held;
+    return Number(Atomics.load(this.held, 0));
   }
 
   /** false when the points do not fit beside other requests' (a request alone always fits) */
   take(points: number, ownHeld: number): boolean {
-    if (this.held > ownHeld && this.held + points > this.limit) return false;
-    this.held += points;
-    return true;
+    const n = BigInt(Math.ceil(points));
+    for (;;) {
+      const held = Atomics.load(this.held, 0);
+      if (Number(held) > ownHeld && Number(held) + points > this.limit) return false;
+      if (Atomics.compareExchange(this.held, 0, held, held + n) === held) return true;
+    }
   }
 
   give(points: number): void {
-    this.held -= points;
+    Atomics.sub(this.held, 0, BigInt(Math.ceil(points)));
   }
 }
 
@@ -39,6 +53,8 @@ export class PointBudget {
   private used = 0;
   private taken = 0;
   private released = false;
+  /** points of this request held in the pool through its other budget (the main thread's reads) */
+  private elsewhere = 0;
 
   constructor(
     readonly limit: number,
@@ -58,11 +74,33 @@ export class PointBudget {
     if (this.pool) {
       // the client went away (or the answer is out) and the points were given back: stop working
       if (this.released) throw new ExprEvalError('the request was abandoned', 503);
-      if (!this.pool.take(points, this.taken)) {
+      const whole = Math.ceil(points);
+      if (!this.pool.take(whole, this.taken + this.elsewhere)) {
         throw new ExprEvalError(`the server is busy: other requests hold ${this.pool.inFlight} datapoints (maxPointsInFlight ${this.pool.limit}); try again shortly`, 503);
       }
-      this.taken += points;
+      this.taken += whole;
     }
+  }
+
+  /**
+   * counts points charged by the request's other budget (the render worker counts the reads the
+   * main thread charged), so the limit covers reads and generated points together, and the pool
+   * sees the request as alone when it is
+   */
+  count(points: number): void {
+    this.used += points;
+    this.elsewhere += points;
+  }
+
+  /** points taken from the pool by another budget of this request (the render worker's), released with this one's */
+  adopt(points: number): void {
+    if (this.released) this.pool?.give(points);
+    else this.taken += points;
+  }
+
+  /** the points this budget holds in the pool */
+  get held(): number {
+    return this.taken;
   }
 
   /** gives what this request took back to the pool (once its answer is sent or abandoned) */

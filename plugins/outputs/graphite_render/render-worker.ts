@@ -1,0 +1,150 @@
+/**
+ * The main thread's side of the render worker (eval-worker.ts). Functions run synchronously over
+ * their arrays: on the main thread one `summarize(…, "1s")` over 18 M points held the event loop
+ * for 1.5 s, and ten concurrent 12 M-point renders held /version for 12 s, with ingestion, StatsD
+ * flushes and every other request waiting behind them. The worker computes; the main thread only
+ * answers its store calls (reads are I/O and the stores' own threads) and formats the answer.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker, type EventStore, type QueryStore } from '../../../core/index.js';
+import { ExprEvalError, type PointBudget, type PointPool } from './expr/index.js';
+import { fromWire, toWire, type EvalRequest, type FromWorker, type ToWorker } from './eval-wire.js';
+import type { RenderSeries } from './formats.js';
+
+interface Job {
+  readonly worker: Worker;
+  readonly store: QueryStore;
+  readonly events: EventStore | undefined;
+  readonly budget: PointBudget;
+  readonly resolve: (targets: RenderSeries[][]) => void;
+  readonly reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A render still computing at its deadline (its client gets the 422) sends later renders to a
+ * new worker, and if it is still computing this long after, its worker is ended: the only way a
+ * computation can be stopped. A single movingMedian(x, 3000) over 144,000 points computes for
+ * 54 s, and every render behind it would wait.
+ */
+const OVERTIME_MS = 1000;
+
+export class RenderWorker {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly jobs = new Map<number, Job>();
+
+  constructor(
+    private readonly pool: PointPool,
+    private readonly onError: (err: Error) => void,
+    private readonly onOvertime: () => void,
+  ) {}
+
+  /** the series of every target, in order; rejects with the error evaluation threw */
+  evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined, budget: PointBudget): Promise<RenderSeries[][]> {
+    const worker = (this.worker ??= this.spawn());
+    const id = this.nextId++;
+    // an idle worker never holds the process open; one with work must
+    worker.ref();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.pastDeadline(id), Math.max(0, req.deadline - Date.now()));
+      timer.unref();
+      this.jobs.set(id, { worker, store, events, budget, resolve, reject, timer });
+      worker.postMessage({ t: 'eval', id, req } satisfies ToWorker);
+    });
+  }
+
+  async stop(): Promise<void> {
+    // the current worker, and any replaced one still computing an overrun render
+    const workers = new Set([...this.jobs.values()].map((j) => j.worker));
+    if (this.worker) workers.add(this.worker);
+    this.worker = undefined;
+    await Promise.all([...workers].map((w) => w.terminate()));
+  }
+
+  private pastDeadline(id: number): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    if (this.worker === job.worker) this.worker = undefined;
+    job.timer = setTimeout(() => {
+      if (!this.jobs.has(id)) return;
+      this.onOvertime();
+      void job.worker.terminate();
+    }, OVERTIME_MS);
+    job.timer.unref();
+  }
+
+  private spawn(): Worker {
+    const w = startModuleWorker(import.meta.url, 'eval-worker', { workerData: { poolBuffer: this.pool.buffer, poolLimit: this.pool.limit } });
+    w.on('message', (m: FromWorker) => this.onMessage(w, m));
+    w.on('error', (err) => this.onError(err));
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      // a worker that died (out of memory, a bug) or was ended for a render past its time fails
+      // its other renders, never the process; the next render starts a new one
+      for (const [id, job] of this.jobs) {
+        if (job.worker !== w) continue;
+        this.finish(id, job);
+        job.reject(new ExprEvalError('the render worker was restarted (a render ran past its time limit, or it failed); try again', 503));
+      }
+    });
+    w.unref();
+    return w;
+  }
+
+  private finish(id: number, job: Job): void {
+    this.jobs.delete(id);
+    clearTimeout(job.timer);
+    if ([...this.jobs.values()].some((j) => j.worker === job.worker)) return;
+    // a worker replaced while a render overran goes once its last render is done
+    if (job.worker !== this.worker) void job.worker.terminate();
+    else job.worker.unref();
+  }
+
+  private onMessage(worker: Worker, m: FromWorker): void {
+    if (m.t === 'call') {
+      void this.answer(worker, m.id, this.jobs.get(m.req), m.method, m.args);
+      return;
+    }
+    const job = this.jobs.get(m.id);
+    if (!job) return;
+    this.finish(m.id, job);
+    if (m.t === 'done') {
+      job.budget.adopt(m.held);
+      job.resolve(m.targets);
+    } else job.reject(fromWire(m.error));
+  }
+
+  private async answer(worker: Worker, id: number, job: Job | undefined, method: string, args: readonly unknown[]): Promise<void> {
+    let reply: ToWorker;
+    try {
+      if (!job) throw new ExprEvalError('the request is over', 503);
+      reply = { t: 'reply', id, value: await this.dispatch(job, method, args) };
+    } catch (err) {
+      reply = { t: 'reply', id, error: toWire(err) };
+    }
+    // to the worker that asked: after a restart it may no longer be the current one
+    worker.postMessage(reply);
+  }
+
+  private dispatch(job: Job, method: string, a: readonly unknown[]): Promise<unknown> {
+    const { store, events } = job;
+    const arg = <T>(i: number): T => a[i] as T;
+    switch (method) {
+      case 'find':
+        return store.find(arg(0), arg(1));
+      case 'fetch':
+        return store.fetch(arg(0), arg(1), arg(2), arg(3));
+      case 'tagNames':
+        return store.tags ? store.tags.tagNames() : Promise.resolve([]);
+      case 'tagValues':
+        return store.tags ? store.tags.tagValues(arg(0), arg(1)) : Promise.resolve([]);
+      case 'findTagged':
+        return store.tags ? store.tags.findTagged(arg(0), arg(1)) : Promise.resolve([]);
+      case 'queryEvents':
+        return events ? events.queryEvents(arg(0)) : Promise.resolve([]);
+      default:
+        return Promise.reject(new Error(`unknown store call ${method}`));
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// The render worker (evaluateInWorker): a long computation leaves the main thread's event loop
+// free, and a render computing past its time limit is stopped by restarting the worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { builtinPlugins } from '../../plugins/index.js';
+import { startInProcess, waitFor, type InProcess } from '../helpers/carbonado.js';
+import { memoryStorePlugin } from './memory-store.js';
+
+const NOW = 1_800_000_000;
+
+async function start(render: Record<string, unknown>): Promise<InProcess> {
+  return startInProcess(
+    { stores: { mem: { type: 'test_memory', names: ['heavy.a', 'light.a'] } }, outputs: { graphite: { type: 'graphite_render', ...render } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+}
+
+const url = (app: InProcess, target: string, from: string): string =>
+  `${app.httpUrl}/render?target=${encodeURIComponent(target)}&from=${from}&format=json&maxDataPoints=100`;
+
+/** the render's status and time, and the longest the event loop went without running a 2 ms timer meanwhile */
+async function renderWatchingLoop(app: InProcess, target: string, from: string): Promise<{ status: number; ms: number; longestGapMs: number }> {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    longest = Math.max(longest, t - last);
+    last = t;
+  }, 2);
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url(app, target, from));
+    await res.arrayBuffer();
+    return { status: res.status, ms: performance.now() - t0, longestGapMs: longest };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// movingMedian sorts every window: 400-point windows over 43,000 points compute for ~2 s here
+const HEAVY = 'movingMedian(heavy.a,400)';
+
+test('a long render computes in the worker while the event loop stays free; on the main thread it holds the loop', { timeout: 120_000 }, async () => {
+  const inWorker = await start({});
+  try {
+    const r = await renderWatchingLoop(inWorker, HEAVY, '-30d');
+    assert.equal(r.status, 200);
+    assert.ok(r.ms >= 500, `the render should compute for a while (took ${Math.round(r.ms)} ms)`);
+    assert.ok(r.longestGapMs < r.ms / 4, `the event loop went ${Math.round(r.longestGapMs)} ms without a turn during a ${Math.round(r.ms)} ms render`);
+  } finally {
+    await inWorker.stop();
+  }
+  const onMain = await start({ evaluateInWorker: false });
+  try {
+    const r = await renderWatchingLoop(onMain, HEAVY, '-30d');
+    assert.equal(r.status, 200);
+    assert.ok(r.longestGapMs > r.ms / 2, `on the main thread the render holds the loop (${Math.round(r.longestGapMs)} of ${Math.round(r.ms)} ms)`);
+  } finally {
+    await onMain.stop();
+  }
+});
+
+test('a render computing past maxRequestTimeMs gets 422, its worker is restarted, and the next render is answered', { timeout: 120_000 }, async () => {
+  const app = await start({ maxRequestTimeMs: 1000 });
+  try {
+    // warm the worker, so the timings below are the computation's
+    assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
+    const t0 = performance.now();
+    // 2,000-point windows: several times longer than the limit
+    const heavy = renderWatchingLoop(app, 'movingMedian(heavy.a,2000)', '-30d');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // queued behind the heavy one in the worker
+    const queued = fetch(url(app, 'light.a', '-1h')).then(async (r) => (await r.arrayBuffer(), r.status));
+    const h = await heavy;
+    assert.equal(h.status, 422);
+    assert.ok(h.ms < 1800, `the 422 came after ${Math.round(h.ms)} ms`);
+    assert.ok(h.longestGapMs < 400, `the event loop went ${Math.round(h.longestGapMs)} ms without a turn`);
+    assert.ok([422, 503].includes(await queued), 'the render queued behind it is refused, not left hanging');
+    // from the deadline on, renders go to a new worker; the old one is ended a second later
+    const next = await fetch(url(app, 'light.a', '-1h'));
+    assert.equal(next.status, 200);
+    const [series] = (await next.json()) as Array<{ target: string }>;
+    assert.equal(series!.target, 'light.a');
+    await waitFor(() => app.stats().instances['outputs.graphite']!.counters.render_worker_restarts === 1, 'the overrunning worker to be ended', 5000);
+    assert.ok(performance.now() - t0 < 5000, 'ended long before its computation would have finished');
+    assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
+  } finally {
+    await app.stop();
+  }
+});
