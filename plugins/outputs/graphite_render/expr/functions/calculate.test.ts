@@ -62,3 +62,26 @@ test('moving sums and averages are graphite-web\'s per-window sums to the last b
     }
   }
 });
+
+test('the sliding median is the sorted window\'s median bit for bit: duplicates, 0 and -0, infinities, nulls', () => {
+  let seed = 23;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pick = (): number => {
+    const r = rand();
+    if (r < 0.15) return NaN;
+    if (r < 0.25) return rand() < 0.5 ? 0 : -0;
+    if (r < 0.3) return rand() < 0.5 ? Infinity : -Infinity;
+    return Math.floor(rand() * 20) / 4 - 2; // few distinct values: long runs of equal ones
+  };
+  for (const points of [1, 2, 3, 4, 9, 64, 257]) {
+    const values = Float64Array.from({ length: 1500 }, pick);
+    for (const xff of [0, 0.6]) {
+      const got = slidingWindow(values, points, 'median', getAggFunc('median')!, xff);
+      const want = naive(values, points, 'median', xff);
+      got.forEach((x, i) => assert.ok(Object.is(x, want[i]), `window ${points} xff ${xff} [${i}]: ${x} vs ${want[i]}`));
+    }
+  }
+});

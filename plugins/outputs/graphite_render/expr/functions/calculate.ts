@@ -116,11 +116,65 @@ export function slidingWindow(values: Float64Array, points: number, func: string
     }
     return out;
   }
+  if (func === 'median') return slidingMedian(values, points, xff, out);
   const buf: number[] = [];
   for (let i = points; i < values.length; i++) {
     buf.length = 0;
     for (let k = i - points; k < i; k++) if (!Number.isNaN(values[k]!)) buf.push(values[k]!);
     out[i - points] = buf.length && xffOk(buf.length, points, xff) ? agg(buf) : NaN;
+  }
+  return out;
+}
+
+/**
+ * movingMedian with the window's non-null values kept sorted: each step removes the oldest and
+ * inserts the newest (binary search, one copyWithin each) instead of sorting the window afresh,
+ * which took 54 s for a 3,000-point window over 144,000 points. Equal values keep their window
+ * order (insert after, remove the first), which is what a stable sort of the window gives, so the
+ * median is the same value, bit for bit (0 and -0 included).
+ */
+function slidingMedian(values: Float64Array, points: number, xff: number, out: Float64Array): Float64Array {
+  const sorted = new Float64Array(points);
+  let count = 0;
+  const lower = (v: number): number => {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const upper = (v: number): number => {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const insert = (v: number): void => {
+    if (Number.isNaN(v)) return;
+    const at = upper(v);
+    sorted.copyWithin(at + 1, at, count);
+    sorted[at] = v;
+    count++;
+  };
+  const remove = (v: number): void => {
+    if (Number.isNaN(v)) return;
+    const at = lower(v);
+    sorted.copyWithin(at, at + 1, count);
+    count--;
+  };
+  for (let k = 0; k < points; k++) insert(values[k]!);
+  for (let i = points; i < values.length; i++) {
+    const mid = count >> 1;
+    out[i - points] = count && xffOk(count, points, xff) ? (count % 2 === 0 ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[mid]!) : NaN;
+    remove(values[i - points]!);
+    insert(values[i]!);
   }
   return out;
 }
