@@ -170,7 +170,7 @@ async function evaluationOf<T>(evaluation: Promise<T>, ctx: Request['ctx'], dead
     if (err instanceof ExprEvalError) {
       if (err.status === 503) {
         ctx.set('Retry-After', '1');
-        throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : 'limit_busy');
+        throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : /render worker was restarted/.test(err.message) ? 'worker_restarted' : 'limit_busy');
       }
       const reason = err.status !== 422 ? 'bad_target' : /deadline/i.test(err.message) ? 'limit_time' : /datapoints/i.test(err.message) ? 'limit_points' : 'limit_series';
       throw new ApiError(err.status, err.message.slice(0, 300), reason);
