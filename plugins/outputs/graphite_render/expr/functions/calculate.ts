@@ -1,4 +1,5 @@
 import { badArgs } from '../errors.js';
+import { ExactSum } from '../exact-sum.js';
 import { parseInterval } from '../interval.js';
 import { pyG, pyNum, pyRound } from '../pyformat.js';
 import { getAggFunc, safeAvg, xffOk, type AggFn } from '../safe.js';
@@ -46,15 +47,16 @@ async function movingWindow(ctx: FnContext, list: TimeSeries[], windowSize: numb
  * null unless the non-null share reaches xff. Sums and averages add each window up from scratch,
  * left to right, as graphite-web does (the same float, to the last bit) while that costs at most
  * EXACT_SUM_ADDS additions; past it (a window of thousands of points over a long range) they slide
- * in O(1) per point, recomputed from scratch once per window length so rounding cannot drift, but
- * may differ from graphite-web in the last bits. Min and max use a monotonic deque; other
- * functions recompute each window.
+ * an exact sum (ExactSum), whose correctly rounded value may differ from graphite-web's
+ * left-to-right sum in the last bits only. Min and max use a monotonic deque, the median a sorted
+ * window; other functions recompute each window.
  */
 export function slidingWindow(values: Float64Array, points: number, func: string, agg: AggFn, xff: number): Float64Array {
   const n = Math.max(0, values.length - points);
   const out = new Float64Array(n);
   if (n === 0 || points <= 0) return out.fill(NaN);
-  const finite = values.every((v) => Number.isNaN(v) || Number.isFinite(v));
+  // infinities, and values near overflow (an exact sum's partials could overflow), take the generic path
+  const finite = values.every((v) => Number.isNaN(v) || Math.abs(v) < 1e300);
   const kind = !finite ? 'generic' : SUMS.has(func) ? 'sum' : func === 'min' || func === 'max' ? 'extreme' : 'generic';
   if (kind === 'sum') {
     const average = func !== 'sum' && func !== 'total';
@@ -78,18 +80,28 @@ export function slidingWindow(values: Float64Array, points: number, func: string
       }
       return out;
     }
-    recompute(0, points);
+    const exact = new ExactSum();
+    count = 0;
+    for (let k = 0; k < points; k++) {
+      const v = values[k]!;
+      if (!Number.isNaN(v)) {
+        exact.add(v);
+        count++;
+      }
+    }
     for (let i = points; i < values.length; i++) {
-      if ((i - points) % points === 0) recompute(i - points, i);
-      out[i - points] = count && xffOk(count, points, xff) ? (average ? sum / count : sum) : NaN;
+      if (count && xffOk(count, points, xff)) {
+        const total = exact.value();
+        out[i - points] = average ? total / count : total;
+      } else out[i - points] = NaN;
       const add = values[i]!;
       const drop = values[i - points]!;
       if (!Number.isNaN(add)) {
-        sum += add;
+        exact.add(add);
         count++;
       }
       if (!Number.isNaN(drop)) {
-        sum -= drop;
+        exact.add(-drop);
         count--;
       }
     }
