@@ -89,3 +89,54 @@ test('a render computing past maxRequestTimeMs gets 422, its worker is restarted
     await app.stop();
   }
 });
+
+/** GET a render; its status and the points_in_flight gauge once it is answered */
+async function renderStatus(app: InProcess, query: string): Promise<number> {
+  const res = await fetch(`${app.httpUrl}/render?${query}&format=json`);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+test("one budget for the request across both threads: reads and the worker's generated points count together", async () => {
+  const app = await start({ maxPointsPerRequest: 2000, maxPointsInFlight: 2000 });
+  try {
+    // 1,440 generated (in the worker) + 1,440 read (on the main thread), in either order: over 2,000
+    assert.equal(await renderStatus(app, `target=${encodeURIComponent('sumSeries(identity("x"),light.a)')}&from=-1d`), 422);
+    assert.equal(await renderStatus(app, `target=${encodeURIComponent('sumSeries(light.a,identity("x"))')}&from=-1d`), 422);
+    // 720 + 720 fit, and a render alone is never refused by the pool for points it holds itself
+    assert.equal(await renderStatus(app, `target=${encodeURIComponent('identity("x")')}&target=light.a&from=-12h`), 200);
+    await waitFor(() => app.stats().instances['outputs.graphite']!.gauges.points_in_flight === 0, 'the pool to be empty again', 5000);
+  } finally {
+    await app.stop();
+  }
+});
+
+test("an overrunning render's points go back to the pool when its worker is ended", { timeout: 120_000 }, async () => {
+  const app = await start({ maxRequestTimeMs: 1000, maxPointsInFlight: 400_000 });
+  try {
+    // identity() generates 144,000 points in the worker before the long computation starts
+    for (let round = 0; round < 3; round++) {
+      assert.equal(await renderStatus(app, `target=${encodeURIComponent('movingWindow(identity("x"),3000,"stddev")')}&from=-100d`), 422);
+      await waitFor(() => app.stats().instances['outputs.graphite']!.counters.render_worker_restarts === round + 1, 'the worker to be ended', 5000);
+      assert.equal(await renderStatus(app, 'target=light.a&from=-1h'), 200);
+      assert.equal(app.stats().instances['outputs.graphite']!.gauges.points_in_flight, 0, `round ${round}: the pool is empty`);
+    }
+  } finally {
+    await app.stop();
+  }
+});
+
+test('stopping lets a render in progress finish, and ends the worker', async () => {
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names: ['slow.a'], slow: { prefix: 'slow.', ms: 500 } } }, outputs: { graphite: { type: 'graphite_render' } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  const pending = fetch(url(app, 'scale(slow.a,2)', '-1h'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const stopped = app.stop();
+  const res = await pending;
+  assert.equal(res.status, 200);
+  const [series] = (await res.json()) as Array<{ target: string }>;
+  assert.equal(series!.target, 'scale(slow.a,2)');
+  await stopped;
+});

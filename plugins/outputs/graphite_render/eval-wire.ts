@@ -27,6 +27,8 @@ export interface EvalRequest {
   readonly hasTags: boolean;
   /** an event store is configured (events()) */
   readonly hasEvents: boolean;
+  /** the request's PointBudget cells, charged by both threads */
+  readonly budgetCells: SharedArrayBuffer;
 }
 
 /** the store and event-store calls a worker may make */
@@ -45,8 +47,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly t: 'call'; readonly id: number; readonly req: number; readonly method: StoreMethod; readonly args: readonly unknown[] }
-  /** `held`: the points the worker took from the shared pool for this request (the main thread releases them with its own) */
-  | { readonly t: 'done'; readonly id: number; readonly targets: RenderSeries[][]; readonly held: number }
+  | { readonly t: 'done'; readonly id: number; readonly targets: RenderSeries[][] }
   | { readonly t: 'fail'; readonly id: number; readonly error: WireError };
 
 export function toWire(err: unknown): WireError {

@@ -2,8 +2,8 @@
  * The render worker: evaluates a request's targets (parse, fetch, functions) off the main thread.
  * Its store is a proxy: every find, fetch and tag or event query goes back to the main thread,
  * which answers it from the request's budgeted store (chunked reads, the point budget and the
- * pool, the deadline). Points functions copy or generate are charged here, against the same
- * request limit and the same shared pool.
+ * pool, the deadline). Points functions copy or generate are charged here, to the same budget
+ * (its counts are shared memory) and the same pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EventQuery, EventRecord, EventStore, FindNode, FindOptions, QueryStore, SeriesData, TagTerm } from '../../../core/index.js';
@@ -33,17 +33,11 @@ function call<T>(req: number, method: StoreMethod, args: readonly unknown[]): Pr
   });
 }
 
-function remoteStore(id: number, req: EvalRequest, budget: PointBudget): QueryStore {
+function remoteStore(id: number, req: EvalRequest): QueryStore {
+  // the main thread's budgeted store charges the reads, to the budget both threads share
   const store: QueryStore = {
     find: (pattern: string, opts?: FindOptions) => call<FindNode[]>(id, 'find', [pattern, opts]),
-    fetch: async (names, from, until, opts) => {
-      const data = await call<SeriesData[]>(id, 'fetch', [names, from, until, opts]);
-      let points = 0;
-      for (const d of data) points += d.values.length;
-      // the main thread charged them to the pool as it read them
-      budget.count(points);
-      return data;
-    },
+    fetch: (names, from, until, opts) => call<SeriesData[]>(id, 'fetch', [names, from, until, opts]),
   };
   if (!req.hasTags) return store;
   return {
@@ -69,9 +63,10 @@ function remoteEvents(id: number): EventStore {
 }
 
 async function evaluate(id: number, req: EvalRequest): Promise<void> {
-  const budget = new PointBudget(req.maxPointsPerRequest, pool);
+  // the main thread releases the request's points when its answer is sent, whatever happens here
+  const budget = new PointBudget(req.maxPointsPerRequest, pool, req.budgetCells);
   try {
-    const store = remoteStore(id, req, budget);
+    const store = remoteStore(id, req);
     const events = req.hasEvents ? remoteEvents(id) : undefined;
     // shared by the request's targets, as on the main thread: stacked() continues across them
     const requestState = new Map<string, unknown>();
@@ -87,10 +82,8 @@ async function evaluate(id: number, req: EvalRequest): Promise<void> {
       );
     }
     const { targets, transfer } = seriesToWire(results);
-    // what this budget took from the pool now travels with the series: the main thread gives it back
-    post({ t: 'done', id, targets, held: budget.held }, transfer);
+    post({ t: 'done', id, targets }, transfer);
   } catch (err) {
-    budget.release();
     post({ t: 'fail', id, error: toWire(err) });
   }
 }

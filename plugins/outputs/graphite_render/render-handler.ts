@@ -90,8 +90,8 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
   const perTarget: AsyncGenerator<readonly RenderSeries[]> = renderWorker
     ? (async function* () {
         yield* await evaluationOf(renderWorker.evaluate(
-          { ...evalFields, targets, maxExpressionDepth: options.maxExpressionDepth, maxPointsPerRequest: options.maxPointsPerRequest, hasTags: out.store.tags !== undefined, hasEvents: out.events !== undefined },
-          store, out.events, pointBudget,
+          { ...evalFields, targets, maxExpressionDepth: options.maxExpressionDepth, maxPointsPerRequest: options.maxPointsPerRequest, hasTags: out.store.tags !== undefined, hasEvents: out.events !== undefined, budgetCells: pointBudget.cells },
+          store, out.events,
         ), ctx, deadline);
       })()
     : (async function* () {
@@ -170,7 +170,7 @@ async function evaluationOf<T>(evaluation: Promise<T>, ctx: Request['ctx'], dead
     if (err instanceof ExprEvalError) {
       if (err.status === 503) {
         ctx.set('Retry-After', '1');
-        throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : /render worker was restarted/.test(err.message) ? 'worker_restarted' : 'limit_busy');
+        throw new ApiError(503, err.message, /abandoned/.test(err.message) ? 'abandoned' : /render worker was restarted/.test(err.message) ? 'worker_restarted' : /stopping/.test(err.message) ? 'stopping' : 'limit_busy');
       }
       const reason = err.status !== 422 ? 'bad_target' : /deadline/i.test(err.message) ? 'limit_time' : /datapoints/i.test(err.message) ? 'limit_points' : 'limit_series';
       throw new ApiError(err.status, err.message.slice(0, 300), reason);
@@ -178,6 +178,9 @@ async function evaluationOf<T>(evaluation: Promise<T>, ctx: Request['ctx'], dead
     throw err;
   }
 }
+
+/** the longest delay setTimeout takes as given */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Rejects with 422 when the deadline passes first (the work itself stops at its next deadline check). */
 export function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
@@ -188,7 +191,8 @@ export function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ApiError(422, 'request time limit exceeded', 'limit_time')), ms);
+    // Node fires a longer timeout at once (past 2³¹-1 ms, ~24.8 days): such a limit means none
+    if (ms <= MAX_TIMER_MS) timer = setTimeout(() => reject(new ApiError(422, 'request time limit exceeded', 'limit_time')), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

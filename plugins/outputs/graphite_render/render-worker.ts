@@ -7,17 +7,18 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker, type EventStore, type QueryStore } from '../../../core/index.js';
-import { ExprEvalError, type PointBudget, type PointPool } from './expr/index.js';
+import { ExprEvalError, type PointPool } from './expr/index.js';
 import { fromWire, toWire, type EvalRequest, type FromWorker, type ToWorker } from './eval-wire.js';
 import type { RenderSeries } from './formats.js';
+import { MAX_TIMER_MS } from './render-handler.js';
 
 interface Job {
   readonly worker: Worker;
   readonly store: QueryStore;
   readonly events: EventStore | undefined;
-  readonly budget: PointBudget;
   readonly resolve: (targets: RenderSeries[][]) => void;
   readonly reject: (err: Error) => void;
+  readonly deadline: number;
   timer: NodeJS.Timeout;
 }
 
@@ -33,6 +34,7 @@ export class RenderWorker {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
+  private stopped = false;
 
   constructor(
     private readonly pool: PointPool,
@@ -41,30 +43,42 @@ export class RenderWorker {
   ) {}
 
   /** the series of every target, in order; rejects with the error evaluation threw */
-  evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined, budget: PointBudget): Promise<RenderSeries[][]> {
+  evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined): Promise<RenderSeries[][]> {
+    if (this.stopped) return Promise.reject(new ExprEvalError('the server is stopping', 503));
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     // an idle worker never holds the process open; one with work must
     worker.ref();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.pastDeadline(id), Math.max(0, req.deadline - Date.now()));
+      const timer = setTimeout(() => this.pastDeadline(id), Math.min(MAX_TIMER_MS, Math.max(0, req.deadline - Date.now())));
       timer.unref();
-      this.jobs.set(id, { worker, store, events, budget, resolve, reject, timer });
+      this.jobs.set(id, { worker, store, events, resolve, reject, deadline: req.deadline, timer });
       worker.postMessage({ t: 'eval', id, req } satisfies ToWorker);
     });
   }
 
+  /**
+   * Lets the renders in progress finish (the HTTP server is still draining; each render is bounded
+   * by its deadline and the overtime rule), then ends every worker. Renders asked for after that
+   * answer 503.
+   */
   async stop(): Promise<void> {
-    // the current worker, and any replaced one still computing an overrun render
-    const workers = new Set([...this.jobs.values()].map((j) => j.worker));
-    if (this.worker) workers.add(this.worker);
+    while (this.jobs.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.stopped = true;
+    const w = this.worker;
     this.worker = undefined;
-    await Promise.all([...workers].map((w) => w.terminate()));
+    await w?.terminate();
   }
 
   private pastDeadline(id: number): void {
     const job = this.jobs.get(id);
     if (!job) return;
+    // a deadline further off than a timer reaches: look again then
+    if (Date.now() < job.deadline) {
+      job.timer = setTimeout(() => this.pastDeadline(id), Math.min(MAX_TIMER_MS, job.deadline - Date.now()));
+      job.timer.unref();
+      return;
+    }
     if (this.worker === job.worker) this.worker = undefined;
     job.timer = setTimeout(() => {
       if (!this.jobs.has(id)) return;
@@ -109,10 +123,8 @@ export class RenderWorker {
     const job = this.jobs.get(m.id);
     if (!job) return;
     this.finish(m.id, job);
-    if (m.t === 'done') {
-      job.budget.adopt(m.held);
-      job.resolve(m.targets);
-    } else job.reject(fromWire(m.error));
+    if (m.t === 'done') job.resolve(m.targets);
+    else job.reject(fromWire(m.error));
   }
 
   private async answer(worker: Worker, id: number, job: Job | undefined, method: string, args: readonly unknown[]): Promise<void> {

@@ -27,7 +27,7 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
       description: 'Most datapoints all /render requests in progress may hold together (8 bytes each, before copies functions make); a request that would pass it answers 503 with Retry-After, unless it is the only one.',
     },
     maxRequestTimeMs: {
-      type: 'integer', minimum: 1, default: 30000,
+      type: 'integer', minimum: 1, maximum: 2147483647, default: 30000,
       description: 'Wall-clock budget of one /render or /metrics request; over it answers 422.',
     },
     evaluateInWorker: {

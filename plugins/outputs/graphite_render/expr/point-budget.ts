@@ -49,64 +49,58 @@ export class PointPool {
  * before it is allocated, so a request over the budget is refused before it takes the memory,
  * not after (graphite-web has no such limit). One budget is shared by all targets of a request.
  */
+/** the cells of a request's budget, shared by the threads that charge it */
+const USED = 0;
+const TAKEN = 1;
+const RELEASED = 2;
+
 export class PointBudget {
-  private used = 0;
-  private taken = 0;
-  private released = false;
-  /** points of this request held in the pool through its other budget (the main thread's reads) */
-  private elsewhere = 0;
+  /**
+   * the request's counts in shared memory: the main thread charges its reads, the render worker
+   * what functions copy and generate, against one limit and one share of the pool; whatever
+   * either took goes back at release, even if the worker was ended mid-render
+   */
+  readonly cells: SharedArrayBuffer;
+  private readonly c: BigInt64Array;
 
   constructor(
     readonly limit: number,
     private readonly pool?: PointPool,
-  ) {}
+    cells?: SharedArrayBuffer,
+  ) {
+    this.cells = cells ?? new SharedArrayBuffer(3 * 8);
+    this.c = new BigInt64Array(this.cells);
+  }
 
   get charged(): number {
-    return this.used;
+    return Number(Atomics.load(this.c, USED));
   }
 
   /** counts `points` against the budget; past it, a 422 naming what asked for them; past the pool, a 503 */
   charge(points: number, what: string): void {
-    this.used += points;
-    if (!(this.used <= this.limit)) {
-      throw new ExprEvalError(`the request reads, copies or generates more than ${this.limit} datapoints (${what}): narrow the time range or the targets, or use a larger interval`, 422);
+    const over = (): ExprEvalError =>
+      new ExprEvalError(`the request reads, copies or generates more than ${this.limit} datapoints (${what}): narrow the time range or the targets, or use a larger interval`, 422);
+    if (!(points <= this.limit)) throw over();
+    const whole = BigInt(Math.ceil(Math.max(0, points)));
+    if (!(Number(Atomics.add(this.c, USED, whole) + whole) <= this.limit)) throw over();
+    if (!this.pool) return;
+    // the client went away (or the answer is out) and the points were given back: stop working
+    const abandoned = (): ExprEvalError => new ExprEvalError('the request was abandoned', 503);
+    if (Atomics.load(this.c, RELEASED)) throw abandoned();
+    if (!this.pool.take(Number(whole), Number(Atomics.load(this.c, TAKEN)))) {
+      throw new ExprEvalError(`the server is busy: other requests hold ${this.pool.inFlight} datapoints (maxPointsInFlight ${this.pool.limit}); try again shortly`, 503);
     }
-    if (this.pool) {
-      // the client went away (or the answer is out) and the points were given back: stop working
-      if (this.released) throw new ExprEvalError('the request was abandoned', 503);
-      const whole = Math.ceil(points);
-      if (!this.pool.take(whole, this.taken + this.elsewhere)) {
-        throw new ExprEvalError(`the server is busy: other requests hold ${this.pool.inFlight} datapoints (maxPointsInFlight ${this.pool.limit}); try again shortly`, 503);
-      }
-      this.taken += whole;
+    Atomics.add(this.c, TAKEN, whole);
+    if (Atomics.load(this.c, RELEASED)) {
+      // released on the other thread meanwhile: each point is given back once, by whoever empties the cell
+      this.pool.give(Number(Atomics.exchange(this.c, TAKEN, 0n)));
+      throw abandoned();
     }
-  }
-
-  /**
-   * counts points charged by the request's other budget (the render worker counts the reads the
-   * main thread charged), so the limit covers reads and generated points together, and the pool
-   * sees the request as alone when it is
-   */
-  count(points: number): void {
-    this.used += points;
-    this.elsewhere += points;
-  }
-
-  /** points taken from the pool by another budget of this request (the render worker's), released with this one's */
-  adopt(points: number): void {
-    if (this.released) this.pool?.give(points);
-    else this.taken += points;
-  }
-
-  /** the points this budget holds in the pool */
-  get held(): number {
-    return this.taken;
   }
 
   /** gives what this request took back to the pool (once its answer is sent or abandoned) */
   release(): void {
-    this.pool?.give(this.taken);
-    this.taken = 0;
-    this.released = true;
+    Atomics.store(this.c, RELEASED, 1n);
+    this.pool?.give(Number(Atomics.exchange(this.c, TAKEN, 0n)));
   }
 }
