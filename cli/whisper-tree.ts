@@ -4,13 +4,16 @@ import { readConfigFile } from '../core/config/load.js';
 import { validateConfig } from '../core/runtime/runtime.js';
 import { builtinPlugins } from '../plugins/index.js';
 
-/** The dataDir of the whisper store `storeName` (default: the store queries read) in a config file. */
-export async function whisperDataDir(file: string, storeName: string | undefined): Promise<string> {
+/**
+ * The dataDir of the whisper store `storeName` (default: the store queries read) in a config file;
+ * `otherwise` tells the user what to do when that store is not a whisper store.
+ */
+export async function whisperDataDir(file: string, storeName: string | undefined, otherwise: string): Promise<string> {
   const { config } = await validateConfig(await readConfigFile(file), { plugins: builtinPlugins, file });
   const name = storeName ?? config.query.store ?? Object.keys(config.stores)[0];
   const store = name === undefined ? undefined : (config.stores[name] as { type?: string; dataDir?: string } | undefined);
   if (!store) throw new Error(`${file}: no store named "${name ?? ''}"`);
-  if (store.type !== 'whisper' || typeof store.dataDir !== 'string') throw new Error(`${file}: store "${name}" is of type ${store.type ?? '?'}, not whisper (import-whisper --tag-names names hashed files for other stores)`);
+  if (store.type !== 'whisper' || typeof store.dataDir !== 'string') throw new Error(`${file}: store "${name}" is of type ${store.type ?? '?'}, not whisper (${otherwise})`);
   return store.dataDir;
 }
 

@@ -38,7 +38,7 @@ after carbonado stopped, or again later: registering a name twice changes nothin
       return 2;
     }
     try {
-      const dataDir = resolve(stringOption(args, 'data-dir') ?? (await whisperDataDir(stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG(), stringOption(args, 'store'))));
+      const dataDir = resolve(stringOption(args, 'data-dir') ?? (await whisperDataDir(stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG(), stringOption(args, 'store'), 'export-tags lists the files of a whisper store; give --data-dir for a carbon tree')));
       const names = await existingTaggedNames(dataDir);
       if (args.options.has('all')) names.push(...(await plainSeries(dataDir)));
       const to = stringOption(args, 'to');

@@ -42,7 +42,7 @@ without tags, found by their paths anyway), bad_name.`,
     }
     let dataDir = stringOption(args, 'data-dir');
     try {
-      dataDir ??= await whisperDataDir(stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG(), stringOption(args, 'store'));
+      dataDir ??= await whisperDataDir(stringOption(args, 'config') ?? process.env.CARBONADO_CONFIG ?? DEFAULT_CONFIG(), stringOption(args, 'store'), 'import-whisper --tag-names names hashed files for other stores');
       const names = await readTagNameSources(args.positionals);
       const counts = await importTaggedNames(resolve(dataDir), names);
       process.stdout.write(`${JSON.stringify(counts)}\n`);
