@@ -34,3 +34,21 @@ test('budgeted fetch refuses past the point budget and the deadline', async () =
   await assert.rejects(budgetedStore(busyStore(0, []), new PointBudget(50), Date.now() + 60_000).fetch(names, 0, 10), /more than 50 datapoints/);
   await assert.rejects(budgetedStore(busyStore(0, []), new PointBudget(1e9), Date.now() - 1).fetch(names, 0, 10), /time limit/);
 });
+
+test('budgeted tag queries stop at the deadline', async () => {
+  const calls: string[] = [];
+  const store = {
+    ...busyStore(0, []),
+    tags: {
+      tagNames: async () => (calls.push('tagNames'), []),
+      tagValues: async () => (calls.push('tagValues'), []),
+      findTagged: async () => (calls.push('findTagged'), ['a;b=c']),
+    },
+  } as QueryStore;
+  assert.deepEqual(await budgetedStore(store, new PointBudget(1e9), Date.now() + 60_000).tags!.findTagged([{ tag: 'b', op: '=', value: 'c' }]), ['a;b=c']);
+  const late = budgetedStore(store, new PointBudget(1e9), Date.now() - 1).tags!;
+  await assert.rejects(late.findTagged([{ tag: 'b', op: '=', value: 'c' }]), /time limit/);
+  await assert.rejects(late.tagValues('b'), /time limit/);
+  await assert.rejects(late.tagNames(), /time limit/);
+  assert.deepEqual(calls, ['findTagged']);
+});

@@ -6,7 +6,7 @@
  * allocate every series before any limit could refuse it (go-carbon#202: a query starving
  * ingestion).
  */
-import { turnTaker, type FetchOptions, type FindNode, type FindOptions, type QueryStore, type SeriesData } from '../../../core/index.js';
+import { turnTaker, type FetchOptions, type FindNode, type FindOptions, type QueryStore, type SeriesData, type TagQuery } from '../../../core/index.js';
 import type { PointBudget } from './expr/index.js';
 import { ApiError } from './respond.js';
 
@@ -29,8 +29,16 @@ export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: 
     if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
   };
   return {
-    get tags() {
-      return store.tags;
+    get tags(): TagQuery | undefined {
+      const tags = store.tags;
+      if (!tags) return undefined;
+      // each query may run a client's regex for up to a second (runWithTimeLimit) on this thread:
+      // a target of forty seriesByTag() must still stop at the request's deadline
+      return {
+        tagNames: async () => (checkTime(), tags.tagNames()),
+        tagValues: async (tag, opts) => (checkTime(), tags.tagValues(tag, opts)),
+        findTagged: async (terms, opts) => (checkTime(), tags.findTagged(terms, opts)),
+      };
     },
     get events() {
       return store.events;
