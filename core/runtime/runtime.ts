@@ -284,8 +284,10 @@ export class Runtime {
     const order = [...this.running].reverse();
     let httpClosed = false;
     for (const r of order) {
-      if (r.kind === 'aggregator' && !httpClosed) {
-        // inputs and outputs are down: no more requests or data can arrive
+      if ((r.kind === 'aggregator' || r.kind === 'store') && !httpClosed) {
+        // inputs and outputs are down: no more requests or data can arrive, and requests in
+        // progress finish while the stores still answer (without an aggregator the stores came
+        // next, and renders in progress read closed stores: 200 with no series)
         await http.close();
         httpClosed = true;
       }

@@ -25,8 +25,13 @@ export class MemoryStore implements StoreInstance {
     };
   }
 
+  /** a stopped store answers nothing, as whisper's does once its read threads are gone */
+  private stopped = false;
+
   async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
   write(): void {}
 
   async find(pattern: string): Promise<FindNode[]> {
@@ -50,6 +55,7 @@ export class MemoryStore implements StoreInstance {
   async fetch(names: readonly string[], from: number, until: number): Promise<SeriesData[]> {
     const slow = this.slow;
     if (slow && names.some((n) => n.startsWith(slow.prefix))) await new Promise((resolve) => setTimeout(resolve, slow.ms));
+    if (this.stopped) return [];
     const step = 60;
     const start = from - (from % step) + step;
     const end = until - (until % step) + step;

@@ -140,3 +140,38 @@ test('stopping lets a render in progress finish, and ends the worker', async () 
   assert.equal(series!.target, 'scale(slow.a,2)');
   await stopped;
 });
+
+test('while stopping, new renders answer 503 at once and the stop does not wait for them', async () => {
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names: ['slow.a', 'light.a'], slow: { prefix: 'slow.', ms: 800 } } }, outputs: { graphite: { type: 'graphite_render' } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  const inProgress = fetch(url(app, 'slow.a', '-1h'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const t0 = performance.now();
+  const stopped = app.stop();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // a client that keeps rendering during the shutdown
+  const late = await fetch(url(app, 'light.a', '-1h')).then(async (r) => ({ status: r.status, body: await r.text(), retry: r.headers.get('retry-after') }));
+  assert.equal(late.status, 503, late.body);
+  assert.match(late.body, /stopping/);
+  assert.equal(late.retry, '1');
+  assert.equal((await inProgress).status, 200);
+  await stopped;
+  assert.ok(performance.now() - t0 < 5000);
+});
+
+test('on stop, a render in progress on the main thread is answered before the stores stop (no aggregator configured)', async () => {
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names: ['slow.a'], slow: { prefix: 'slow.', ms: 500 } } }, outputs: { graphite: { type: 'graphite_render', evaluateInWorker: false } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  const pending = fetch(url(app, 'slow.a', '-1h'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const stopped = app.stop();
+  const res = await pending;
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as Array<{ target: string }>;
+  assert.deepEqual(body.map((s) => s.target), ['slow.a'], 'the series, not an empty answer read from a stopped store');
+  await stopped;
+});

@@ -34,7 +34,9 @@ export class RenderWorker {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
-  private stopped = false;
+  private stopping = false;
+  /** workers already told to end: several overrunning renders in one worker end it once */
+  private readonly ending = new WeakSet<Worker>();
 
   constructor(
     private readonly pool: PointPool,
@@ -44,7 +46,7 @@ export class RenderWorker {
 
   /** the series of every target, in order; rejects with the error evaluation threw */
   evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined): Promise<RenderSeries[][]> {
-    if (this.stopped) return Promise.reject(new ExprEvalError('the server is stopping', 503));
+    if (this.stopping) return Promise.reject(new ExprEvalError('the server is stopping', 503));
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     // an idle worker never holds the process open; one with work must
@@ -58,16 +60,23 @@ export class RenderWorker {
   }
 
   /**
-   * Lets the renders in progress finish (the HTTP server is still draining; each render is bounded
-   * by its deadline and the overtime rule), then ends every worker. Renders asked for after that
-   * answer 503.
+   * Lets the renders in progress finish (each is bounded by its deadline and the overtime rule),
+   * then ends the worker. Renders asked for from now on answer 503 at once: the HTTP server still
+   * takes requests while the outputs stop, and a dashboard that keeps rendering would otherwise
+   * hold the shutdown to its timeout (62 s with twelve clients looping).
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     while (this.jobs.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    this.stopped = true;
     const w = this.worker;
     this.worker = undefined;
     await w?.terminate();
+  }
+
+  private end(worker: Worker): void {
+    if (this.ending.has(worker)) return;
+    this.ending.add(worker);
+    void worker.terminate();
   }
 
   private pastDeadline(id: number): void {
@@ -81,9 +90,9 @@ export class RenderWorker {
     }
     if (this.worker === job.worker) this.worker = undefined;
     job.timer = setTimeout(() => {
-      if (!this.jobs.has(id)) return;
+      if (!this.jobs.has(id) || this.ending.has(job.worker)) return;
       this.onOvertime();
-      void job.worker.terminate();
+      this.end(job.worker);
     }, OVERTIME_MS);
     job.timer.unref();
   }
@@ -111,7 +120,7 @@ export class RenderWorker {
     clearTimeout(job.timer);
     if ([...this.jobs.values()].some((j) => j.worker === job.worker)) return;
     // a worker replaced while a render overran goes once its last render is done
-    if (job.worker !== this.worker) void job.worker.terminate();
+    if (job.worker !== this.worker) this.end(job.worker);
     else job.worker.unref();
   }
 
