@@ -62,7 +62,8 @@ test('a long render computes in the worker while the event loop stays free; on t
 });
 
 test('a render computing past maxRequestTimeMs gets 422, its worker is restarted, and the next render is answered', { timeout: 120_000 }, async () => {
-  const app = await start({ maxRequestTimeMs: 1000 });
+  // one thread: a render sent meanwhile queues behind the heavy one
+  const app = await start({ maxRequestTimeMs: 1000, renderThreads: 1 });
   try {
     // warm the worker, so the timings below are the computation's
     assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
@@ -85,6 +86,27 @@ test('a render computing past maxRequestTimeMs gets 422, its worker is restarted
     await waitFor(() => app.stats().instances['outputs.graphite']!.counters.render_worker_restarts === 1, 'the overrunning worker to be ended', 5000);
     assert.ok(performance.now() - t0 < 5000, 'ended long before its computation would have finished');
     assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('with two render threads (the default), a dashboard\'s other panels are answered while one computes for seconds', { timeout: 60_000 }, async () => {
+  const app = await start({});
+  try {
+    assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
+    const heavy = fetch(url(app, 'movingWindow(heavy.a,1500,"stddev")', '-30d'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const t0 = performance.now();
+    const light = await fetch(url(app, 'light.a', '-1h'));
+    const lightMs = performance.now() - t0;
+    assert.equal(light.status, 200);
+    await light.arrayBuffer();
+    const h = await heavy;
+    const heavyMs = performance.now() - t0;
+    assert.equal(h.status, 200);
+    await h.arrayBuffer();
+    assert.ok(lightMs < heavyMs / 3, `the light render took ${Math.round(lightMs)} ms beside a ${Math.round(heavyMs)} ms one`);
   } finally {
     await app.stop();
   }

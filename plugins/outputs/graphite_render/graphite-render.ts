@@ -28,7 +28,7 @@ export class GraphiteRender implements OutputInstance {
     this.pointsInFlight = new PointPool(options.maxPointsInFlight);
     // started at the first render: an instance that never renders never pays for the thread
     this.renderWorker = options.evaluateInWorker
-      ? new RenderWorker(this.pointsInFlight, (err) => {
+      ? new RenderWorker(this.pointsInFlight, options.renderThreads, (err) => {
           out.stats.addError('render_worker_failed');
           out.log.limited('render_worker_failed', 'render worker failed; its requests answer 503 and the next render starts a new one', { error: err.message });
         }, () => {

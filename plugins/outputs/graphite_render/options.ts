@@ -9,6 +9,8 @@ export interface GraphiteRenderOptions {
   maxRequestTimeMs: number;
   /** evaluate render targets on a worker thread (false: on the main thread) */
   evaluateInWorker: boolean;
+  /** render worker threads (with evaluateInWorker) */
+  renderThreads: number;
   maxExpressionDepth: number;
   maxFindResults: number;
   maxBodyBytes: number;

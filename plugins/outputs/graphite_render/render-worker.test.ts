@@ -18,7 +18,7 @@ function request(target: string, deadline: number): EvalRequest {
 
 test('renders queued behind an overrunning one, with the same deadline, end its worker once', { timeout: 60_000 }, async () => {
   let overtimes = 0;
-  const worker = new RenderWorker(new PointPool(1e9), (err) => assert.fail(err), () => overtimes++);
+  const worker = new RenderWorker(new PointPool(1e9), 1, (err) => assert.fail(err), () => overtimes++);
   try {
     assert.equal((await worker.evaluate(request('identity("x")', Date.now() + 30_000), emptyStore, undefined)).length, 1); // the worker up
     const deadline = Date.now() + 300;

@@ -31,7 +31,11 @@ interface Job {
 const OVERTIME_MS = 1000;
 
 export class RenderWorker {
-  private worker: Worker | undefined;
+  /**
+   * the workers renders go to, least busy first: a render computing for seconds in one leaves
+   * the others for the rest of a dashboard's panels
+   */
+  private readonly workers: Array<Worker | undefined>;
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
   private stopping = false;
@@ -40,14 +44,17 @@ export class RenderWorker {
 
   constructor(
     private readonly pool: PointPool,
+    threads: number,
     private readonly onError: (err: Error) => void,
     private readonly onOvertime: () => void,
-  ) {}
+  ) {
+    this.workers = new Array<Worker | undefined>(threads).fill(undefined);
+  }
 
   /** the series of every target, in order; rejects with the error evaluation threw */
   evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined): Promise<RenderSeries[][]> {
     if (this.stopping) return Promise.reject(new ExprEvalError('the server is stopping', 503));
-    const worker = (this.worker ??= this.spawn());
+    const worker = this.leastBusy();
     const id = this.nextId++;
     // an idle worker never holds the process open; one with work must
     worker.ref();
@@ -68,9 +75,37 @@ export class RenderWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     while (this.jobs.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
+    const current = this.workers.filter((w): w is Worker => w !== undefined);
+    this.workers.fill(undefined);
+    await Promise.all(current.map((w) => w.terminate()));
+  }
+
+  /** an idle worker, else a new one while there is room for it, else the one with the fewest renders */
+  private leastBusy(): Worker {
+    let best: Worker | undefined;
+    let bestLoad = Infinity;
+    for (const w of this.workers) {
+      if (w === undefined) continue;
+      let load = 0;
+      for (const j of this.jobs.values()) if (j.worker === w) load++;
+      if (load < bestLoad) {
+        best = w;
+        bestLoad = load;
+      }
+    }
+    if (best !== undefined && bestLoad === 0) return best;
+    const free = this.workers.indexOf(undefined);
+    if (free >= 0) return (this.workers[free] = this.spawn());
+    return best!;
+  }
+
+  private isCurrent(worker: Worker): boolean {
+    return this.workers.includes(worker);
+  }
+
+  private retire(worker: Worker): void {
+    const i = this.workers.indexOf(worker);
+    if (i >= 0) this.workers[i] = undefined;
   }
 
   private end(worker: Worker): void {
@@ -88,7 +123,7 @@ export class RenderWorker {
       job.timer.unref();
       return;
     }
-    if (this.worker === job.worker) this.worker = undefined;
+    this.retire(job.worker);
     job.timer = setTimeout(() => {
       if (!this.jobs.has(id) || this.ending.has(job.worker)) return;
       this.onOvertime();
@@ -102,7 +137,7 @@ export class RenderWorker {
     w.on('message', (m: FromWorker) => this.onMessage(w, m));
     w.on('error', (err) => this.onError(err));
     w.on('exit', () => {
-      if (this.worker === w) this.worker = undefined;
+      this.retire(w);
       // a worker that died (out of memory, a bug) or was ended for a render past its time fails
       // its other renders, never the process; the next render starts a new one
       for (const [id, job] of this.jobs) {
@@ -120,7 +155,7 @@ export class RenderWorker {
     clearTimeout(job.timer);
     if ([...this.jobs.values()].some((j) => j.worker === job.worker)) return;
     // a worker replaced while a render overran goes once its last render is done
-    if (job.worker !== this.worker) this.end(job.worker);
+    if (!this.isCurrent(job.worker)) this.end(job.worker);
     else job.worker.unref();
   }
 

@@ -34,6 +34,10 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
       type: 'boolean', default: true,
       description: 'Evaluate /render targets (functions over the fetched series) on a worker thread, so a long computation never holds up ingestion, flushes or other requests; false evaluates them on the main thread.',
     },
+    renderThreads: {
+      type: 'integer', minimum: 1, maximum: 64, default: 2,
+      description: 'Worker threads evaluating renders (with evaluateInWorker); each render goes to the least busy, so one long computation leaves the others to the rest of a dashboard.',
+    },
     maxExpressionDepth: {
       type: 'integer', minimum: 1, maximum: 1000, default: 32,
       description: 'Deepest nesting of function calls accepted in a target; deeper answers 400.',
