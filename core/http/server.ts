@@ -41,6 +41,18 @@ export class HttpServer implements HttpMount {
         if (status >= 500) this.log.limited('http_500', 'request failed', { path: ctx.path, error: (err as Error).message });
       }
     });
+    // the port opens before the outputs mount their routes (a store replaying its WAL can take a
+    // while): until then an unknown path is "not yet", not "no such thing", or Grafana would show
+    // its datasource broken during every restart
+    this.app.use(async (ctx, next) => {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && health().status === 'starting') {
+        ctx.status = 503;
+        ctx.set('Retry-After', '1');
+        ctx.type = 'application/json';
+        ctx.body = { error: 'carbonado is starting' };
+      }
+    });
     // routers may be mounted after the server listens (outputs start after it), so dispatch is dynamic
     this.app.use((ctx, next) => dispatch(this.mounted, 0, ctx, next));
     this.core.get('/health', (ctx) => {

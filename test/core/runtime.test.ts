@@ -124,6 +124,47 @@ test('a start longer than lifecycle.startTimeoutMs succeeds while it reports pro
   await assert.rejects(run(20, 10), /stores\.s start made no progress for 200 ms/);
 });
 
+test('while the stores start, the HTTP port answers 503 "starting" (Retry-After), not 404, for routes the outputs have yet to mount', async () => {
+  const gate = { open: (): void => undefined };
+  const opened = new Promise<void>((resolve) => (gate.open = resolve));
+  const held = definePlugin<'store', Record<string, never>>({
+    kind: 'store',
+    name: 'held_start',
+    since: '0.1.0',
+    description: 'a start that waits for the test',
+    schema: { type: 'object', additionalProperties: false, properties: {} },
+    create: () => ({ start: () => opened, stop: async () => {}, write: () => {}, find: async () => [], fetch: async () => [] }),
+  });
+  const httpPort = await freePort();
+  const rt = await Runtime.create(
+    { http: { host: '127.0.0.1', port: httpPort }, log: { level: 'warn' }, stores: { s: { type: 'held_start' } }, outputs: { graphite: { type: 'graphite_render' } } },
+    { plugins: [...builtinPlugins, held], file: 'test' },
+  );
+  const started = rt.start();
+  try {
+    const during = await waitFor(async () => {
+      try {
+        return await fetch(`http://127.0.0.1:${httpPort}/render?target=a&format=json`);
+      } catch {
+        return undefined; // not listening yet
+      }
+    }, 'the HTTP port to open');
+    assert.ok(during);
+    assert.equal(during.status, 503);
+    assert.equal(during.headers.get('retry-after'), '1');
+    assert.deepEqual(await during.json(), { error: 'carbonado is starting' });
+    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/health`)).status, 503);
+    gate.open();
+    await started;
+    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/render?target=a&format=json`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/no/such/path`)).status, 404);
+  } finally {
+    gate.open();
+    await started.catch(() => undefined);
+    await rt.stop();
+  }
+});
+
 test('start and stop the whole runtime 10 times on the same ports: nothing leaks', async () => {
   const port = await freePort();
   const httpPort = await freePort();

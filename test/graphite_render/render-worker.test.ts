@@ -98,15 +98,18 @@ test('with two render threads (the default), a dashboard\'s other panels are ans
     const heavy = fetch(url(app, 'movingWindow(heavy.a,1500,"stddev")', '-30d'));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const t0 = performance.now();
-    const light = await fetch(url(app, 'light.a', '-1h'));
-    const lightMs = performance.now() - t0;
-    assert.equal(light.status, 200);
-    await light.arrayBuffer();
+    // six panels loaded at once, as Grafana does
+    const lightMs = await Promise.all(Array.from({ length: 6 }, async () => {
+      const light = await fetch(url(app, 'light.a', '-1h'));
+      assert.equal(light.status, 200);
+      await light.arrayBuffer();
+      return performance.now() - t0;
+    }));
     const h = await heavy;
     const heavyMs = performance.now() - t0;
     assert.equal(h.status, 200);
     await h.arrayBuffer();
-    assert.ok(lightMs < heavyMs / 3, `the light render took ${Math.round(lightMs)} ms beside a ${Math.round(heavyMs)} ms one`);
+    assert.ok(Math.max(...lightMs) < heavyMs / 3, `the light renders took ${lightMs.map(Math.round).join(', ')} ms beside a ${Math.round(heavyMs)} ms one`);
   } finally {
     await app.stop();
   }
@@ -196,4 +199,19 @@ test('on stop, a render in progress on the main thread is answered before the st
   const body = (await res.json()) as Array<{ target: string }>;
   assert.deepEqual(body.map((s) => s.target), ['slow.a'], 'the series, not an empty answer read from a stopped store');
   await stopped;
+});
+
+test('a render waiting on a slow read past its deadline is refused, but its worker is not ended as if it computed', async () => {
+  const app = await startInProcess(
+    { stores: { mem: { type: 'test_memory', names: ['slow.a', 'light.a'], slow: { prefix: 'slow.', ms: 2500 } } }, outputs: { graphite: { type: 'graphite_render', maxRequestTimeMs: 500, renderThreads: 1 } } },
+    { plugins: [...builtinPlugins, memoryStorePlugin], clock: () => NOW },
+  );
+  try {
+    assert.equal((await fetch(url(app, 'slow.a', '-1h'))).status, 422);
+    await new Promise((resolve) => setTimeout(resolve, 2800));
+    assert.equal(app.stats().instances['outputs.graphite']!.counters.render_worker_restarts, undefined);
+    assert.equal((await fetch(url(app, 'light.a', '-1h'))).status, 200);
+  } finally {
+    await app.stop();
+  }
 });

@@ -26,7 +26,6 @@ export class GraphiteRender implements OutputInstance {
     private readonly options: Readonly<GraphiteRenderOptions>,
   ) {
     this.pointsInFlight = new PointPool(options.maxPointsInFlight);
-    // started at the first render: an instance that never renders never pays for the thread
     this.renderWorker = options.evaluateInWorker
       ? new RenderWorker(this.pointsInFlight, options.renderThreads, (err) => {
           out.stats.addError('render_worker_failed');
@@ -69,6 +68,7 @@ export class GraphiteRender implements OutputInstance {
     router.all('/functions/:name', fn);
     router.all('/functions/:name/', fn);
     this.out.http.mount(router);
+    this.renderWorker?.warm();
   }
 
   async stop(): Promise<void> {

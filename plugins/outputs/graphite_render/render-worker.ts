@@ -20,6 +20,8 @@ interface Job {
   readonly reject: (err: Error) => void;
   readonly deadline: number;
   timer: NodeJS.Timeout;
+  /** store calls of this render the main thread is still answering: the worker waits, it does not compute */
+  pendingCalls: number;
 }
 
 /**
@@ -41,6 +43,11 @@ export class RenderWorker {
   private stopping = false;
   /** workers already told to end: several overrunning renders in one worker end it once */
   private readonly ending = new WeakSet<Worker>();
+  /**
+   * when each worker last showed it was not stuck in a computation: a render sent to it, or a
+   * message from it. One computing for seconds sends nothing.
+   */
+  private readonly lastHeard = new WeakMap<Worker, number>();
 
   constructor(
     private readonly pool: PointPool,
@@ -61,9 +68,19 @@ export class RenderWorker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.pastDeadline(id), Math.min(MAX_TIMER_MS, Math.max(0, req.deadline - Date.now())));
       timer.unref();
-      this.jobs.set(id, { worker, store, events, resolve, reject, deadline: req.deadline, timer });
+      this.jobs.set(id, { worker, store, events, resolve, reject, deadline: req.deadline, timer, pendingCalls: 0 });
+      this.lastHeard.set(worker, performance.now());
       worker.postMessage({ t: 'eval', id, req } satisfies ToWorker);
     });
+  }
+
+  /**
+   * Starts the first worker now rather than at the first render: a thread takes descriptors, and
+   * a store that has since filled the descriptor table (EMFILE) left none for it, so that render
+   * failed with 503.
+   */
+  warm(): void {
+    if (!this.stopping && this.workers[0] === undefined) this.workers[0] = this.spawn();
   }
 
   /**
@@ -80,23 +97,22 @@ export class RenderWorker {
     await Promise.all(current.map((w) => w.terminate()));
   }
 
-  /** an idle worker, else a new one while there is room for it, else the one with the fewest renders */
+  /**
+   * An idle worker, else a new one while there is room for it, else the one heard from most
+   * recently. Counting renders sent the second of six panels loaded at once to the worker busy
+   * with a long computation (8 s for a 45 ms render); a computing worker falls silent instead.
+   */
   private leastBusy(): Worker {
-    let best: Worker | undefined;
-    let bestLoad = Infinity;
-    for (const w of this.workers) {
-      if (w === undefined) continue;
-      let load = 0;
-      for (const j of this.jobs.values()) if (j.worker === w) load++;
-      if (load < bestLoad) {
-        best = w;
-        bestLoad = load;
-      }
-    }
-    if (best !== undefined && bestLoad === 0) return best;
+    const busy = new Set<Worker>();
+    for (const j of this.jobs.values()) busy.add(j.worker);
+    const current = this.workers.filter((w): w is Worker => w !== undefined);
+    const idle = current.find((w) => !busy.has(w));
+    if (idle) return idle;
     const free = this.workers.indexOf(undefined);
     if (free >= 0) return (this.workers[free] = this.spawn());
-    return best!;
+    let best = current[0]!;
+    for (const w of current) if ((this.lastHeard.get(w) ?? 0) > (this.lastHeard.get(best) ?? 0)) best = w;
+    return best;
   }
 
   private isCurrent(worker: Worker): boolean {
@@ -124,8 +140,14 @@ export class RenderWorker {
       return;
     }
     this.retire(job.worker);
+    this.overtimeCheck(id, job);
+  }
+
+  private overtimeCheck(id: number, job: Job): void {
     job.timer = setTimeout(() => {
       if (!this.jobs.has(id) || this.ending.has(job.worker)) return;
+      // waiting on a slow read here is not computing: the render stops at its next deadline check
+      if (job.pendingCalls > 0) return this.overtimeCheck(id, job);
       this.onOvertime();
       this.end(job.worker);
     }, OVERTIME_MS);
@@ -160,6 +182,7 @@ export class RenderWorker {
   }
 
   private onMessage(worker: Worker, m: FromWorker): void {
+    this.lastHeard.set(worker, performance.now());
     if (m.t === 'call') {
       void this.answer(worker, m.id, this.jobs.get(m.req), m.method, m.args);
       return;
@@ -173,11 +196,14 @@ export class RenderWorker {
 
   private async answer(worker: Worker, id: number, job: Job | undefined, method: string, args: readonly unknown[]): Promise<void> {
     let reply: ToWorker;
+    if (job) job.pendingCalls++;
     try {
       if (!job) throw new ExprEvalError('the request is over', 503);
       reply = { t: 'reply', id, value: await this.dispatch(job, method, args) };
     } catch (err) {
       reply = { t: 'reply', id, error: toWire(err) };
+    } finally {
+      if (job) job.pendingCalls--;
     }
     // to the worker that asked: after a restart it may no longer be the current one
     worker.postMessage(reply);
