@@ -8,7 +8,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker, type EventStore, type QueryStore } from '../../../core/index.js';
 import { ExprEvalError, type PointPool } from './expr/index.js';
-import { fromWire, toWire, type EvalRequest, type FromWorker, type ToWorker } from './eval-wire.js';
+import { fromWire, toWire, type EvalRequest, type FromWorker, type StoreMethod, type ToWorker } from './eval-wire.js';
 import type { RenderSeries } from './formats.js';
 import { MAX_TIMER_MS } from './render-handler.js';
 
@@ -41,6 +41,8 @@ export class RenderWorker {
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
   private stopping = false;
+  /** stop() waiting for the last render in progress */
+  private drained: (() => void) | undefined;
   /** workers already told to end: several overrunning renders in one worker end it once */
   private readonly ending = new WeakSet<Worker>();
   /**
@@ -91,7 +93,7 @@ export class RenderWorker {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    while (this.jobs.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.jobs.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     const current = this.workers.filter((w): w is Worker => w !== undefined);
     this.workers.fill(undefined);
     await Promise.all(current.map((w) => w.terminate()));
@@ -175,6 +177,7 @@ export class RenderWorker {
   private finish(id: number, job: Job): void {
     this.jobs.delete(id);
     clearTimeout(job.timer);
+    if (this.jobs.size === 0) this.drained?.();
     if ([...this.jobs.values()].some((j) => j.worker === job.worker)) return;
     // a worker replaced while a render overran goes once its last render is done
     if (!this.isCurrent(job.worker)) this.end(job.worker);
@@ -194,7 +197,7 @@ export class RenderWorker {
     else job.reject(fromWire(m.error));
   }
 
-  private async answer(worker: Worker, id: number, job: Job | undefined, method: string, args: readonly unknown[]): Promise<void> {
+  private async answer(worker: Worker, id: number, job: Job | undefined, method: StoreMethod, args: readonly unknown[]): Promise<void> {
     let reply: ToWorker;
     if (job) job.pendingCalls++;
     try {
@@ -209,7 +212,7 @@ export class RenderWorker {
     worker.postMessage(reply);
   }
 
-  private dispatch(job: Job, method: string, a: readonly unknown[]): Promise<unknown> {
+  private dispatch(job: Job, method: StoreMethod, a: readonly unknown[]): Promise<unknown> {
     const { store, events } = job;
     const arg = <T>(i: number): T => a[i] as T;
     switch (method) {
