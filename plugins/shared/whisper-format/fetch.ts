@@ -78,9 +78,15 @@ export async function fetchWhisper(
 
 /** The grid fetchArchive would return for a never-written archive (all NaN), without I/O. */
 export function emptyFetch(archive: ArchiveInfo, from: number, until: number): FetchResult {
-  const { fromI, untilI } = alignRange(archive.secondsPerPoint, from, until);
-  const values = new Float64Array((untilI - fromI) / archive.secondsPerPoint).fill(NaN);
-  return { start: fromI, end: untilI, step: archive.secondsPerPoint, values, archive };
+  const g = fetchGrid(archive, from, until);
+  return { start: g.start, end: g.end, step: g.step, values: new Float64Array(g.length).fill(NaN), archive };
+}
+
+/** The timestamps a fetch of the range answers with (emptyFetch's, without the array). */
+export function fetchGrid(archive: ArchiveInfo, from: number, until: number): { start: number; end: number; step: number; length: number } {
+  const step = archive.secondsPerPoint;
+  const { fromI, untilI } = alignRange(step, from, until);
+  return { start: fromI, end: untilI, step, length: (untilI - fromI) / step };
 }
 
 function alignRange(step: number, from: number, until: number): { fromI: number; untilI: number } {

@@ -17,11 +17,13 @@ import {
 } from '../../../core/index.js';
 import { NameTree, TagIndex } from '../../shared/name-index/index.js';
 import { StorageRules } from '../../shared/storage-rules/index.js';
-import { MAX_TIMESTAMP, emptyFetch, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
+import { MAX_TIMESTAMP, fetchGrid, fetchWindow, isAggregationMethod, validateArchiveList, type AggregationMethod, type ArchiveSpec, type WhisperHeader } from '../../shared/whisper-format/index.js';
 import { LockUnavailable, lockFile } from '../whisper/dir-lock.js';
 import { mergeCached } from '../whisper/merge.js';
 import { isTaggedSeries, taggedTreePath } from '../whisper/paths.js';
-import { Layouts, slotOf, type Layout } from './archive-math.js';
+import { Layouts, type Layout } from './archive-math.js';
+import { ReadPool } from './read-pool.js';
+import type { RangeRead } from './read-protocol.js';
 import type { SeriesRow } from './db-schema.js';
 import type { FromWorker, NewSeries, ToWorker } from './worker-protocol.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -51,6 +53,15 @@ interface Chunk {
   pending: Pending;
 }
 
+/** One series of a fetch: its grid, its read (-1: none, the series is not committed yet), its uncommitted points. */
+interface FetchPlan {
+  readonly name: string;
+  readonly grid: { start: number; end: number; step: number; length: number };
+  readonly read: number;
+  readonly m: SeriesMeta;
+  readonly cached: Array<[number, number]>;
+}
+
 /** Above this many points in the open chunk it is sent without waiting for the timer. */
 const CHUNK_POINTS = 50_000;
 /**
@@ -63,12 +74,14 @@ const STOP_RETRY_MS = 15_000;
 /**
  * The SQLite store. Writes: write() copies the batch into an open chunk (and the pending map that
  * fetch merges); a timer sends chunks to the writer worker, which applies whisper's update_many
- * semantics per series in one transaction. Reads: a read-only connection on the main thread (WAL
- * lets it read while the worker writes); queries are indexed range reads of a few rows per series.
+ * semantics per series in one transaction. Reads: read threads (read-pool.ts), each with a
+ * read-only connection (WAL lets them read while the writer commits), doing indexed range reads;
+ * the main thread merges the points not yet committed into what they return.
  */
 export class SqliteStore implements StoreInstance {
   private worker: Worker | undefined;
   private reader: Database.Database | undefined;
+  private readers: ReadPool | undefined;
   private rules: StorageRules;
   private readonly meta = new Map<string, SeriesMeta>();
   private readonly layouts = new Layouts();
@@ -88,8 +101,6 @@ export class SqliteStore implements StoreInstance {
   private commits = 0;
   private commitMs = 0;
   private lastCommitMs = 0;
-  private readSeries: Database.Statement | undefined;
-  private readRange: Database.Statement | undefined;
   private workerFailed: ((err: Error) => void) | undefined;
   private unlock: (() => Promise<void>) | undefined;
 
@@ -118,6 +129,8 @@ export class SqliteStore implements StoreInstance {
       this.worker = undefined;
       this.reader?.close();
       this.reader = undefined;
+      await this.readers?.close();
+      this.readers = undefined;
       await this.unlock?.();
       throw err;
     }
@@ -153,13 +166,18 @@ export class SqliteStore implements StoreInstance {
       this.workerFailed?.(err);
     });
     await this.request({ type: 'open', path: this.o.path, synchronous: this.o.synchronous }, 'opened');
+    // the index is read at start only, a slice per turn of the event loop; queries use the read threads
     this.reader = new Database(this.o.path, { readonly: true, fileMustExist: true });
     this.reader.pragma('busy_timeout = 5000');
-    // rows as [ts, value] arrays: an object per row made reads ~2x slower
-    this.readRange = this.reader.prepare('SELECT ts, value FROM points WHERE sid = ? AND archive = ? AND slot BETWEEN ? AND ?').raw(true);
-    this.readSeries = this.reader.prepare('SELECT id, name, archives, xff, method FROM series');
+    const readSeries = this.reader.prepare('SELECT id, name, archives, xff, method FROM series');
+    this.readers = new ReadPool(this.o.path, (err) => {
+      this.ctx.stats.addError('read_worker_failed');
+      this.ctx.log.error('sqlite read thread failed', { error: err });
+    });
     // the writer reads the series table into its own map while this thread reads it for the index
-    await Promise.all([this.request({ type: 'load' }, 'loaded'), this.loadSeries(this.readSeries)]);
+    await Promise.all([this.request({ type: 'load' }, 'loaded'), this.loadSeries(readSeries), this.readers.warm()]);
+    this.reader.close();
+    this.reader = undefined;
     this.timer = setInterval(() => this.commit(), this.o.commitIntervalMs);
     this.timer.unref();
     if (this.o.retentionSweepSecs > 0) {
@@ -205,8 +223,10 @@ export class SqliteStore implements StoreInstance {
       await this.worker.terminate();
       this.worker = undefined;
     }
-    this.reader?.close();
-    this.reader = undefined;
+    // reads sent before this finish first: each thread closes after the messages it has
+    const readers = this.readers;
+    this.readers = undefined;
+    await readers?.close();
     await this.unlock?.();
     this.unlock = undefined;
   }
@@ -270,7 +290,8 @@ export class SqliteStore implements StoreInstance {
 
   async fetch(names: readonly string[], from: number, until: number, opts?: FetchOptions): Promise<SeriesData[]> {
     const now = Math.trunc(opts?.now ?? this.ctx.now());
-    const out: SeriesData[] = [];
+    const plans: FetchPlan[] = [];
+    const reads: RangeRead[] = [];
     for (const name of names) {
       // graphite-web reads a tagged series' file by the tree path find lists too; it answers under that path
       const series = this.meta.has(name) ? name : (this.byTreePath.get(name) ?? name);
@@ -278,20 +299,28 @@ export class SqliteStore implements StoreInstance {
       if (!m) continue;
       const w = fetchWindow(m.header, from, until, now);
       if (!w) continue;
-      const grid = emptyFetch(w.archive, w.from, w.until);
-      const ai = m.header.archives.indexOf(w.archive);
-      if (m.id !== undefined && this.readRange) {
-        try {
-          this.fill(m.id, ai, w.archive.secondsPerPoint, w.archive.points, grid.start, grid.values);
-        } catch (err) {
-          this.ctx.stats.addError('read_failed');
-          this.ctx.log.limited('read_failed', 'sqlite read failed: series skipped', { series: name, error: err as Error });
-          continue;
-        }
+      const grid = fetchGrid(w.archive, w.from, w.until);
+      let read = -1;
+      if (m.id !== undefined && this.readers) {
+        read = reads.length;
+        reads.push({ sid: m.id, archive: m.header.archives.indexOf(w.archive), step: grid.step, points: w.archive.points, start: grid.start, length: grid.length });
       }
-      const cached = this.cachedPoints(series);
-      mergeCached(cached, grid.start, grid.step, grid.values, m.header.aggregationMethod, m.header.archives[0]!.secondsPerPoint);
-      out.push({ name, start: grid.start, end: grid.end, step: grid.step, values: grid.values, consolidation: m.header.aggregationMethod, xFilesFactor: m.header.xFilesFactor });
+      // taken before the rows are read: a chunk committed meanwhile is then in one or the other
+      // (the commit is acknowledged before it leaves `inflight`, and the read starts after this)
+      plans.push({ name, grid, read, m, cached: this.cachedPoints(series) });
+    }
+    const got = reads.length > 0 && this.readers ? await this.readers.read(reads) : [];
+    const out: SeriesData[] = [];
+    for (const { name, grid, read, m, cached } of plans) {
+      const values = read < 0 ? new Float64Array(grid.length).fill(NaN) : got[read]!;
+      if (values instanceof Error) {
+        this.ctx.stats.addError('read_failed');
+        this.ctx.log.limited('read_failed', 'sqlite read failed: series skipped', { series: name, error: values });
+        continue;
+      }
+      const h = m.header;
+      mergeCached(cached, grid.start, grid.step, values, h.aggregationMethod, h.archives[0]!.secondsPerPoint);
+      out.push({ name, start: grid.start, end: grid.end, step: grid.step, values, consolidation: h.aggregationMethod, xFilesFactor: h.xFilesFactor });
     }
     return out;
   }
@@ -307,25 +336,6 @@ export class SqliteStore implements StoreInstance {
   }
 
   // ---- internals ------------------------------------------------------------------------------
-
-  private fill(id: number, ai: number, step: number, points: number, start: number, values: Float64Array): void {
-    const n = Math.min(values.length, points);
-    const first = slotOf(start, step, points);
-    const end = start + values.length * step;
-    const place = (rows: unknown[]): void => {
-      for (const row of rows as Array<[number, number | null]>) {
-        const ts = row[0];
-        if (ts < start || ts >= end || (ts - start) % step !== 0) continue;
-        values[(ts - start) / step] = row[1] ?? NaN;
-      }
-    };
-    if (first + n <= points) place(this.readRange!.all(id, ai, first, first + n - 1));
-    else {
-      // the range wraps around the end of the archive's ring
-      place(this.readRange!.all(id, ai, first, points - 1));
-      place(this.readRange!.all(id, ai, 0, first + n - points - 1));
-    }
-  }
 
   private cachedPoints(name: string): Array<[number, number]> {
     const out: Array<[number, number]> = [];

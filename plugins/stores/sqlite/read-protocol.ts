@@ -1,0 +1,23 @@
+/**
+ * Messages between the SQLite store and its read threads (read-worker.ts). A read is one range
+ * of one archive of one series, answered as the fetch's whole grid: `length` values from `start`,
+ * `step` apart, NaN where the table has no row. The values of a message come back in one buffer.
+ */
+export interface RangeRead {
+  /** the series' row id */
+  readonly sid: number;
+  /** the archive's index, finest first */
+  readonly archive: number;
+  readonly step: number;
+  /** slots in the archive's ring */
+  readonly points: number;
+  readonly start: number;
+  readonly length: number;
+}
+
+export type ToReader = { type: 'read'; id: number; reads: RangeRead[] } | { type: 'close'; id: number };
+
+export type FromReader =
+  /** `values`: every read's grid, one after another; `failures`: reads the database refused */
+  | { type: 'read'; id: number; values: Float64Array; failures: Array<{ i: number; message: string }> }
+  | { type: 'closed'; id: number };
