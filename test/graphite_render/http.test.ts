@@ -419,6 +419,8 @@ test('maxPointsInFlight: a render that would pass the points other requests hold
     // holds 28,800 points while slow.x takes its time
     const holder = render('group(big.*, slow.x)');
     await new Promise((resolve) => setTimeout(resolve, 400));
+    // the gauge is live: a render still in progress shows what it holds
+    assert.equal(app.stats().instances['outputs.graphite']!.gauges.points_in_flight, 28800);
     const busy = await render('sumSeries(big.*)');
     assert.equal(busy.status, 503);
     assert.equal(busy.headers.get('retry-after'), '1');

@@ -71,6 +71,11 @@ export class GraphiteRender implements OutputInstance {
     this.renderWorker?.warm();
   }
 
+  /** read when the stats are: renders in progress hold their points until they are answered */
+  stats(): Record<string, number> {
+    return { points_in_flight: this.pointsInFlight.inFlight };
+  }
+
   async stop(): Promise<void> {
     // the core unmounts routers when the runtime stops; renders still in the worker answer 503
     await this.renderWorker?.stop();
