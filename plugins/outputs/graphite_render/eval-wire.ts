@@ -46,6 +46,8 @@ export type ToWorker =
   | { readonly t: 'reply'; readonly id: number; readonly error: WireError };
 
 export type FromWorker =
+  /** the worker starts on render `id`: posted before it computes, so it arrives however long that takes */
+  | { readonly t: 'begin'; readonly id: number }
   | { readonly t: 'call'; readonly id: number; readonly req: number; readonly method: StoreMethod; readonly args: readonly unknown[] }
   | { readonly t: 'done'; readonly id: number; readonly targets: RenderSeries[][] }
   | { readonly t: 'fail'; readonly id: number; readonly error: WireError };

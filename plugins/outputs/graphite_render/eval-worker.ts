@@ -63,6 +63,7 @@ function remoteEvents(id: number): EventStore {
 }
 
 async function evaluate(id: number, req: EvalRequest): Promise<void> {
+  post({ t: 'begin', id });
   // the main thread releases the request's points when its answer is sent, whatever happens here
   const budget = new PointBudget(req.maxPointsPerRequest, pool, req.budgetCells);
   try {

@@ -32,7 +32,7 @@ export class GraphiteRender implements OutputInstance {
           out.log.limited('render_worker_failed', 'render worker failed; its requests answer 503 and the next render starts a new one', { error: err.message });
         }, () => {
           out.stats.count('render_worker_restarts');
-          out.log.limited('render_overtime', 'a render computed past maxRequestTimeMs: the render worker was restarted (other renders in it answer 503)');
+          out.log.limited('render_overtime', 'a render computed past maxRequestTimeMs: the render worker was restarted (renders it had begun answer 503, the others go to another worker)');
         })
       : undefined;
   }

@@ -33,3 +33,31 @@ test('renders queued behind an overrunning one, with the same deadline, end its 
     await worker.stop();
   }
 });
+
+test('a worker ended for an overrun sends the renders it had not begun to a new worker; begun ones fail with 503', { timeout: 60_000 }, async () => {
+  let overtimes = 0;
+  const worker = new RenderWorker(new PointPool(1e9), 1, (err) => assert.fail(err), () => overtimes++);
+  // finds of "slow.*" answer after 3 s: a render waiting on one has begun, and is not computing
+  const slowStore: QueryStore = {
+    find: async (pattern) => (pattern.startsWith('slow') ? new Promise((resolve) => setTimeout(() => resolve([]), 3000)) : []),
+    fetch: async () => [],
+  };
+  try {
+    assert.equal((await worker.evaluate(request('identity("x")', Date.now() + 30_000), slowStore, undefined)).length, 1); // the worker up
+    const outcome = (p: Promise<unknown>) => p.then(() => 'answered', (e: Error) => e.message);
+    const waiting = outcome(worker.evaluate(request('slow.x', Date.now() + 30_000), slowStore, undefined));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // ~8 s of computing past a 300 ms deadline, and renders with time left queued behind it
+    const heavy = outcome(worker.evaluate(request('movingWindow(identity("x"),3000,"stddev")', Date.now() + 300), slowStore, undefined));
+    const queued = Array.from({ length: 3 }, (_, i) => worker.evaluate(request(`identity("q${i}")`, Date.now() + 30_000), slowStore, undefined));
+    const t0 = performance.now();
+    const answers = await Promise.all(queued);
+    assert.deepEqual(answers.map((a) => a[0]![0]!.name), ['q0', 'q1', 'q2']);
+    assert.ok(performance.now() - t0 < 5000, 'answered by a new worker, not after the computation');
+    assert.match(await heavy, /restarted/);
+    assert.match(await waiting, /restarted/, 'a render the worker had begun is not run twice');
+    assert.equal(overtimes, 1);
+  } finally {
+    await worker.stop();
+  }
+});

@@ -14,6 +14,7 @@ import { MAX_TIMER_MS } from './render-handler.js';
 
 interface Job {
   readonly worker: Worker;
+  readonly req: EvalRequest;
   readonly store: QueryStore;
   readonly events: EventStore | undefined;
   readonly resolve: (targets: RenderSeries[][]) => void;
@@ -22,6 +23,11 @@ interface Job {
   timer: NodeJS.Timeout;
   /** store calls of this render the main thread is still answering: the worker waits, it does not compute */
   pendingCalls: number;
+  /**
+   * whether the worker has begun it. One not begun when its worker is ended for another render's
+   * overrun is sent to another worker: nothing of it ran, and nothing of its budget was charged.
+   */
+  begun: boolean;
 }
 
 /**
@@ -63,17 +69,19 @@ export class RenderWorker {
   /** the series of every target, in order; rejects with the error evaluation threw */
   evaluate(req: EvalRequest, store: QueryStore, events: EventStore | undefined): Promise<RenderSeries[][]> {
     if (this.stopping) return Promise.reject(new ExprEvalError('the server is stopping', 503));
+    return new Promise((resolve, reject) => this.send(req, store, events, resolve, reject));
+  }
+
+  private send(req: EvalRequest, store: QueryStore, events: EventStore | undefined, resolve: Job['resolve'], reject: Job['reject']): void {
     const worker = this.leastBusy();
     const id = this.nextId++;
     // an idle worker never holds the process open; one with work must
     worker.ref();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.pastDeadline(id), Math.min(MAX_TIMER_MS, Math.max(0, req.deadline - Date.now())));
-      timer.unref();
-      this.jobs.set(id, { worker, store, events, resolve, reject, deadline: req.deadline, timer, pendingCalls: 0 });
-      this.lastHeard.set(worker, performance.now());
-      worker.postMessage({ t: 'eval', id, req } satisfies ToWorker);
-    });
+    const timer = setTimeout(() => this.pastDeadline(id), Math.min(MAX_TIMER_MS, Math.max(0, req.deadline - Date.now())));
+    timer.unref();
+    this.jobs.set(id, { worker, req, store, events, resolve, reject, deadline: req.deadline, timer, pendingCalls: 0, begun: false });
+    this.lastHeard.set(worker, performance.now());
+    worker.postMessage({ t: 'eval', id, req } satisfies ToWorker);
   }
 
   /**
@@ -163,11 +171,17 @@ export class RenderWorker {
     w.on('exit', () => {
       this.retire(w);
       // a worker that died (out of memory, a bug) or was ended for a render past its time fails
-      // its other renders, never the process; the next render starts a new one
+      // its other renders, never the process; the next render starts a new one. Ended for an
+      // overrun, it sends the renders it had not begun to another worker: they only waited in
+      // its queue. Not after a death of its own: the render that killed it is not known, and sent
+      // on it could kill the next.
+      const overran = this.ending.has(w) && !this.stopping;
+      const now = Date.now();
       for (const [id, job] of this.jobs) {
         if (job.worker !== w) continue;
         this.finish(id, job);
-        job.reject(new ExprEvalError('the render worker was restarted (a render ran past its time limit, or it failed); try again', 503));
+        if (overran && !job.begun && now < job.deadline) this.send(job.req, job.store, job.events, job.resolve, job.reject);
+        else job.reject(new ExprEvalError('the render worker was restarted (a render ran past its time limit, or it failed); try again', 503));
       }
     });
     w.unref();
@@ -186,6 +200,11 @@ export class RenderWorker {
 
   private onMessage(worker: Worker, m: FromWorker): void {
     this.lastHeard.set(worker, performance.now());
+    if (m.t === 'begin') {
+      const job = this.jobs.get(m.id);
+      if (job) job.begun = true;
+      return;
+    }
     if (m.t === 'call') {
       void this.answer(worker, m.id, this.jobs.get(m.req), m.method, m.args);
       return;
