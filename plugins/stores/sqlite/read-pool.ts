@@ -33,11 +33,18 @@ class ReadThread {
 
   private spawn(): Worker {
     const w = startModuleWorker(import.meta.url, 'read-worker', { workerData: { path: this.path } });
+    let failed = false;
     w.on('message', (m: FromReader) => this.settle(m.id, m));
-    w.on('error', (err) => this.onError(err));
+    w.on('error', (err) => {
+      failed = true;
+      this.onError(err);
+    });
     w.on('exit', (code) => {
+      const expected = this.worker !== w; // close() lets go of it first
       if (this.worker === w) this.worker = undefined;
       const gone = new Error(`sqlite read thread exited (code ${code})`);
+      // ended without an error event (terminated from outside, or exited): a failure all the same
+      if (!expected && !failed) this.onError(gone);
       for (const id of [...this.pending.keys()]) this.settle(id, gone);
     });
     w.unref();
@@ -71,12 +78,7 @@ class ReadThread {
     const m = await this.send({ type: 'read', id: this.nextId++, reads }, rows);
     if (m instanceof Error) return reads.map(() => m);
     if (m.type !== 'read') return reads.map(() => new Error('sqlite read thread answered out of turn'));
-    const out: ReadOutcome[] = new Array(reads.length);
-    let at = 0;
-    for (let i = 0; i < reads.length; i++) {
-      out[i] = m.values.subarray(at, at + reads[i]!.length);
-      at += reads[i]!.length;
-    }
+    const out: ReadOutcome[] = m.values.map((v) => v ?? new Error('sqlite read thread gave no values'));
     for (const f of m.failures) out[f.i] = new Error(f.message);
     return out;
   }

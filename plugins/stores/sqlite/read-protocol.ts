@@ -1,7 +1,7 @@
 /**
  * Messages between the SQLite store and its read threads (read-worker.ts). A read is one range
  * of one archive of one series, answered as the fetch's whole grid: `length` values from `start`,
- * `step` apart, NaN where the table has no row. The values of a message come back in one buffer.
+ * `step` apart, NaN where the table has no row.
  */
 export interface RangeRead {
   /** the series' row id */
@@ -18,6 +18,6 @@ export interface RangeRead {
 export type ToReader = { type: 'read'; id: number; reads: RangeRead[] } | { type: 'close'; id: number };
 
 export type FromReader =
-  /** `values`: every read's grid, one after another; `failures`: reads the database refused */
-  | { type: 'read'; id: number; values: Float64Array; failures: Array<{ i: number; message: string }> }
+  /** `values`: each read's grid, undefined for the reads in `failures` */
+  | { type: 'read'; id: number; values: Array<Float64Array | undefined>; failures: Array<{ i: number; message: string }> }
   | { type: 'closed'; id: number };

@@ -8,7 +8,7 @@ import type { FromReader, RangeRead, ToReader } from './read-protocol.js';
 
 const port = parentPort!;
 const path = (workerData as { path: string }).path;
-/** The connection opens at the first read; one that fails to open is tried again at the next. */
+/** The connection opens at the first message; one that fails to open is tried again at the next. */
 const state: { db: Database.Database | undefined; range: Database.Statement | undefined } = { db: undefined, range: undefined };
 
 function rangeStatement(): Database.Statement {
@@ -47,20 +47,27 @@ function fill(stmt: Database.Statement, r: RangeRead, values: Float64Array): voi
   }
 }
 
-function read(reads: readonly RangeRead[]): { values: Float64Array; failures: Array<{ i: number; message: string }> } {
-  let total = 0;
-  for (const r of reads) total += r.length;
-  const values = new Float64Array(total).fill(NaN);
+/**
+ * Each read's grid in a buffer of its own (a grid kept by a caller keeps only itself alive), or
+ * why not: a read the database refuses, or too large to allocate, fails alone, never the thread
+ * (which would fail every other fetch waiting on it).
+ */
+function read(reads: readonly RangeRead[]): { values: Array<Float64Array | undefined>; failures: Array<{ i: number; message: string }> } {
+  const values: Array<Float64Array | undefined> = new Array(reads.length).fill(undefined);
   const failures: Array<{ i: number; message: string }> = [];
-  let at = 0;
+  let stmt: Database.Statement;
+  try {
+    stmt = rangeStatement();
+  } catch (err) {
+    for (let i = 0; i < reads.length; i++) failures.push({ i, message: (err as Error).message });
+    return { values, failures };
+  }
   for (let i = 0; i < reads.length; i++) {
-    const r = reads[i]!;
-    const grid = values.subarray(at, at + r.length);
-    at += r.length;
     try {
-      fill(rangeStatement(), r, grid);
+      const grid = new Float64Array(reads[i]!.length).fill(NaN);
+      fill(stmt, reads[i]!, grid);
+      values[i] = grid;
     } catch (err) {
-      grid.fill(NaN);
       failures.push({ i, message: (err as Error).message });
     }
   }
@@ -75,6 +82,9 @@ port.on('message', (m: ToReader) => {
     port.postMessage({ type: 'closed', id: m.id } satisfies FromReader);
     return;
   }
+  // an empty read (the pool's warm-up) opens the connection too: from then on the thread reads
+  // the file it opened, even if the path is removed or replaced
   const { values, failures } = read(m.reads);
-  port.postMessage({ type: 'read', id: m.id, values, failures } satisfies FromReader, [values.buffer as ArrayBuffer]);
+  const transfer = values.filter((v): v is Float64Array => v !== undefined).map((v) => v.buffer as ArrayBuffer);
+  port.postMessage({ type: 'read', id: m.id, values, failures } satisfies FromReader, transfer);
 });

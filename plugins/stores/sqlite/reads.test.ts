@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { pointBatch, type StoreInstance } from '../../../core/index.js';
 import { startInProcess, waitFor, type InProcess } from '../../../test/helpers/carbonado.js';
+import { ReadPool } from './read-pool.js';
 
 const T = 1_700_000_000 - (1_700_000_000 % 60);
 
@@ -100,11 +101,69 @@ test('sqlite: a read thread that dies fails its series (counted), not the proces
     const errors = c.stats().instances['stores.main']!.errors;
     assert.equal(out.length + (errors.read_failed ?? 0), names.length, JSON.stringify(errors));
     assert.ok((errors.read_failed ?? 0) > 0, 'series of the killed read counted');
+    assert.ok((errors.read_worker_failed ?? 0) > 0, 'a thread ended without an error event is a failure too');
     const again = await store.fetch(names, T - 86_400, T);
     assert.equal(again.length, names.length);
     for (const s of again) assert.equal(s.values.filter((v) => !Number.isNaN(v)).length, 8640, s.name);
   } finally {
     await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a read that fails (here one no array can hold) fails alone: the rest of its batch and the fetches beside it are answered', async () => {
+  const { c, store, dir } = await boot();
+  try {
+    await fill(c, store, 1, 100);
+    const failures: Error[] = [];
+    const pool = new ReadPool(join(dir, 'c.db'), (err) => failures.push(err), 1);
+    try {
+      await pool.warm();
+      const ok = { sid: 1, archive: 0, step: 10, points: 8640, start: T - 990, length: 100 };
+      const [batch, beside] = await Promise.all([pool.read([ok, { ...ok, length: -1 }, ok]), pool.read([ok])]);
+      assert.ok(batch[0] instanceof Float64Array && batch[2] instanceof Float64Array);
+      assert.equal(batch[0].filter((v) => !Number.isNaN(v)).length, 100);
+      assert.deepEqual([...batch[0]], [...batch[2]]);
+      assert.ok(batch[1] instanceof Error, 'the impossible read is refused');
+      assert.match(batch[1].message, /length/);
+      assert.ok(beside[0] instanceof Float64Array, 'the fetch beside it on the same thread is answered');
+      // each grid has a buffer of its own: one kept does not keep its batch alive
+      assert.equal(batch[0].buffer.byteLength, 800);
+      assert.deepEqual(failures, [], 'the thread did not die');
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: the read threads open the database at start: removed from under the store, it is still read (as the writer still writes it)', async () => {
+  const { c, store, dir } = await boot();
+  try {
+    const names = await fill(c, store, 4, 10);
+    for (const f of await readdir(dir)) await rm(join(dir, f));
+    const out = await Promise.all([store.fetch(names, T - 3600, T), store.fetch(names, T - 3600, T)]);
+    for (const got of out) {
+      assert.equal(got.length, 4);
+      for (const s of got) assert.equal(s.values.filter((v) => !Number.isNaN(v)).length, 10, s.name);
+    }
+    assert.deepEqual(c.stats().instances['stores.main']!.errors, {});
+  } finally {
+    await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a fetch after stop skips the stored series and counts them, rather than answering them empty', async () => {
+  const { c, store, dir } = await boot();
+  try {
+    const names = await fill(c, store, 3, 10);
+    await c.stop();
+    assert.deepEqual(await store.fetch(names, T - 3600, T), []);
+    assert.equal(c.stats().instances['stores.main']!.errors.read_failed, 3);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

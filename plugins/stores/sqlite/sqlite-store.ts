@@ -53,11 +53,14 @@ interface Chunk {
   pending: Pending;
 }
 
-/** One series of a fetch: its grid, its read (-1: none, the series is not committed yet), its uncommitted points. */
+/**
+ * One series of a fetch: its grid, its read (an index into the fetch's reads; -1: none, the series
+ * is not committed yet; an Error: it cannot be read), its uncommitted points.
+ */
 interface FetchPlan {
   readonly name: string;
   readonly grid: { start: number; end: number; step: number; length: number };
-  readonly read: number;
+  readonly read: number | Error;
   readonly m: SeriesMeta;
   readonly cached: Array<[number, number]>;
 }
@@ -300,8 +303,10 @@ export class SqliteStore implements StoreInstance {
       const w = fetchWindow(m.header, from, until, now);
       if (!w) continue;
       const grid = fetchGrid(w.archive, w.from, w.until);
-      let read = -1;
-      if (m.id !== undefined && this.readers) {
+      let read: number | Error = -1;
+      // stopped: the rows cannot be read, and an empty grid would pass for a series without data
+      if (m.id !== undefined && !this.readers) read = new Error('the store is stopped');
+      else if (m.id !== undefined) {
         read = reads.length;
         reads.push({ sid: m.id, archive: m.header.archives.indexOf(w.archive), step: grid.step, points: w.archive.points, start: grid.start, length: grid.length });
       }
@@ -312,7 +317,7 @@ export class SqliteStore implements StoreInstance {
     const got = reads.length > 0 && this.readers ? await this.readers.read(reads) : [];
     const out: SeriesData[] = [];
     for (const { name, grid, read, m, cached } of plans) {
-      const values = read < 0 ? new Float64Array(grid.length).fill(NaN) : got[read]!;
+      const values = read instanceof Error ? read : read < 0 ? new Float64Array(grid.length).fill(NaN) : got[read]!;
       if (values instanceof Error) {
         this.ctx.stats.addError('read_failed');
         this.ctx.log.limited('read_failed', 'sqlite read failed: series skipped', { series: name, error: values });
