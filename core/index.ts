@@ -11,6 +11,7 @@ export * from './model/metric-name.js';
 export * from './model/python-regex.js';
 export * from './model/tag-expression.js';
 export * from './model/pattern-too-broad.js';
+export * from './model/fetch-too-large.js';
 export * from './model/time-limit.js';
 export { turnTaker } from './runtime/turns.js';
 export * from './model/name-cache.js';

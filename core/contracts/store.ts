@@ -73,6 +73,13 @@ export interface EventStore {
 export interface FetchOptions {
   /** "now" for archive selection (graphite-web's `now` parameter); defaults to the clock */
   readonly now?: number;
+  /**
+   * The caller refuses an answer of more than `maxPoints` values in all (every series' grid
+   * counted): a store may throw FetchTooLarge instead of allocating the series that would pass
+   * it. One series of a fine retention over a long range is hundreds of MB; a store that ignores
+   * this is still correct, as the caller counts what it gets.
+   */
+  readonly maxPoints?: number;
 }
 
 /** Retention and rollup of one series: archives finest first, as `[secondsPerPoint, points]`. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../../core/runtime/runtime.js';
-import { pointBatch, type PluginManifest, type StoreInstance } from '../../core/index.js';
+import { FetchTooLarge, pointBatch, type PluginManifest, type StoreInstance } from '../../core/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { DEBIAN_PYTHON, hasPythonModule, requirePeer } from '../helpers/peers.js';
 import { waitFor } from '../helpers/carbonado.js';
@@ -255,6 +255,35 @@ export function storeConformance(label: string, sut: StoreUnderTest): void {
       assert.ok(node?.isLeaf && node.path.startsWith('_tagged.'), 'the tagged series is listed under _tagged');
       const got = await store.fetch([node.path], T - 60, T, { now: T });
       assert.deepEqual(got.map((s) => [s.name, [...s.values].filter((v) => !Number.isNaN(v))]), [[node.path, [3]]]);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test(`${label}: a fetch that would pass maxPoints throws FetchTooLarge (before it allocates the grids); within it, the answer is whole`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `conformance-maxpoints-${label}-`));
+    const clock = { now: T };
+    // one second for 30 days: 2,592,000 values a series over the whole retention
+    const fine: Case = { archives: [[1, 2_592_000]], xff: 0.5, method: 'average', calls: [], fetches: [] };
+    const { rt, store } = await boot(sut, dir, [fine, fine, fine, fine], clock);
+    const GRID = 2_592_000;
+    const month = (names: string[], maxPoints?: number) => store.fetch(names, T - 30 * 86_400, T, { now: T, ...(maxPoints !== undefined ? { maxPoints } : {}) });
+    try {
+      rt.services.bus.emit('points', pointBatch([0, 1, 2].map((i) => [name(i), i, T - 5])), 'conformance');
+      await waitFor(() => sut.idle(store), 'persist', 20_000);
+      // conf.c3 only accepted, not yet stored: its grid counts as much
+      rt.services.bus.emit('points', pointBatch([[name(3), 3, T - 5]]), 'conformance');
+      const all = [0, 1, 2, 3].map(name);
+      const whole = await month(all, 4 * GRID);
+      assert.deepEqual(whole.map((s) => [s.name, s.values.length, s.values[s.values.length - 6]]), all.map((n, i) => [n, GRID, i]));
+      for (const [names, maxPoints] of [[all.slice(0, 3), 3 * GRID - 1], [all, 2 * GRID], [all, 0]] as const) {
+        await assert.rejects(month([...names], maxPoints), (err: unknown) => {
+          assert.ok(err instanceof FetchTooLarge, String(err));
+          assert.ok(err.points > maxPoints, `${err.points} values reported for a refusal at ${maxPoints}`);
+          return true;
+        });
+      }
+      assert.equal((await month(all)).length, 4, 'no maxPoints: no limit');
     } finally {
       await rt.stop();
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { QueryStore, SeriesData } from '../../../core/index.js';
+import { FetchTooLarge, type FetchOptions, type QueryStore, type SeriesData } from '../../../core/index.js';
 import { budgetedStore } from './budget.js';
 import { PointBudget } from './expr/index.js';
 
@@ -51,4 +51,29 @@ test('budgeted tag queries stop at the deadline', async () => {
   await assert.rejects(late.tagValues('b'), /time limit/);
   await assert.rejects(late.tagNames(), /time limit/);
   assert.deepEqual(calls, ['findTagged']);
+});
+
+test('budgeted fetch tells the store how many points are left; a store refusing past them (FetchTooLarge) is the 422, charged', async () => {
+  const asked: Array<number | undefined> = [];
+  const store = {
+    async find() {
+      return [];
+    },
+    async fetch(names: readonly string[], _from: number, _until: number, opts?: FetchOptions): Promise<SeriesData[]> {
+      asked.push(opts?.maxPoints);
+      // grids of 1,000 values each, refused before they are made once they would pass the limit
+      if (names.length * 1000 > (opts?.maxPoints ?? Infinity)) throw new FetchTooLarge(names.length * 1000);
+      return names.map((name) => ({ name, start: 0, end: 10_000, step: 10, values: new Float64Array(1000), consolidation: 'average', xFilesFactor: 0 }));
+    },
+  } as QueryStore;
+  const budget = new PointBudget(50_000);
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+  assert.equal((await budgetedStore(store, budget, Date.now() + 60_000).fetch(names(10), 0, 10_000)).length, 10);
+  assert.deepEqual(asked, [50_000]);
+  assert.equal(budget.charged, 10_000);
+  await assert.rejects(budgetedStore(store, budget, Date.now() + 60_000).fetch(names(41), 0, 10_000), /more than 50000 datapoints \(read from the store\)/);
+  assert.deepEqual(asked.slice(1, 2), [40_000], 'what the first fetch left');
+  // a store that refuses within the budget (a miscount) is never taken as "no series"
+  const miscount = { ...store, fetch: async () => Promise.reject(new FetchTooLarge(5)) } as QueryStore;
+  await assert.rejects(budgetedStore(miscount, new PointBudget(1000), Date.now() + 60_000).fetch(['a'], 0, 10), /refused to read more than 5 datapoints/);
 });

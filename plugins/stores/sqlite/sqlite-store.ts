@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import Database from 'better-sqlite3';
 import {
+  FetchTooLarge,
   isBadName,
   normalizeSeriesName,
   type FetchOptions,
@@ -295,6 +296,8 @@ export class SqliteStore implements StoreInstance {
     const now = Math.trunc(opts?.now ?? this.ctx.now());
     const plans: FetchPlan[] = [];
     const reads: RangeRead[] = [];
+    const maxPoints = opts?.maxPoints ?? Infinity;
+    let points = 0;
     for (const name of names) {
       // graphite-web reads a tagged series' file by the tree path find lists too; it answers under that path
       const series = this.meta.has(name) ? name : (this.byTreePath.get(name) ?? name);
@@ -303,6 +306,9 @@ export class SqliteStore implements StoreInstance {
       const w = fetchWindow(m.header, from, until, now);
       if (!w) continue;
       const grid = fetchGrid(w.archive, w.from, w.until);
+      // refused before anything is allocated: the grids are known from the retention alone
+      points += grid.length;
+      if (points > maxPoints) throw new FetchTooLarge(points);
       let read: number | Error = -1;
       // stopped: the rows cannot be read, and an empty grid would pass for a series without data
       if (m.id !== undefined && !this.readers) read = new Error('the store is stopped');

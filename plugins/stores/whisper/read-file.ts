@@ -17,12 +17,18 @@ import type { ReadResult } from './read-protocol.js';
 
 /** 16 + 64 archives × 12 bytes, rounded up: the largest header parseHeader accepts, in one read */
 const HEAD_BYTES = 1024;
+/**
+ * points read per pread: the scratch buffer stays under 1 MB. Sized to the whole read, one read
+ * of a year at one second (31.5 M points) kept 380 MB of scratch in the thread for good.
+ */
+const PIECE_POINTS = 1 << 16;
 
 export class WhisperReader {
   private scratch = Buffer.allocUnsafeSlow(1 << 17);
   private view = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
 
-  read(path: string, from: number, until: number, now: number): ReadResult {
+  /** `maxValues`: a grid longer than this is not allocated; the file answers 'too_large' */
+  read(path: string, from: number, until: number, now: number, maxValues = Infinity): ReadResult {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -30,7 +36,7 @@ export class WhisperReader {
       return failed(err);
     }
     try {
-      return this.readOpen(fd, path, from, until, now);
+      return this.readOpen(fd, path, from, until, now, maxValues);
     } catch (err) {
       return failed(err);
     } finally {
@@ -38,7 +44,7 @@ export class WhisperReader {
     }
   }
 
-  private readOpen(fd: number, path: string, from: number, until: number, now: number): ReadResult {
+  private readOpen(fd: number, path: string, from: number, until: number, now: number, maxValues: number): ReadResult {
     const size = fstatSync(fd).size;
     const headLen = this.readAt(fd, 0, Math.min(size, HEAD_BYTES), 0);
     const header = parseHeader(this.scratch.subarray(0, headLen), path, size);
@@ -50,6 +56,7 @@ export class WhisperReader {
     let untilI = w.until - floorMod(w.until, step) + step;
     if (fromI === untilI) untilI += step;
     const count = (untilI - fromI) / step;
+    if (count > maxValues) return { ok: false, code: 'too_large', name: 'FetchTooLarge', message: `${count} values`, points: count };
     const values = new Float64Array(count);
     // slot 0's timestamp: 0 while the archive was never written
     const base = archive.offset + 4 <= headLen ? this.view.getUint32(archive.offset) : this.readAt(fd, 0, 4, archive.offset) === 4 ? this.view.getUint32(0) : 0;
@@ -57,14 +64,18 @@ export class WhisperReader {
     if (base !== 0) {
       // whisper reads at most one lap of the archive; beyond it the slots stay null
       n = Math.min(count, archive.points);
-      const slot = floorMod(Math.floor((fromI - base) / step), archive.points);
-      this.ensure(n * POINT_SIZE);
-      const first = Math.min(n, archive.points - slot);
-      this.readAt(fd, 0, first * POINT_SIZE, archive.offset + slot * POINT_SIZE);
-      if (first < n) this.readAt(fd, first * POINT_SIZE, (n - first) * POINT_SIZE, archive.offset);
-      const v = this.view;
-      for (let i = 0, t = fromI, o = 0; i < n; i++, t += step, o += POINT_SIZE) {
-        values[i] = v.getUint32(o) === t ? v.getFloat64(o + 4) : NaN;
+      let slot = floorMod(Math.floor((fromI - base) / step), archive.points);
+      // in pieces, each up to the end of the ring at most (the range wraps around to slot 0)
+      for (let i = 0, t = fromI; i < n; ) {
+        const k = Math.min(n - i, archive.points - slot, PIECE_POINTS);
+        this.ensure(k * POINT_SIZE);
+        this.readAt(fd, 0, k * POINT_SIZE, archive.offset + slot * POINT_SIZE);
+        const v = this.view;
+        for (let j = 0, o = 0; j < k; j++, t += step, o += POINT_SIZE) {
+          values[i + j] = v.getUint32(o) === t ? v.getFloat64(o + 4) : NaN;
+        }
+        i += k;
+        slot = slot + k === archive.points ? 0 : slot + k;
       }
     }
     values.fill(NaN, n);

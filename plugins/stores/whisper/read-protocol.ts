@@ -8,6 +8,8 @@ export interface ReadRequest {
   readonly from: number;
   readonly until: number;
   readonly now: number;
+  /** values the batch may allocate in all (FetchOptions.maxPoints); past it files answer 'too_large' */
+  readonly maxPoints: number;
 }
 
 /** A file read: its values on the fetched archive's grid, NaN where whisper returns None. */
@@ -31,11 +33,16 @@ export interface ReadNone {
 
 export interface ReadFailed {
   readonly ok: false;
-  /** errno code (ENOENT, EACCES…), 'corrupt' for a file whose header is invalid, else 'error' */
+  /**
+   * errno code (ENOENT, EACCES…), 'corrupt' for a file whose header is invalid, 'too_large' for
+   * a file not read because its grid would pass the batch's maxPoints, else 'error'
+   */
   readonly code: string;
   /** the error's class name (CorruptWhisperFile, Error…), for the rate-limited log key */
   readonly name: string;
   readonly message: string;
+  /** 'too_large': the values the batch would have held with this file's (0 for the files after it) */
+  readonly points?: number;
 }
 
 export type ReadResult = ReadOk | ReadNone | ReadFailed;
@@ -66,7 +73,7 @@ export interface ReadColumns {
   readonly method: Uint8Array;
   readonly offsets: Uint32Array;
   readonly values: Float64Array;
-  readonly failures: Array<{ readonly i: number; readonly code: string; readonly name: string; readonly message: string }>;
+  readonly failures: Array<{ readonly i: number; readonly code: string; readonly name: string; readonly message: string; readonly points?: number }>;
 }
 
 /** Worker side: the batch's results as columns, and the buffers to transfer. */
@@ -107,7 +114,7 @@ export function packResults(results: readonly ReadResult[]): { columns: ReadColu
     else {
       c.kind[i] = FAILED;
       const f = r as ReadFailed;
-      c.failures.push({ i, code: f.code, name: f.name, message: f.message });
+      c.failures.push({ i, code: f.code, name: f.name, message: f.message, ...(f.points !== undefined ? { points: f.points } : {}) });
     }
   }
   const transfer = [c.kind, c.start, c.end, c.step, c.rawStep, c.xFilesFactor, c.method, c.offsets, c.values].map((a) => a.buffer as ArrayBuffer);
@@ -133,7 +140,7 @@ export function unpackResults(c: ReadColumns): ReadResult[] {
       };
     } else if (k === NONE) out[i] = { ok: false, code: 'none' };
   }
-  for (const f of c.failures) out[f.i] = { ok: false, code: f.code, name: f.name, message: f.message };
+  for (const f of c.failures) out[f.i] = { ok: false, code: f.code, name: f.name, message: f.message, ...(f.points !== undefined ? { points: f.points } : {}) };
   return out;
 }
 

@@ -14,7 +14,25 @@ parentPort!.on('message', (msg: ReadWorkerRequest) => {
     return;
   }
   const results: ReadResult[] = [];
-  for (const path of msg.paths) results.push(reader.read(path, msg.from, msg.until, msg.now));
-  const { columns, transfer } = packResults(results);
-  parentPort!.postMessage({ type: 'read', id: msg.id, results: columns }, transfer);
+  let room = msg.maxPoints;
+  for (const path of msg.paths) {
+    if (room < 0) {
+      // the batch is over its maxPoints already: the fetch is refused, so these are not read
+      results.push({ ok: false, code: 'too_large', name: 'FetchTooLarge', message: 'not read', points: 0 });
+      continue;
+    }
+    const r = reader.read(path, msg.from, msg.until, msg.now, room);
+    if (r.ok) room -= r.values.length;
+    else if (r.code === 'too_large') room = -1;
+    results.push(r);
+  }
+  let packed: ReturnType<typeof packResults>;
+  try {
+    packed = packResults(results);
+  } catch (err) {
+    // more values than one array holds (a direct caller without maxPoints): each file fails, not the thread
+    const failure: ReadResult = { ok: false, code: 'error', name: (err as Error).name, message: (err as Error).message };
+    packed = packResults(results.map(() => failure));
+  }
+  parentPort!.postMessage({ type: 'read', id: msg.id, results: packed.columns }, packed.transfer);
 });

@@ -16,6 +16,10 @@ async function tmp(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `carbonado-reader-${prefix}-`));
 }
 
+function columns(points: Array<[number, number]>): [number[], number[]] {
+  return [points.map((p) => p[0]), points.map((p) => p[1])];
+}
+
 async function makeFile(path: string, archives: ArchiveSpec[], points: Array<[number, number]>, now = NOW): Promise<void> {
   await createWhisper(path, archives, { xFilesFactor: 0.5, aggregationMethod: 'sum' });
   const fh = await open(path, 'r+');
@@ -66,6 +70,47 @@ test('the sync reader answers exactly as fetchWhisper: windows, wrap, coarse arc
         assert.deepEqual([...got.values], [...want.values], at);
         assert.deepEqual([got.aggregationMethod, got.xFilesFactor, got.rawStep], [h.aggregationMethod, h.xFilesFactor, 10], at);
       }
+      await fh.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('reads longer than one piece (65,536 points), wrapping around the ring, answer exactly as fetchWhisper; past maxValues the file is not read', async () => {
+  const dir = await tmp('long');
+  try {
+    const path = join(dir, 'long.wsp');
+    const SLOTS = 140_000;
+    // 1 s × 140,000 slots; 120,000 s written, then 70,000 s more after a 10,000 s hole: the ring
+    // has lapped, and the hole's slots hold nothing or stale points (two runs: quick to write)
+    const run = (from: number, n: number): Array<[number, number]> => Array.from({ length: n }, (_, i) => [from + i, ((from + i) % 1000) - 500.25]);
+    await makeFile(path, [[1, SLOTS]], run(NOW - 200_000, 120_000), NOW - 80_000);
+    {
+      const fh = await open(path, 'r+');
+      await updateMany(fh, await readHeader(fh, path), ...columns(run(NOW - 70_000, 70_000)), 70_000, NOW);
+      await fh.close();
+    }
+    const fh = await open(path, 'r');
+    const h = await readHeader(fh, path);
+    const reader = new WhisperReader();
+    let gaps = 0;
+    try {
+      for (const [from, until] of [[NOW - SLOTS, NOW], [NOW - 139_000, NOW - 60_000], [NOW - 70_000, NOW - 1], [NOW - 131_073, NOW - 1]]) {
+        const want = (await fetchWhisper(fh, h, from!, until!, NOW))!;
+        const got = reader.read(path, from!, until!, NOW);
+        assert.ok(got.ok);
+        assert.deepEqual([got.start, got.end, got.step], [want.start, want.end, want.step]);
+        assert.ok(got.values.length > 65_536, `${got.values.length} points`);
+        // element by element (deepEqual over arrays this long takes seconds); NaN equals NaN
+        const differs = got.values.findIndex((v, i) => !Object.is(v, want.values[i]));
+        assert.equal(differs, -1, `${from! - NOW}..${until! - NOW}: first difference at ${differs}`);
+        if (got.values.some((v) => Number.isNaN(v))) gaps++;
+      }
+      assert.equal(gaps, 3, 'the three windows over the hole read it empty');
+      assert.deepEqual(reader.read(path, NOW - 1000, NOW, NOW, 999), { ok: false, code: 'too_large', name: 'FetchTooLarge', message: '1000 values', points: 1000 });
+      assert.ok(reader.read(path, NOW - 1000, NOW, NOW, 1000).ok);
+    } finally {
       await fh.close();
     }
   } finally {

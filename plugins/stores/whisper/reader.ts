@@ -51,10 +51,10 @@ class ReadThread {
 
   /** Starts the thread; resolves once it answers (its modules loaded). */
   warm(): Promise<unknown> {
-    return this.read([], 0, 0, 0);
+    return this.read([], 0, 0, 0, Infinity);
   }
 
-  read(paths: readonly string[], from: number, until: number, now: number): Promise<ReadResult[]> {
+  read(paths: readonly string[], from: number, until: number, now: number, maxPoints: number): Promise<ReadResult[]> {
     this.worker ??= this.spawn();
     const id = this.nextId++;
     this.load += paths.length;
@@ -63,7 +63,7 @@ class ReadThread {
     this.worker.ref();
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, paths: paths.length });
-      this.worker!.postMessage({ type: 'read', id, paths, from, until, now });
+      this.worker!.postMessage({ type: 'read', id, paths, from, until, now, maxPoints });
     });
   }
 
@@ -95,13 +95,16 @@ export class ReadPool {
     await Promise.all(this.threads.map((t) => t.warm()));
   }
 
-  /** Reads every path over one range; results in the order of `paths`. */
-  async read(paths: readonly string[], from: number, until: number, now: number): Promise<ReadResult[]> {
+  /**
+   * Reads every path over one range; results in the order of `paths`. Each batch allocates at
+   * most `maxPoints` values; files past it answer 'too_large'.
+   */
+  async read(paths: readonly string[], from: number, until: number, now: number, maxPoints = Infinity): Promise<ReadResult[]> {
     const parts: Promise<ReadResult[]>[] = [];
     for (let i = 0; i < paths.length; i += BATCH) {
       let t = this.threads[0]!;
       for (const c of this.threads) if (c.load < t.load) t = c;
-      parts.push(t.read(paths.slice(i, i + BATCH), from, until, now));
+      parts.push(t.read(paths.slice(i, i + BATCH), from, until, now, maxPoints));
     }
     return parts.length === 1 ? parts[0]! : (await Promise.all(parts)).flat();
   }

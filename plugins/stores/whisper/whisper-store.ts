@@ -1,6 +1,7 @@
 import { mkdir, rm, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
+  FetchTooLarge,
   isBadName,
   normalizeSeriesName,
   type FetchOptions,
@@ -14,6 +15,7 @@ import {
 } from '../../../core/index.js';
 import {
   emptyFetch,
+  fetchGrid,
   encodeHeader,
   fetchWindow,
   MAX_TIMESTAMP,
@@ -839,10 +841,21 @@ export class WhisperStore implements StoreInstance {
       if (path) wanted.push({ name, path, cached: this.cache.pointsOf(name) });
     }
     if (wanted.length === 0) return [];
-    const results = await this.reader.read(wanted.map((w) => w.path), from, until, now);
+    const maxPoints = opts?.maxPoints ?? Infinity;
+    const results = await this.reader.read(wanted.map((w) => w.path), from, until, now, maxPoints);
+    // what the answer holds, and would have held with the files refused as too large
+    const room = { points: 0, tooLarge: false };
+    for (const r of results) {
+      if (r.ok) room.points += r.values.length;
+      else if (r.code === 'too_large') {
+        room.tooLarge = true;
+        room.points += (r as ReadFailed).points ?? 0;
+      }
+    }
+    if (room.tooLarge || room.points > maxPoints) throw new FetchTooLarge(room.points);
     const out: SeriesData[] = [];
     for (let i = 0; i < wanted.length; i++) {
-      const s = this.settleRead(wanted[i]!, results[i]!, from, until, now);
+      const s = this.settleRead(wanted[i]!, results[i]!, from, until, now, room, maxPoints);
       if (s) out.push(s);
     }
     return out;
@@ -855,6 +868,8 @@ export class WhisperStore implements StoreInstance {
     from: number,
     until: number,
     now: number,
+    room: { points: number },
+    maxPoints: number,
   ): SeriesData | undefined {
     let result: { start: number; end: number; step: number; values: Float64Array };
     let method: AggregationMethod;
@@ -873,6 +888,8 @@ export class WhisperStore implements StoreInstance {
       const header = this.headerOf(name, path);
       const w = fetchWindow(header, from, until, now);
       if (!w) return undefined;
+      room.points += fetchGrid(w.archive, w.from, w.until).length;
+      if (room.points > maxPoints) throw new FetchTooLarge(room.points);
       result = emptyFetch(w.archive, w.from, w.until);
       method = header.aggregationMethod;
       xFilesFactor = header.xFilesFactor;
