@@ -54,7 +54,7 @@ export function createCoreContainer(config: Readonly<CarbonadoConfig>, registry:
   });
   c.bind<HttpServer>(Tokens.Http).toDynamicValue((ctx) => {
     const cfg = ctx.get<Readonly<CarbonadoConfig>>(Tokens.Config);
-    return new HttpServer(cfg.http.host, cfg.http.port, ctx.get<Logger>(Tokens.Logger).child('http'), opts.health, opts.stats, cfg.http.maxConnections);
+    return new HttpServer(cfg.http.host, cfg.http.port, ctx.get<Logger>(Tokens.Logger).child('http'), opts.health, opts.stats, cfg.http.maxConnections, cfg.http.maxBodyBytes);
   });
   return c;
 }

@@ -48,7 +48,9 @@ async function checkOne(file: string): Promise<boolean> {
   } catch (err) {
     const e = err as Error & { code?: string };
     // schema problems already name the file; a plugin's own checks name only the instance
-    process.stderr.write(`${e.code === ErrorCode.PLUGIN_START ? `${file}: ` : ''}${e.message}\n`);
+    // a refusal per line, each naming the file, as the validation errors do
+    const lines = e.code === ErrorCode.PLUGIN_START ? e.message.split('\n').map((l) => `${file}: ${l}`) : [e.message];
+    process.stderr.write(`${lines.join('\n')}\n`);
     return false;
   }
   for (const w of configWarnings(runtime.config)) process.stderr.write(`${file}: warning: ${w}\n`);

@@ -35,7 +35,8 @@ storage schemas). Without --config, CARBONADO_CONFIG or the embedded default con
       runtime = await Runtime.create(await readConfigFile(file), { plugins: builtinPlugins, file });
       await runtime.start();
     } catch (err) {
-      process.stderr.write(`carbonado: ${(err as Error).message}\n`);
+      // one line per problem (the config's validation reports several at once)
+      process.stderr.write(`${(err as Error).message.split('\n').map((l) => `carbonado: ${l}`).join('\n')}\n`);
       return 1;
     }
     return new Promise<number>((resolve) => {

@@ -49,7 +49,7 @@ export const coreSchema = {
       properties: {
         host: { type: 'string', default: '0.0.0.0', description: 'address to listen on' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port (0 picks a free one)' },
-        maxBodyBytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'largest request body accepted' },
+        maxBodyBytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'largest request body any endpoint accepts (413); plugins\' own limits apply below it' },
         maxConnections: {
           type: 'integer', minimum: 1, default: 1000,
           description: 'open HTTP connections at most; further ones are closed at once (idle sockets up to the descriptor limit starved the WAL and the stores of files)',

@@ -5,6 +5,12 @@ import type { EventStore, QueryStore } from './store.js';
 export interface HttpMount {
   /** Mounts a router on the one HTTP server; routes must not collide with other outputs'. */
   mount(router: Router): void;
+  /**
+   * The server's body limit (config `http.maxBodyBytes`). The server refuses a longer declared
+   * Content-Length itself; a plugin reading a body without one (chunked) stops at the smaller of
+   * this and its own limit.
+   */
+  readonly maxBodyBytes?: number;
 }
 
 export interface OutputContext extends BaseContext {

@@ -25,6 +25,7 @@ export class HttpServer implements HttpMount {
     health: () => { status: 'ok' | 'starting' | 'stopping'; [k: string]: unknown },
     stats: () => unknown,
     private readonly maxConnections = 1000,
+    readonly maxBodyBytes = 1_048_576,
   ) {
     this.app.proxy = false;
     this.app.silent = true;
@@ -52,6 +53,19 @@ export class HttpServer implements HttpMount {
         ctx.type = 'application/json';
         ctx.body = { error: 'carbonado is starting' };
       }
+    });
+    // a body declared longer than the server takes is refused before any plugin reads it
+    this.app.use(async (ctx, next) => {
+      const declared = Number(ctx.get('content-length') || 0);
+      if (declared > this.maxBodyBytes) {
+        ctx.status = 413;
+        ctx.type = 'application/json';
+        ctx.body = { error: `request body of ${declared} bytes is larger than http.maxBodyBytes (${this.maxBodyBytes})` };
+        // the body is not read: the connection cannot carry another request after it
+        ctx.set('Connection', 'close');
+        return;
+      }
+      await next();
     });
     // routers may be mounted after the server listens (outputs start after it), so dispatch is dynamic
     this.app.use((ctx, next) => dispatch(this.mounted, 0, ctx, next));

@@ -134,6 +134,9 @@ export class Runtime {
         return queryStore?.events;
       },
     };
+    // every instance is built, and every refusal reported at once (an operator fixing a config
+    // should not have to run check-config once per mistake)
+    const refused: Array<{ id: string; message: string; cause: unknown }> = [];
     for (const section of START_ORDER) {
       const kind = KIND_OF_SECTION[section];
       for (const [name, inst] of Object.entries(config[section])) {
@@ -170,7 +173,8 @@ export class Runtime {
         try {
           instance = manifest.create(ctx as never, options) as Lifecycle;
         } catch (err) {
-          throw new CarbonadoError(ErrorCode.PLUGIN_START, `${id} (${inst.type}): ${(err as Error).message}`, { cause: err, plugin: id });
+          refused.push({ id, message: `${id} (${inst.type}): ${(err as Error).message}`, cause: err });
+          continue;
         }
         this.running.push({ id, section, kind, manifest, instance, stats, points, samples, options, bus: ownBus, started: false });
         if (kind === 'store') {
@@ -180,6 +184,9 @@ export class Runtime {
           if (config.query.eventStore === name || (config.query.eventStore === undefined && !eventStore && store.events)) eventStore = store.events;
         }
       }
+    }
+    if (refused.length > 0) {
+      throw new CarbonadoError(ErrorCode.PLUGIN_START, refused.map((r) => r.message).join('\n'), { cause: refused[0]!.cause, plugin: refused[0]!.id });
     }
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -332,6 +333,49 @@ test('http.maxConnections: connections past it are closed at once; the server an
     await waitFor(async () => (await fetch(`${c.httpUrl}/health`).catch(() => undefined))?.status === 200, 'answers again');
   } finally {
     for (const s of held) s.destroy();
+    await c.stop();
+  }
+});
+
+/** POSTs `bytes` bytes of form body, with a Content-Length or chunked; the status */
+function postBody(url: string, bytes: number, chunked: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (chunked) headers['transfer-encoding'] = 'chunked';
+    else headers['content-length'] = String(bytes);
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    // the server may answer and close before the whole body is sent
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    const body = `target=${'a'.repeat(bytes - 7)}`;
+    if (chunked) for (let i = 0; i < body.length; i += 1000) req.write(body.slice(i, i + 1000));
+    else req.write(body);
+    req.end();
+  });
+}
+
+test('http.maxBodyBytes: a longer body is refused (413), declared or chunked, whatever the plugin\'s own limit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carbonado-body-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const c = await startInProcess({
+    http: { host: '127.0.0.1', port: 0, maxBodyBytes: 2048 },
+    stores: { events: { type: 'sqlite_events', path: join(dir, 'events.db') } },
+    outputs: { graphite: { type: 'graphite_render' }, annotations: { type: 'grafana_annotations', maxBodyBytes: 1_000_000 } },
+  });
+  try {
+    for (const path of ['/render', '/events/']) {
+      for (const chunked of [false, true]) {
+        const at = `${path} ${chunked ? 'chunked' : 'Content-Length'}`;
+        assert.equal(await postBody(`${c.httpUrl}${path}`, 5000, chunked), 413, at);
+        assert.notEqual(await postBody(`${c.httpUrl}${path}`, 1500, chunked), 413, at);
+      }
+    }
+    const declared = await fetch(`${c.httpUrl}/render`, { method: 'POST', body: 'x'.repeat(5000) });
+    assert.match(((await declared.json()) as { error: string }).error, /larger than http.maxBodyBytes \(2048\)/);
+    assert.equal((await fetch(`${c.httpUrl}/health`)).status, 200);
+  } finally {
     await c.stop();
   }
 });

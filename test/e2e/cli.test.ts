@@ -47,6 +47,16 @@ test('check-config: ok, and a bad file names the file, the instance, the path an
   const c = cli(['check-config', cross]);
   assert.equal(c.code, 1);
   assert.equal(c.err.trim(), `${cross}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`);
+  // every instance that refuses its options is reported at once, a line each (it once stopped at the first)
+  const two = join(dir, 'two.yaml');
+  writeFileSync(two, `inputs:\n  a: {type: log_tail, files: []}\n  b: {type: log_tail, files: [${join(dir, 'x.log')}], rules: [{name: bad, pattern: '(', metric: x}]}\n  hub: {type: prometheus_scrape, intervalMs: 1000, timeoutMs: 5000}\n`);
+  const t = cli(['check-config', two]);
+  assert.equal(t.code, 1);
+  assert.deepEqual(t.err.trim().split('\n'), [
+    `${two}: inputs.a (log_tail): log_tail needs at least one entry in files`,
+    `${two}: inputs.b (log_tail): rule "bad": invalid pattern: Invalid regular expression: /(/: Unterminated group`,
+    `${two}: inputs.hub (prometheus_scrape): timeoutMs (5000) must not exceed intervalMs (1000)`,
+  ]);
   // every file given is checked (it once checked the first and said ok)
   const r = cli(['check-config', good, bad, good]);
   assert.equal(r.code, 1);

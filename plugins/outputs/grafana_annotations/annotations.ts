@@ -107,10 +107,11 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
   private async create(c: Context): Promise<void> {
     const store = this.guard(c, 'write');
     if (!store) return;
-    const body = await readBody(c.req, this.options.maxBodyBytes);
+    const limit = Math.min(this.options.maxBodyBytes, this.ctx.http.maxBodyBytes ?? Infinity);
+    const body = await readBody(c.req, limit);
     if (body === undefined) {
       this.ctx.stats.addDropped('body_too_large');
-      return reply(c, 413, { error: `body larger than ${this.options.maxBodyBytes} bytes` });
+      return reply(c, 413, { error: `body larger than ${limit} bytes` });
     }
     const parsed = parseEventBody(body, { now: this.ctx.now(), unknownFields: this.options.unknownFields });
     if (!parsed.ok) {

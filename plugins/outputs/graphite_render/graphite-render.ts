@@ -90,7 +90,7 @@ export class GraphiteRender implements OutputInstance {
       if (ctx.method !== 'GET' && ctx.method !== 'POST' && ctx.method !== 'HEAD') {
         throw new ApiError(405, 'method not allowed', 'bad_method');
       }
-      const params = await readParams(ctx, this.options.maxBodyBytes);
+      const params = await readParams(ctx, Math.min(this.options.maxBodyBytes, this.out.http.maxBodyBytes ?? Infinity));
       const req: Request = { ctx, params, out: this.out, options: this.options, deadline: started + this.options.maxRequestTimeMs, pointsInFlight: this.pointsInFlight, renderWorker: this.renderWorker };
       await handler(req);
       ctx.set('X-Content-Type-Options', 'nosniff');
