@@ -17,6 +17,8 @@ export class HttpServer implements HttpMount {
   private server: Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly mounted: Koa.Middleware[] = [];
+  /** requests refused for a body over maxBodyBytes, by the server itself (plugins count their own) */
+  bodiesRefused = 0;
 
   constructor(
     private readonly host: string,
@@ -58,9 +60,10 @@ export class HttpServer implements HttpMount {
     this.app.use(async (ctx, next) => {
       const declared = Number(ctx.get('content-length') || 0);
       if (declared > this.maxBodyBytes) {
+        this.refuseBody(ctx.path, declared);
         ctx.status = 413;
         ctx.type = 'application/json';
-        ctx.body = { error: `request body of ${declared} bytes is larger than http.maxBodyBytes (${this.maxBodyBytes})` };
+        ctx.body = { error: this.tooLarge(ctx.get('content-length')) };
         // the body is not read: the connection cannot carry another request after it
         ctx.set('Connection', 'close');
         return;
@@ -90,8 +93,30 @@ export class HttpServer implements HttpMount {
     this.mounted.splice(2);
   }
 
+  private refuseBody(path: string, bytes: number): void {
+    this.bodiesRefused++;
+    this.log.limited('body_too_large', 'request body larger than http.maxBodyBytes refused (413)', { path, bytes, maxBodyBytes: this.maxBodyBytes });
+  }
+
+  private tooLarge(declared: string): string {
+    return `request body of ${declared.trim()} bytes is larger than http.maxBodyBytes (${this.maxBodyBytes})`;
+  }
+
   async listen(): Promise<string> {
-    const server = createServer(this.app.callback());
+    const handle = this.app.callback();
+    const server = createServer(handle);
+    // `Expect: 100-continue`: Node would invite the upload before the app could refuse it
+    server.on('checkContinue', (req, res) => {
+      const declared = req.headers['content-length'] ?? '0';
+      if (Number(declared) > this.maxBodyBytes) {
+        this.refuseBody((req.url ?? '').split('?')[0]!, Number(declared));
+        res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close', 'X-Content-Type-Options': 'nosniff' });
+        res.end(JSON.stringify({ error: this.tooLarge(declared) }));
+        return;
+      }
+      res.writeContinue();
+      void handle(req, res);
+    });
     server.keepAliveTimeout = 65_000;
     // descriptors are shared with the stores and the WAL: a flood of sockets must not take them all
     server.maxConnections = this.maxConnections;

@@ -392,6 +392,7 @@ export class Runtime {
       event_loop_lag_max_ms: lagMaxMs,
       uptime_secs: process.uptime(),
       unhandled_rejections: this.unhandledRejections,
+      http_bodies_refused: this.services.http.bodiesRefused,
     };
   }
 

@@ -1,12 +1,14 @@
 // The events API over real HTTP against an in-process carbonado (real SQLite file, real sockets).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startInProcess, type InProcess } from '../helpers/carbonado.js';
+import { Runtime } from '../../core/runtime/runtime.js';
+import { builtinPlugins } from '../../plugins/index.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'crb-annotations-'));
@@ -221,8 +223,18 @@ test('token rules: none configured means loopback only; with a token it is requi
   });
 });
 
-test('an output without any events store fails start-up with a clear message', async () => {
-  await assert.rejects(startInProcess({ outputs: { annotations: { type: 'grafana_annotations' } } }), /sqlite_events/);
+test('an output without any events store is refused as the config is built: nothing starts, nothing is written', async (t) => {
+  const dir = tempDir(t);
+  const config = {
+    http: { host: '127.0.0.1', port: 0 },
+    stores: { main: { type: 'whisper', dataDir: join(dir, 'whisper') } },
+    aggregators: { statsd: { type: 'statsd' } },
+    outputs: { annotations: { type: 'grafana_annotations' } },
+  };
+  // Runtime.create is what check-config runs: it builds the instances, it starts nothing
+  await assert.rejects(Runtime.create(config, { plugins: builtinPlugins, file: 'test' }), /outputs\.annotations \(grafana_annotations\): no store provides events: add a store of type sqlite_events/);
+  await assert.rejects(startInProcess(config), /sqlite_events/);
+  assert.deepEqual(readdirSync(dir), [], 'no data directory made, no statsd flush written');
 });
 
 test('a failing store is a counted JSON 500, nothing half-stored, and reads keep working', async (t) => {

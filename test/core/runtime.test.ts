@@ -356,6 +356,28 @@ function postBody(url: string, bytes: number, chunked: boolean): Promise<number>
   });
 }
 
+/** Writes `head` then each piece; what the server answered, and when it closed the connection (or 10 s) */
+function rawExchange(port: number, head: string, pieces: string[]): Promise<{ answer: string; closedAfterMs: number }> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let answer = '';
+    const t0 = performance.now();
+    const done = () => resolve({ answer, closedAfterMs: Math.round(performance.now() - t0) });
+    const timer = setTimeout(() => {
+      s.destroy();
+      done();
+    }, 10_000);
+    s.on('data', (d: Buffer) => (answer += d.toString()));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+    s.write(head);
+    for (const p of pieces) s.write(p);
+  });
+}
+
 test('http.maxBodyBytes: a longer body is refused (413), declared or chunked, whatever the plugin\'s own limit', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'carbonado-body-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -375,6 +397,21 @@ test('http.maxBodyBytes: a longer body is refused (413), declared or chunked, wh
     const declared = await fetch(`${c.httpUrl}/render`, { method: 'POST', body: 'x'.repeat(5000) });
     assert.match(((await declared.json()) as { error: string }).error, /larger than http.maxBodyBytes \(2048\)/);
     assert.equal((await fetch(`${c.httpUrl}/health`)).status, 200);
+    const port = Number(new URL(c.httpUrl).port);
+    // Expect: 100-continue: refused before the client is invited to send the body
+    const expect = await rawExchange(port, 'POST /render HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n', []);
+    assert.match(expect.answer, /^HTTP\/1\.1 413 /, 'no 100 Continue first');
+    // a chunked body past the limit, still arriving after the 413, on a kept-alive connection:
+    // the connection is closed at once (it once stopped being read and hung for a minute)
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    for (const path of ['/render', '/events/']) {
+      const body = Array.from({ length: 40 }, () => chunk('target=' + 'a'.repeat(993)));
+      const r = await rawExchange(port, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n`, [...body, '0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n']);
+      assert.match(r.answer, /^HTTP\/1\.1 413 /, path);
+      assert.ok(r.closedAfterMs < 3000, `${path}: the connection was left open ${r.closedAfterMs} ms`);
+    }
+    const refused = c.stats().process.http_bodies_refused;
+    assert.equal(refused, 4, 'the server counts its own refusals (two declared, one expected, one by fetch)');
   } finally {
     await c.stop();
   }

@@ -24,6 +24,8 @@ const JSONP_CALLBACK = /^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,4}$/;
  * POST /events/ and DELETE /events/<id> (protected), GET /events/get_data and GET /events/<id>.
  * Each stored event is announced on the bus (`annotation`), which push mode listens to.
  */
+const NO_EVENT_STORE = 'no store provides events: add a store of type sqlite_events (or set query.eventStore)';
+
 export class GrafanaAnnotationsOutput implements OutputInstance {
   private readonly policy: AccessPolicy;
   private readonly pusher: GrafanaPusher | undefined;
@@ -36,6 +38,9 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.policy = { token: secret(options.token, options.tokenEnv, env), loopback: options.loopback };
+    // at build time, so that check-config says so and start-up refuses before any store starts
+    // (a statsd aggregator's stop flush had written its files by the time start() refused)
+    if (!ctx.events) throw new Error(NO_EVENT_STORE);
     const p = options.push;
     if (p.url !== '') {
       this.pusher = new GrafanaPusher(
@@ -58,9 +63,7 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
 
   async start(): Promise<void> {
     this.store = this.ctx.events;
-    if (!this.store) {
-      throw new Error('no store provides events: add a store of type sqlite_events (or set query.eventStore)');
-    }
+    if (!this.store) throw new Error(NO_EVENT_STORE);
     // Mounted on every start: the core drops all routers when a runtime stops. Handlers read
     // `this.store`, which stop() clears, so a request that races a stop gets a 503.
     this.ctx.http.mount(this.router());
@@ -111,6 +114,8 @@ export class GrafanaAnnotationsOutput implements OutputInstance {
     const body = await readBody(c.req, limit);
     if (body === undefined) {
       this.ctx.stats.addDropped('body_too_large');
+      // the rest of a chunked body may never end: the connection does not carry another request
+      c.set('Connection', 'close');
       return reply(c, 413, { error: `body larger than ${limit} bytes` });
     }
     const parsed = parseEventBody(body, { now: this.ctx.now(), unknownFields: this.options.unknownFields });

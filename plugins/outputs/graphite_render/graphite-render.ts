@@ -102,6 +102,8 @@ export class GraphiteRender implements OutputInstance {
         sendError(ctx, err);
       } else if (err instanceof BodyTooLarge) {
         stats.addDropped('body_too_large');
+        // the body may still be arriving (chunked, without end): the connection does not carry another request
+        ctx.set('Connection', 'close');
         sendError(ctx, new ApiError(413, err.message, 'body_too_large'));
       } else {
         stats.addError(`${endpoint}_failed`);

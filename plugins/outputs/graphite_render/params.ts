@@ -86,7 +86,9 @@ export function readBody(ctx: Context, maxBytes: number): Promise<string> {
       size += c.length;
       if (size > maxBytes) {
         failed = true;
-        req.pause();
+        // the rest is read and dropped (the 413 closes the connection): a paused request stopped
+        // the socket, and the next request on a kept-alive connection hung until it timed out
+        chunks.length = 0;
         reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes`));
         return;
       }
