@@ -29,4 +29,5 @@ export { formatAddress } from './net/listen.js';
 export { StreamServer, bindError, type StreamHandler, type StreamServerOptions } from './net/stream-server.js';
 export { DatagramServer, type DatagramServerOptions, type DatagramPeer, type DatagramHandler } from './net/datagram-server.js';
 export { startModuleWorker } from './runtime/start-worker.js';
+export { abortFlag, aborted } from './runtime/abort-flag.js';
 export { usableCores, cgroupCpuQuota, parseCpuMax, parseCfsQuota } from './runtime/usable-cores.js';

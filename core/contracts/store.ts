@@ -80,6 +80,12 @@ export interface FetchOptions {
    * this is still correct, as the caller counts what it gets.
    */
   readonly maxPoints?: number;
+  /**
+   * Aborted when the caller no longer wants the answer (its request failed, timed out or was
+   * abandoned): a store may stop reading then and throw (any error; the caller ignores it). Reads
+   * queued behind a failed request held the next requests for seconds.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Retention and rollup of one series: archives finest first, as `[secondsPerPoint, points]`. */

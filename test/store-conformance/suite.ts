@@ -284,6 +284,15 @@ export function storeConformance(label: string, sut: StoreUnderTest): void {
         });
       }
       assert.equal((await month(all)).length, 4, 'no maxPoints: no limit');
+      // a caller that gives up (FetchOptions.signal): before, or while the reads are queued
+      const gaveUp = new AbortController();
+      gaveUp.abort();
+      await assert.rejects(store.fetch(all, T - 30 * 86_400, T, { now: T, signal: gaveUp.signal }), { name: 'AbortError' });
+      const midway = new AbortController();
+      const reading = store.fetch([...all, ...all, ...all], T - 30 * 86_400, T, { now: T, signal: midway.signal });
+      midway.abort();
+      await assert.rejects(reading, { name: 'AbortError' });
+      assert.equal((await month(all)).length, 4, 'the next fetch is answered');
     } finally {
       await rt.stop();
     }

@@ -77,3 +77,37 @@ test('budgeted fetch tells the store how many points are left; a store refusing 
   const miscount = { ...store, fetch: async () => Promise.reject(new FetchTooLarge(5)) } as QueryStore;
   await assert.rejects(budgetedStore(miscount, new PointBudget(1000), Date.now() + 60_000).fetch(['a'], 0, 10), /refused to read more than 5 datapoints/);
 });
+
+test('past the budget, the reads still in flight are told to stop, and every fetch of the request reports the refusal', async () => {
+  const stopped: string[] = [];
+  const store = {
+    async find() {
+      return [];
+    },
+    async fetch(names: readonly string[], _from: number, _until: number, opts?: FetchOptions): Promise<SeriesData[]> {
+      if (names[0] === 'big') return [{ name: 'big', start: 0, end: 10_000, step: 10, values: new Float64Array(1000), consolidation: 'average', xFilesFactor: 0 }];
+      // a slow read: answers after 5 s unless the caller gives up
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        opts?.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          stopped.push(names[0]!);
+          resolve();
+        });
+      });
+      opts?.signal?.throwIfAborted();
+      return [];
+    },
+  } as QueryStore;
+  const request = new AbortController();
+  const budgeted = budgetedStore(store, new PointBudget(500), Date.now() + 60_000, request.signal);
+  const t0 = performance.now();
+  const results = await Promise.allSettled([budgeted.fetch(['slow1'], 0, 10), budgeted.fetch(['big'], 0, 10), budgeted.fetch(['slow2'], 0, 10)]);
+  assert.ok(performance.now() - t0 < 2000, 'the slow reads were stopped');
+  assert.deepEqual(stopped.sort(), ['slow1', 'slow2']);
+  for (const r of results) assert.match(String((r as PromiseRejectedResult).reason?.message), /more than 500 datapoints/, 'the refusal, not "the request is over"');
+  // a request whose client went away stops its reads too
+  const other = budgetedStore(store, new PointBudget(1e9), Date.now() + 60_000, request.signal);
+  request.abort();
+  await assert.rejects(other.fetch(['slow3'], 0, 10), /the request is over/);
+});

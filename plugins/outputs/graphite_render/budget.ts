@@ -6,6 +6,7 @@
  * allocate every series before any limit could refuse it (go-carbon#202: a query starving
  * ingestion).
  */
+import { setMaxListeners } from 'node:events';
 import { FetchTooLarge, turnTaker, type FetchOptions, type FindNode, type FindOptions, type QueryStore, type SeriesData, type TagQuery } from '../../../core/index.js';
 import type { PointBudget } from './expr/index.js';
 import { ApiError } from './respond.js';
@@ -23,8 +24,27 @@ const PARALLEL = 4;
  */
 const TURN_MS = 20;
 
-export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: number): QueryStore {
+/**
+ * `request`: aborted when the request is over (answered, or its client gone). The store's reads
+ * are aborted then, and as soon as one passes the point budget or the deadline: the evaluator
+ * fetches many path expressions at once, and the reads of a request that has already failed only
+ * delayed the next requests (a one-series render waited 17 s behind them).
+ */
+export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: number, request?: AbortSignal): QueryStore {
   const turn = turnTaker(TURN_MS);
+  const reads = new AbortController();
+  // every read in flight listens to it (a target prefetches up to 64 paths, 4 chunks each)
+  setMaxListeners(0, reads.signal);
+  /** what failed the request first: the other reads, stopped by it, report it too */
+  let failure: unknown;
+  const fail = (err: unknown): never => {
+    failure ??= err;
+    reads.abort();
+    throw failure;
+  };
+  const over = () => fail(new ApiError(503, 'the request is over', 'abandoned'));
+  if (request?.aborted) reads.abort();
+  else request?.addEventListener('abort', () => reads.abort(), { once: true });
   const checkTime = () => {
     if (Date.now() > deadline) throw new ApiError(422, 'request time limit exceeded', 'limit_time');
   };
@@ -52,43 +72,46 @@ export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: 
       for (let i = 0; i < names.length; i += CHUNK) chunks.push(names.slice(i, i + CHUNK));
       const results: SeriesData[][] = new Array(chunks.length);
       let next = 0;
-      let failed = false;
       const worker = async (): Promise<void> => {
-        while (!failed && next < chunks.length) {
+        while (next < chunks.length) {
           const k = next++;
-          checkTime();
+          if (reads.signal.aborted) over();
+          try {
+            checkTime();
+          } catch (err) {
+            fail(err);
+          }
           let part: SeriesData[] | undefined;
           let points = 0;
           try {
             // a store that honours maxPoints refuses before it allocates: one series of a 1-second
             // retention over a year is 250 MB, and a chunk of them was allocated before this
             // charge could refuse them (a 160 MB budget peaked at 2.6 GB over 30 days)
-            part = await store.fetch(chunks[k]!, from, until, { ...opts, maxPoints: Math.max(0, budget.limit - budget.charged) });
+            part = await store.fetch(chunks[k]!, from, until, { ...opts, maxPoints: Math.max(0, budget.limit - budget.charged), signal: reads.signal });
             for (const s of part) points += s.values.length;
           } catch (err) {
+            // stopped because the request failed or ended: that is the error, not the store's
+            if (reads.signal.aborted) over();
+            // a store's own failure fails this read only: it may be a prefetched path the target
+            // never uses (fallbackSeries); past the budget or the deadline, every read is over
             if (!(err instanceof FetchTooLarge)) throw err;
             points = err.points;
           }
+          if (reads.signal.aborted) over();
           try {
             budget.charge(points, 'read from the store');
             // refused by the store yet within the budget (a store's miscount): never an answer with series missing
             if (!part) throw new ApiError(422, `the store refused to read more than ${points} datapoints`, 'limit_points');
           } catch (err) {
             // at once: with a store answering settled promises (SQLite), the other workers resume
-            // before Promise.all's rejection reaches the catch below
-            failed = true;
-            throw err;
+            // before Promise.all's rejection reaches the caller
+            fail(err);
           }
-          results[k] = part;
+          results[k] = part!;
           await turn();
         }
       };
-      try {
-        await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, worker));
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, worker));
       return results.flat();
     },
   };

@@ -75,8 +75,13 @@ export async function render({ ctx, params, out, options, deadline, pointsInFlig
   // reads, second uses and generated series of every target count against one budget
   const pointBudget = new PointBudget(options.maxPointsPerRequest, pointsInFlight);
   // held until the answer is sent: a large one is streamed after this function returns
-  ctx.res.once('close', () => pointBudget.release());
-  const store = budgetedStore(out.store, pointBudget, deadline);
+  // the request's reads stop once it is answered or its client is gone
+  const over = new AbortController();
+  ctx.res.once('close', () => {
+    pointBudget.release();
+    over.abort();
+  });
+  const store = budgetedStore(out.store, pointBudget, deadline, over.signal);
   // parsed here too, whether evaluated here or in the worker: a bad target is a 400 at once
   const exprs = targets.map((target) => parseOrThrow(target, options.maxExpressionDepth));
   const evalFields = {

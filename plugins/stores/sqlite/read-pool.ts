@@ -4,7 +4,7 @@
  * reads (the store counts them and skips those series) and is started again by the next read.
  */
 import type { Worker } from 'node:worker_threads';
-import { usableCores } from '../../../core/index.js';
+import { abortFlag, usableCores } from '../../../core/index.js';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import type { FromReader, RangeRead, ToReader } from './read-protocol.js';
 
@@ -72,10 +72,10 @@ class ReadThread {
     });
   }
 
-  async read(reads: RangeRead[]): Promise<ReadOutcome[]> {
+  async read(reads: RangeRead[], stop?: Int32Array): Promise<ReadOutcome[]> {
     let rows = 0;
     for (const r of reads) rows += r.length;
-    const m = await this.send({ type: 'read', id: this.nextId++, reads }, rows);
+    const m = await this.send({ type: 'read', id: this.nextId++, reads, ...(stop ? { stop } : {}) }, rows);
     if (m instanceof Error) return reads.map(() => m);
     if (m.type !== 'read') return reads.map(() => new Error('sqlite read thread answered out of turn'));
     const out: ReadOutcome[] = m.values.map((v) => v ?? new Error('sqlite read thread gave no values'));
@@ -109,15 +109,20 @@ export class ReadPool {
     await Promise.all(this.threads.map((t) => t.warm()));
   }
 
-  /** Every read's grid (or its failure), in the order of `reads`. */
-  async read(reads: readonly RangeRead[]): Promise<ReadOutcome[]> {
-    const parts: Promise<ReadOutcome[]>[] = [];
-    for (let i = 0; i < reads.length; i += BATCH) {
-      let t = this.threads[0]!;
-      for (const c of this.threads) if (c.load < t.load) t = c;
-      parts.push(t.read(reads.slice(i, i + BATCH)));
+  /** Every read's grid (or its failure), in the order of `reads`; those not done when `signal` aborts fail. */
+  async read(reads: readonly RangeRead[], signal?: AbortSignal): Promise<ReadOutcome[]> {
+    const stop = abortFlag(signal);
+    try {
+      const parts: Promise<ReadOutcome[]>[] = [];
+      for (let i = 0; i < reads.length; i += BATCH) {
+        let t = this.threads[0]!;
+        for (const c of this.threads) if (c.load < t.load) t = c;
+        parts.push(t.read(reads.slice(i, i + BATCH), stop.flag));
+      }
+      return parts.length === 1 ? await parts[0]! : (await Promise.all(parts)).flat();
+    } finally {
+      stop.done();
     }
-    return parts.length === 1 ? parts[0]! : (await Promise.all(parts)).flat();
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,8 @@ export interface RangeRead {
   readonly length: number;
 }
 
-export type ToReader = { type: 'read'; id: number; reads: RangeRead[] } | { type: 'close'; id: number };
+/** `stop`: set by the main thread when the caller gives up (the reads not done yet fail) */
+export type ToReader = { type: 'read'; id: number; reads: RangeRead[]; stop?: Int32Array } | { type: 'close'; id: number };
 
 export type FromReader =
   /** `values`: each read's grid, undefined for the reads in `failures` */

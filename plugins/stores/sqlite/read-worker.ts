@@ -3,6 +3,7 @@
 // 2,000-series week at one-minute steps) never holds the event loop. Messages: read-protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { aborted } from '../../../core/runtime/abort-flag.js';
 import { slotOf } from './archive-math.js';
 import type { FromReader, RangeRead, ToReader } from './read-protocol.js';
 
@@ -52,7 +53,7 @@ function fill(stmt: Database.Statement, r: RangeRead, values: Float64Array): voi
  * why not: a read the database refuses, or too large to allocate, fails alone, never the thread
  * (which would fail every other fetch waiting on it).
  */
-function read(reads: readonly RangeRead[]): { values: Array<Float64Array | undefined>; failures: Array<{ i: number; message: string }> } {
+function read(reads: readonly RangeRead[], stop: Int32Array | undefined): { values: Array<Float64Array | undefined>; failures: Array<{ i: number; message: string }> } {
   const values: Array<Float64Array | undefined> = new Array(reads.length).fill(undefined);
   const failures: Array<{ i: number; message: string }> = [];
   let stmt: Database.Statement;
@@ -63,6 +64,10 @@ function read(reads: readonly RangeRead[]): { values: Array<Float64Array | undef
     return { values, failures };
   }
   for (let i = 0; i < reads.length; i++) {
+    if (aborted(stop)) {
+      failures.push({ i, message: 'the caller gave up' });
+      continue;
+    }
     try {
       const grid = new Float64Array(reads[i]!.length).fill(NaN);
       fill(stmt, reads[i]!, grid);
@@ -84,7 +89,7 @@ port.on('message', (m: ToReader) => {
   }
   // an empty read (the pool's warm-up) opens the connection too: from then on the thread reads
   // the file it opened, even if the path is removed or replaced
-  const { values, failures } = read(m.reads);
+  const { values, failures } = read(m.reads, m.stop);
   const transfer = values.filter((v): v is Float64Array => v !== undefined).map((v) => v.buffer as ArrayBuffer);
   port.postMessage({ type: 'read', id: m.id, values, failures } satisfies FromReader, transfer);
 });

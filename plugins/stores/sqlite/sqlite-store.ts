@@ -320,7 +320,10 @@ export class SqliteStore implements StoreInstance {
       // (the commit is acknowledged before it leaves `inflight`, and the read starts after this)
       plans.push({ name, grid, read, m, cached: this.cachedPoints(series) });
     }
-    const got = reads.length > 0 && this.readers ? await this.readers.read(reads) : [];
+    opts?.signal?.throwIfAborted();
+    const got = reads.length > 0 && this.readers ? await this.readers.read(reads, opts?.signal) : [];
+    // given up meanwhile: the reads not done failed for that, not for the database
+    opts?.signal?.throwIfAborted();
     const out: SeriesData[] = [];
     for (const { name, grid, read, m, cached } of plans) {
       const values = read instanceof Error ? read : read < 0 ? new Float64Array(grid.length).fill(NaN) : got[read]!;

@@ -10,6 +10,8 @@ export interface ReadRequest {
   readonly now: number;
   /** values the batch may allocate in all (FetchOptions.maxPoints); past it files answer 'too_large' */
   readonly maxPoints: number;
+  /** set (to 1) by the main thread when the caller gives up: the files not read yet answer 'aborted' */
+  readonly stop?: Int32Array;
 }
 
 /** A file read: its values on the fetched archive's grid, NaN where whisper returns None. */
@@ -35,7 +37,8 @@ export interface ReadFailed {
   readonly ok: false;
   /**
    * errno code (ENOENT, EACCES…), 'corrupt' for a file whose header is invalid, 'too_large' for
-   * a file not read because its grid would pass the batch's maxPoints, else 'error'
+   * a file not read because its grid would pass the batch's maxPoints, 'aborted' for one not read
+   * because the caller gave up, else 'error'
    */
   readonly code: string;
   /** the error's class name (CorruptWhisperFile, Error…), for the rate-limited log key */

@@ -6,7 +6,7 @@
  * open, three or four preads and a DataView decode per file (~25 µs), and the event loop only
  * merges the write-back cache into the arrays it gets back.
  */
-import { usableCores } from '../../../core/index.js';
+import { abortFlag, usableCores } from '../../../core/index.js';
 import { startModuleWorker } from '../../../core/runtime/start-worker.js';
 import { Worker } from 'node:worker_threads';
 import { unpackResults, type ReadResponse, type ReadResult } from './read-protocol.js';
@@ -54,7 +54,7 @@ class ReadThread {
     return this.read([], 0, 0, 0, Infinity);
   }
 
-  read(paths: readonly string[], from: number, until: number, now: number, maxPoints: number): Promise<ReadResult[]> {
+  read(paths: readonly string[], from: number, until: number, now: number, maxPoints: number, stop?: Int32Array): Promise<ReadResult[]> {
     this.worker ??= this.spawn();
     const id = this.nextId++;
     this.load += paths.length;
@@ -63,7 +63,7 @@ class ReadThread {
     this.worker.ref();
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, paths: paths.length });
-      this.worker!.postMessage({ type: 'read', id, paths, from, until, now, maxPoints });
+      this.worker!.postMessage({ type: 'read', id, paths, from, until, now, maxPoints, ...(stop ? { stop } : {}) });
     });
   }
 
@@ -99,14 +99,20 @@ export class ReadPool {
    * Reads every path over one range; results in the order of `paths`. Each batch allocates at
    * most `maxPoints` values; files past it answer 'too_large'.
    */
-  async read(paths: readonly string[], from: number, until: number, now: number, maxPoints = Infinity): Promise<ReadResult[]> {
-    const parts: Promise<ReadResult[]>[] = [];
-    for (let i = 0; i < paths.length; i += BATCH) {
-      let t = this.threads[0]!;
-      for (const c of this.threads) if (c.load < t.load) t = c;
-      parts.push(t.read(paths.slice(i, i + BATCH), from, until, now, maxPoints));
+  async read(paths: readonly string[], from: number, until: number, now: number, maxPoints = Infinity, signal?: AbortSignal): Promise<ReadResult[]> {
+    // shared with the threads: a batch already queued sees the caller give up before each file
+    const stop = abortFlag(signal);
+    try {
+      const parts: Promise<ReadResult[]>[] = [];
+      for (let i = 0; i < paths.length; i += BATCH) {
+        let t = this.threads[0]!;
+        for (const c of this.threads) if (c.load < t.load) t = c;
+        parts.push(t.read(paths.slice(i, i + BATCH), from, until, now, maxPoints, stop.flag));
+      }
+      return parts.length === 1 ? await parts[0]! : (await Promise.all(parts)).flat();
+    } finally {
+      stop.done();
     }
-    return parts.length === 1 ? parts[0]! : (await Promise.all(parts)).flat();
   }
 
   async close(): Promise<void> {

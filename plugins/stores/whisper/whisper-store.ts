@@ -842,7 +842,10 @@ export class WhisperStore implements StoreInstance {
     }
     if (wanted.length === 0) return [];
     const maxPoints = opts?.maxPoints ?? Infinity;
-    const results = await this.reader.read(wanted.map((w) => w.path), from, until, now, maxPoints);
+    const signal = opts?.signal;
+    signal?.throwIfAborted();
+    const results = await this.reader.read(wanted.map((w) => w.path), from, until, now, maxPoints, signal);
+    signal?.throwIfAborted();
     // what the answer holds, and would have held with the files refused as too large
     const room = { points: 0, tooLarge: false };
     for (const r of results) {
