@@ -119,3 +119,32 @@ test('dir lock: a full disk gives LockUnavailable (the store starts without the 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('dir lock: a holder killed but not yet reaped (a zombie) holds nothing: a restart right after kill -9 takes the lock', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
+  // a parent that does not reap its child: the child stays a zombie while the parent sleeps
+  const { spawn } = await import('node:child_process');
+  const parent = spawn('python3', ['-c', 'import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)\n']);
+  t.after(async () => {
+    parent.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  const zombie = await new Promise<number>((resolve) => {
+    parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    parent.once('error', () => resolve(NaN));
+  });
+  if (Number.isNaN(zombie)) return t.skip('needs python3 (to leave a child unreaped)');
+  let stat = '';
+  for (let i = 0; i < 100 && !/\) Z /.test(stat); i++) {
+    stat = await readFile(`/proc/${zombie}/stat`, 'utf8');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.match(stat, /\) Z /, 'the child is a zombie');
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  // the lock as the killed carbonado left it: its pid, boot and start time
+  await writeFile(join(dir, LOCK_FILE), `${zombie} ${boot} ${start} deadbeef data -\n`);
+  const release = await lockDirectory(dir);
+  assert.match(await readFile(join(dir, LOCK_FILE), 'utf8'), new RegExp(`^${process.pid} `));
+  await release();
+});

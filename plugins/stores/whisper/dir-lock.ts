@@ -296,9 +296,12 @@ function parse(text: string): Holder | undefined {
 async function isRunning(holder: Holder, me: Holder): Promise<boolean> {
   if (holder.boot && me.boot && holder.boot !== me.boot) return false;
   if (holder.pid !== me.pid && !isAlive(holder.pid)) return false;
+  const stat = await procStat(holder.pid);
+  // a process killed but not yet reaped by its parent (a zombie; ~1.5 s under a slow init) holds
+  // nothing: a restart right after kill -9 was refused as "in use by process N"
+  if (stat.state === 'Z' || stat.state === 'X') return false;
   if (!holder.start) return true;
-  const now = await startTime(holder.pid);
-  return now === '' || now === holder.start;
+  return stat.start === '' || stat.start === holder.start;
 }
 
 async function thisProcess(): Promise<Holder> {
@@ -312,8 +315,13 @@ async function bootId(): Promise<string> {
 
 /** When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat); '' if unknown. */
 async function startTime(pid: number): Promise<string> {
+  return (await procStat(pid)).start;
+}
+
+/** `pid`'s state letter (field 3 of /proc/<pid>/stat: R, S, Z…) and start time; '' where unknown. */
+async function procStat(pid: number): Promise<{ state: string; start: string }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // the command name (field 2) is in parentheses and may hold spaces: count from the last ')'
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest.length > 19 ? rest[19]! : '';
+  return { state: rest.length > 1 ? rest[0]! : '', start: rest.length > 19 ? rest[19]! : '' };
 }
