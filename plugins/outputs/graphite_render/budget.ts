@@ -99,7 +99,8 @@ export function budgetedStore(store: QueryStore, budget: PointBudget, deadline: 
           }
           if (reads.signal.aborted) over();
           try {
-            budget.charge(points, 'read from the store');
+            // waits its turn while other requests hold the pool (the oldest always goes on)
+            await budget.chargeWaiting(points, 'read from the store', deadline);
             // refused by the store yet within the budget (a store's miscount): never an answer with series missing
             if (!part) throw new ApiError(422, `the store refused to read more than ${points} datapoints`, 'limit_points');
           } catch (err) {

@@ -24,7 +24,7 @@ export const schema: JSONSchemaType<GraphiteRenderOptions> = {
     },
     maxPointsInFlight: {
       type: 'integer', minimum: 1, default: 60000000,
-      description: 'Most datapoints all /render requests in progress may hold together (8 bytes each, before copies functions make); a request that would pass it answers 503 with Retry-After, unless it is the only one.',
+      description: 'Most datapoints all /render requests in progress may hold together (8 bytes each, before copies functions make); a read that would pass it waits its turn (the oldest request in progress always goes on) and answers 503 with Retry-After if still waiting at its deadline.',
     },
     maxRequestTimeMs: {
       type: 'integer', minimum: 1, maximum: 2147483647, default: 30000,
