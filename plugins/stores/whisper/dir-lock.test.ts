@@ -148,3 +148,18 @@ test('dir lock: a holder killed but not yet reaped (a zombie) holds nothing: a r
   assert.match(await readFile(join(dir, LOCK_FILE), 'utf8'), new RegExp(`^${process.pid} `));
   await release();
 });
+
+test('dir lock: a data directory on a read-only filesystem is named as not writable, not as a temporary file\'s errno', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-lock-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]).status === 0;
+  t.after(async () => {
+    if (mounted) spawnSync('umount', [dir]);
+    await rm(dir, { recursive: true, force: true });
+  });
+  if (!requireHere(t, mounted, 'root, to mount a read-only tmpfs')) return;
+  await assert.rejects(lockDirectory(dir), (err: Error) => {
+    assert.equal(err.message.split(':')[0], `${dir} is not writable by this process (EROFS`);
+    assert.match(err.message, /read-only filesystem\): carbonado writes its lock, files and write-ahead log there/);
+    return true;
+  });
+});

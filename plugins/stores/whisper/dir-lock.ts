@@ -91,6 +91,11 @@ async function takeLock(
     await unlink(mine).catch(() => undefined);
     // a data disk 100 % full must not stop the store that is to drain onto it after a crash
     if (isNoSpace(err)) throw new LockUnavailable(`cannot write the lock file ${path}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    // the bare errno named a temporary file of ours, not what to fix
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new Error(`${dir} is not writable by this process (${code}${code === 'EROFS' ? ': a read-only filesystem' : ''}): carbonado writes its lock, files and write-ahead log there; give the user it runs as write access, or choose another directory`, { cause: err });
+    }
     throw err;
   }
   const take = new ExclusiveName(mine, text);
