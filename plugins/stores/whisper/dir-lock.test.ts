@@ -133,7 +133,7 @@ test('dir lock: a holder killed but not yet reaped (a zombie) holds nothing: a r
     parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     parent.once('error', () => resolve(NaN));
   });
-  if (Number.isNaN(zombie)) return t.skip('needs python3 (to leave a child unreaped)');
+  if (!requireHere(t, !Number.isNaN(zombie), 'python3, to leave a child unreaped')) return;
   let stat = '';
   for (let i = 0; i < 100 && !/\) Z /.test(stat); i++) {
     stat = await readFile(`/proc/${zombie}/stat`, 'utf8');

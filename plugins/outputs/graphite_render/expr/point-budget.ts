@@ -3,9 +3,9 @@ import { ExprEvalError } from './errors.js';
 /**
  * The datapoints held by all render requests in progress (`maxPointsInFlight`): each request's
  * budget takes its points from it as it charges them and gives them back when its answer is sent.
- * Twenty concurrent renders of 8.8 M points each took 3.5 GB; past the pool a request is refused
- * (503, try again) instead of growing the process towards the OOM killer, which would take the
- * stores' write-back caches with it.
+ * Twenty concurrent renders of 8.8 M points each took 3.5 GB; past the pool a read waits its
+ * turn (chargeWaiting; a computation in the render worker is refused, 503) instead of growing the
+ * process towards the OOM killer, which would take the stores' write-back caches with it.
  */
 export class PointPool {
   /**
@@ -69,17 +69,11 @@ export class PointPool {
   }
 }
 
+/** the pool's cells */
 const HELD = 0;
 const NEXT = 1;
 const OLDEST = 2;
 
-/**
- * The datapoints one render request may hold: the points it reads from the store, the copies a
- * second use of the same data needs, and the series functions generate from an interval
- * (`hitcount(x, "1s")` over a month makes 2.6 M points of every input series). Each is charged
- * before it is allocated, so a request over the budget is refused before it takes the memory,
- * not after (graphite-web has no such limit). One budget is shared by all targets of a request.
- */
 /** the cells of a request's budget, shared by the threads that charge it */
 const USED = 0;
 const TAKEN = 1;
@@ -89,6 +83,13 @@ const TICKET = 3;
 /** how often a read waiting for the pool looks again */
 const POOL_WAIT_MS = 20;
 
+/**
+ * The datapoints one render request may hold: the points it reads from the store, the copies a
+ * second use of the same data needs, and the series functions generate from an interval
+ * (`hitcount(x, "1s")` over a month makes 2.6 M points of every input series). Each is charged
+ * before it is allocated, so a request over the budget is refused before it takes the memory,
+ * not after (graphite-web has no such limit). One budget is shared by all targets of a request.
+ */
 export class PointBudget {
   /**
    * the request's counts in shared memory: the main thread charges its reads, the render worker
